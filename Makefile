@@ -1,0 +1,77 @@
+# The two commands of the README: `make book` and `make test`.
+# Both set themselves up on a fresh clone: they create .venv from the pinned
+# requirements.lock and install the qda package (editable) into it.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NBVAL_DIR := _build/nbval
+CHAPTERS := $(wildcard chapters/*.md)
+# Jupyter Book's execution cache is keyed on code cells only (jupyter-book #1633):
+# key it also on the package, the data, the lock file and the project being built.
+INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; echo "$(QDA_PROJECT)"; [ -n "$(QDA_PROJECT)" ] && [ -f "$(QDA_PROJECT)" ] && cat "$(QDA_PROJECT)"; true; } | sha256sum | cut -c1-16)
+
+.PHONY: book test install nbval html unit browser bench clean data deidentify-gate
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## make book: execute every chapter (cached) and build the HTML book.
+book: install deidentify-gate
+	$(MAKE) --no-print-directory html
+	echo "Book built: open file://$(CURDIR)/_build/html/index.html"
+
+# Refuse to publish a real project (QDA_PROJECT) whose identifying-data findings
+# have not been marked as reviewed (see chapters/rerun-your-project.md).
+deidentify-gate: install
+	if [ -n "$(QDA_PROJECT)" ]; then $(BIN)/python -m qda deidentify-check --gate "$(QDA_PROJECT)"; fi
+
+html: install
+	mkdir -p _build
+	if [ "$$(cat _build/.inputs-hash 2>/dev/null)" != "$(INPUTS_HASH)" ]; then
+	  rm -rf _build/.jupyter_cache
+	  echo "$(INPUTS_HASH)" > _build/.inputs-hash
+	fi
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+## make test: unit tests, every chapter under nbval, the HTML build, the browser check.
+test: install
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory nbval
+	rm -rf _build/.jupyter_cache   # make test always executes every chapter
+	$(MAKE) --no-print-directory html
+	$(MAKE) --no-print-directory browser
+
+unit: install
+	$(BIN)/python -m pytest tests -m "not slow and not browser" -n 2 -q
+
+# nbval collects .ipynb only: convert the MyST chapters into a scratch folder the
+# book does not read, keeping the layout so that relative paths still work.
+nbval: install
+	rm -rf $(NBVAL_DIR)
+	mkdir -p $(NBVAL_DIR)/chapters
+	for f in $(CHAPTERS); do
+	  $(BIN)/jupytext --quiet --to ipynb --output $(NBVAL_DIR)/$${f%.md}.ipynb $$f
+	done
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 -q $(NBVAL_DIR)/chapters
+
+browser: install
+	$(BIN)/python -m pytest tests -m browser -q
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+## Regenerate data/ from the seeded generator (byte-identical on every run).
+data: install
+	$(BIN)/python -m qda generate --out data
+
+clean:
+	rm -rf _build

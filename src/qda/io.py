@@ -1,0 +1,53 @@
+"""Safe file writing shared by every module that writes (exports, data tables).
+
+Writes go to a temporary file in the destination folder, are flushed to disk and
+then renamed over the target (``os.replace`` is atomic on POSIX and Windows), so
+a failure mid-write leaves the previous file intact and no partial file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
+    """Open a temporary sibling of ``path`` for writing; rename it onto ``path`` on success.
+
+    On any exception the temporary file is removed and ``path`` is untouched.
+    ``mode`` is ``"wb"`` (bytes) or ``"w"`` (text, UTF-8 with LF line ends by default).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if "b" in mode:
+            f = os.fdopen(fd, mode)
+        else:
+            f = os.fdopen(fd, mode, encoding=encoding or "utf-8", newline="\n")
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8, LF) to ``path`` atomically."""
+    with atomic_write(path, "w") as f:
+        f.write(text)
+
+
+def write_csv_atomic(frame, path: str | Path) -> None:
+    """Write a DataFrame as CSV (UTF-8, LF, no index) to ``path`` atomically."""
+    with atomic_write(path, "w") as f:
+        frame.to_csv(f, index=False, lineterminator="\n")
