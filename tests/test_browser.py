@@ -1,0 +1,128 @@
+"""A real-browser check of the built HTML book (headless Chromium via Selenium).
+
+Runs after `make html` (marker `browser`). Asserts that every chapter page renders its
+title, the table of contents, and each of its figures (images decoded by the browser,
+natural width > 0), and that no internal link or anchor is broken.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+HTML = ROOT / "_build" / "html"
+
+
+def _chapter_pages() -> list[Path]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for p in toc.get("parts", []) for c in p["chapters"]]
+    return [HTML / f"{f}.html" for f in files]
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.fixture(scope="module")
+def driver():
+    if not (HTML / "index.html").exists():
+        pytest.fail("_build/html/index.html is missing: run `make html` before the browser check")
+    chromium, chromedriver = _chromium(), shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Debian's chromium and chromium-driver (.ci/run installs them)")
+        pytest.skip("headless Chromium is not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,1600"]:
+        opts.add_argument(flag)
+    d = webdriver.Chrome(service=Service(chromedriver), options=opts)
+    d.set_page_load_timeout(60)
+    yield d
+    d.quit()
+
+
+def test_index_opens_on_the_book_with_title_and_toc(driver):
+    driver.get((HTML / "index.html").as_uri())
+    assert "reproducible analysis book" in driver.title.lower() or "preface" in driver.title.lower()
+    toc_links = driver.execute_script(
+        "return Array.from(document.querySelectorAll('nav.bd-links a, .bd-sidebar a.reference')).map(a => a.textContent.trim())")
+    assert len([t for t in toc_links if t]) >= len(_chapter_pages()) - 1
+    banner = driver.execute_script("return document.body.innerText")
+    assert "synthetic" in banner.lower()
+
+
+@pytest.mark.parametrize("page", _chapter_pages(), ids=lambda p: p.stem)
+def test_chapter_page_renders_title_toc_and_figures(driver, page):
+    assert page.exists(), f"{page} was not built"
+    driver.get(page.as_uri())
+    h1 = driver.execute_script("const h = document.querySelector('main h1, article h1'); return h ? h.textContent : ''")
+    assert h1.strip(), f"{page.name}: no title"
+    n_toc = driver.execute_script("return document.querySelectorAll('nav.bd-links a').length")
+    assert n_toc >= 3, f"{page.name}: table of contents missing"
+    images = driver.execute_script(
+        "return Array.from(document.querySelectorAll('article img, main img')).map("
+        "i => [i.getAttribute('src'), i.complete, i.naturalWidth, i.getAttribute('alt') || ''])")
+    for src, complete, width, alt in images:
+        assert complete and width > 0, f"{page.name}: figure {src} did not render"
+    expected = int(page.with_suffix(".html").read_text().count('class="figure') > 0)
+    if expected:
+        assert images, f"{page.name}: the page has figures but no image rendered"
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"])
+        if tag in ("img", "script") and a.get("src"):
+            self.hrefs.append(a["src"])
+        if tag == "link" and a.get("href") and a.get("rel") and "stylesheet" in a.get("rel"):
+            self.hrefs.append(a["href"])
+
+
+def test_no_internal_link_is_broken():
+    if not (HTML / "index.html").exists():
+        pytest.fail("_build/html is missing: run `make html` first")
+    parsed: dict[Path, _Links] = {}
+    for page in HTML.rglob("*.html"):
+        p = _Links()
+        p.feed(page.read_text(errors="replace"))
+        parsed[page.resolve()] = p
+    broken = []
+    for page, p in parsed.items():
+        for href in p.hrefs:
+            u = urlparse(href)
+            if u.scheme or href.startswith(("//", "mailto:", "javascript:")):
+                continue  # external links are checked on a schedule, not in the build
+            path, frag = urldefrag(unquote(href))
+            target = (page.parent / path).resolve() if path else page
+            if not target.exists():
+                broken.append(f"{page.relative_to(HTML.resolve())}: {href}")
+            elif frag and target.suffix == ".html" and target in parsed and frag not in parsed[target].ids:
+                broken.append(f"{page.relative_to(HTML.resolve())}: #{frag} not in {target.name}")
+    assert not broken, "\n".join(broken[:20])

@@ -1,0 +1,49 @@
+"""Chapters are MyST Markdown notebooks: prose edits are prose diffs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import jupytext
+import pytest
+
+from conftest import ROOT
+
+CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
+
+
+def test_no_ipynb_is_committed_in_chapters():
+    assert not list((ROOT / "chapters").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_is_a_myst_notebook_with_short_code_cells(path):
+    nb = jupytext.read(path)
+    assert nb.metadata["jupytext"]["text_representation"]["format_name"] == "myst"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            # the chapters call the package; analysis code lives in src/qda
+            assert len(cell.source.splitlines()) <= 15, f"{path.name}: a code cell longer than 15 lines"
+
+
+@pytest.mark.parametrize("path", CHAPTERS[:1], ids=lambda p: p.stem)
+def test_one_line_prose_edit_is_a_one_line_diff(path, tmp_path):
+    before = tmp_path / "before.md"
+    after = tmp_path / "after.md"
+    shutil.copy(path, before)
+    lines = path.read_text().splitlines(keepends=True)
+    i = next(k for k, l in enumerate(lines) if re.match(r"[A-Z][a-z]", l) and len(l) > 40)
+    lines[i] = lines[i].replace(" ", "  ", 1)
+    after.write_text("".join(lines))
+    diff = subprocess.run(["git", "diff", "--no-index", "--numstat", str(before), str(after)],
+                          capture_output=True, text=True).stdout.split()
+    assert diff[:2] == ["1", "1"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_saving_from_jupyter_does_not_churn_the_file(path):
+    """Opening a chapter in JupyterLab and saving it rewrites it through jupytext: no diff."""
+    assert jupytext.writes(jupytext.read(path), fmt="md:myst") == path.read_text()
