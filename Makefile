@@ -14,7 +14,7 @@ CHAPTERS := $(wildcard chapters/*.md)
 # key it also on the package, the data, the lock file and the project being built.
 INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; echo "$(QDA_PROJECT)"; [ -n "$(QDA_PROJECT)" ] && [ -f "$(QDA_PROJECT)" ] && cat "$(QDA_PROJECT)"; true; } | sha256sum | cut -c1-16)
 
-.PHONY: book test install nbval html unit browser bench clean data deidentify-gate
+.PHONY: book test install nbval html unit browser bench clean data deidentify-gate fmt
 
 install: $(STAMP)
 
@@ -75,3 +75,11 @@ data: install
 
 clean:
 	rm -rf _build
+
+## Normalise chapters as jupytext writes them (so saving from JupyterLab makes no diff).
+fmt: install
+	for f in $(CHAPTERS); do
+	  if grep -q '{code-cell}' $$f; then
+	    $(BIN)/python -c "import jupytext,sys; p=sys.argv[1]; open(p,'w').write(jupytext.writes(jupytext.read(p), fmt='md:myst'))" $$f
+	  fi
+	done
