@@ -1,0 +1,243 @@
+"""The versioned codebook: read ``codebook.yml``, list codes, compare versions.
+
+The YAML layout (see the comment at the top of ``data/codebook.yml``): a ``versions``
+list (oldest first, each with ``version`` and ``after_round``) and a ``codes`` list.
+Each code states its stable fields once and one block per version in which its text
+changed; a later block restates only the fields it rewrites. :func:`read_codebook`
+expands this history into one tidy row per (version, code) with the columns of
+``SCHEMAS["codebook"]``.
+
+The codebook practice follows MacQueen et al. (1998), "Codebook development for
+team-based qualitative analysis", Cultural Anthropology Methods 10(2): 31-36
+(definition, inclusion and exclusion criteria, example), and the study's own
+description of rounds of refinement (Murphy et al. 2022).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .corpus import SCHEMAS, _coerce
+from .errors import DataError
+
+#: The text fields a version block may set.
+TEXT_FIELDS = ("definition", "inclusion", "exclusion", "example")
+#: The fields every code states once.
+STABLE_FIELDS = ("code", "name", "parent", "code_group", "origin", "introduced_round", "color")
+#: Fields compared by :func:`compare_versions`, in this order.
+COMPARED_FIELDS = ("name", "parent", "code_group", "origin", "color", *TEXT_FIELDS)
+
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _clean(value) -> str:
+    """A YAML scalar as one tidy line of text (folded blocks end in no newline)."""
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def read_codebook(path: str | Path) -> pd.DataFrame:
+    """Read a versioned codebook YAML into one row per (version, code).
+
+    Rule: a code exists from the first version whose ``after_round`` is at least its
+    ``introduced_round`` until (excluding) the version named in ``retired_in``. Its text
+    in version V is the text of its introducing block overridden, field by field, by
+    every later block up to V. ``refined_round`` is the ``after_round`` of the latest
+    block up to V that rewrote a field, or missing (``<NA>``) if none did.
+
+    Returns
+    -------
+    DataFrame
+        Columns of ``SCHEMAS["codebook"]``, versions in file order, codes in file order.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the code: unreadable YAML, a missing or unknown field, an
+        unknown version, a bad colour, a parent that does not exist in that version.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(path, "file", "does not exist", "write the codebook (see data/codebook.yml)") from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, f"byte {e.start}", "is not UTF-8 text", "save the file as UTF-8") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "parsing"
+        raise DataError(path, where, f"is not valid YAML ({getattr(e, 'problem', e)})",
+                        "fix the indentation or quoting") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("versions"), list) or not isinstance(raw.get("codes"), list):
+        raise DataError(path, "top level", "needs a `versions` list and a `codes` list",
+                        "follow the layout described at the top of data/codebook.yml")
+
+    versions: list[str] = []
+    rounds: dict[str, int] = {}
+    for i, v in enumerate(raw["versions"]):
+        if not isinstance(v, dict) or "version" not in v or "after_round" not in v:
+            raise DataError(path, f"versions entry {i + 1}", "needs `version` and `after_round`",
+                            "write e.g. `- version: v1` and `after_round: 1`")
+        name = str(v["version"])
+        if name in rounds:
+            raise DataError(path, f"version {name!r}", "is listed twice", "give each version once")
+        try:
+            rounds[name] = int(v["after_round"])
+        except (TypeError, ValueError):
+            raise DataError(path, f"version {name!r}", f"after_round {v['after_round']!r} is not a whole number",
+                            "write the round number after which this version was adopted") from None
+        versions.append(name)
+
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for i, c in enumerate(raw["codes"]):
+        if not isinstance(c, dict) or "code" not in c:
+            raise DataError(path, f"codes entry {i + 1}", "has no `code` slug", "start each code with `- code: slug`")
+        code = str(c["code"])
+        where = f"code {code!r}"
+        if not _SLUG.match(code):
+            raise DataError(path, where, "is not a slug (lower-case letters, digits, _)", "rename the code")
+        if code in seen:
+            raise DataError(path, where, "is defined twice", "merge the two entries")
+        seen.add(code)
+        allowed = set(STABLE_FIELDS) | set(versions) | {"retired_in"}
+        unknown = sorted(set(c) - allowed)
+        if unknown:
+            raise DataError(path, where, f"has unknown key(s) {', '.join(map(str, unknown))}",
+                            f"use only {', '.join(sorted(allowed))}")
+        missing = [f for f in STABLE_FIELDS if f not in c]
+        if missing:
+            raise DataError(path, where, f"lacks {', '.join(missing)}", "add the missing field(s)")
+        color = str(c["color"])
+        if not _COLOR.match(color):
+            raise DataError(path, where, f"color {color!r} is not #RRGGBB", "write a hex colour such as \"#0072B2\"")
+        origin = str(c["origin"])
+        if origin not in {"deductive", "inductive"}:
+            raise DataError(path, where, f"origin {origin!r} is neither deductive nor inductive", "write one of the two")
+        try:
+            introduced = int(c["introduced_round"])
+        except (TypeError, ValueError):
+            raise DataError(path, where, f"introduced_round {c['introduced_round']!r} is not a whole number",
+                            "write the round in which the code was introduced") from None
+        retired = c.get("retired_in")
+        if retired is not None and str(retired) not in rounds:
+            raise DataError(path, where, f"retired_in {retired!r} is not a listed version",
+                            f"use one of {', '.join(versions)}")
+        first = next((v for v in versions if rounds[v] >= introduced), None)
+        if first is None or first not in c:
+            raise DataError(path, where, f"has no `{first or versions[-1]}` block for the round it was introduced in",
+                            "state definition, inclusion, exclusion and example in that block")
+        text: dict[str, str] = {}
+        refined = pd.NA
+        for v in versions:
+            block = c.get(v)
+            if rounds[v] < rounds[first]:
+                if block is not None:
+                    raise DataError(path, f"{where}, version {v}", "has a block before the code was introduced",
+                                    "move the text to the introducing version or lower introduced_round")
+                continue
+            if block is None:
+                block = {}
+            if not isinstance(block, dict):
+                raise DataError(path, f"{where}, version {v}", "is not a mapping of fields",
+                                "write `definition: ...` etc. under the version")
+            bad = sorted(set(block) - set(TEXT_FIELDS))
+            if bad:
+                raise DataError(path, f"{where}, version {v}", f"sets unknown field(s) {', '.join(map(str, bad))}",
+                                f"a version block may set only {', '.join(TEXT_FIELDS)}")
+            if v == first:
+                lacking = [f for f in TEXT_FIELDS if not _clean(block.get(f))]
+                if lacking:
+                    raise DataError(path, f"{where}, version {v}", f"lacks {', '.join(lacking)}",
+                                    "the introducing block must state all four text fields")
+            elif any(_clean(block.get(f)) != text.get(f) for f in block):
+                refined = rounds[v]
+            text.update({f: _clean(block[f]) for f in block})
+            if retired is not None and rounds[v] >= rounds[str(retired)]:
+                break
+            rows.append({
+                "version": v, "code": code, "name": _clean(c["name"]), "parent": _clean(c["parent"]),
+                "code_group": _clean(c["code_group"]), **{f: text[f] for f in TEXT_FIELDS},
+                "origin": origin, "introduced_round": introduced, "refined_round": refined, "color": color.upper(),
+            })
+
+    frame = pd.DataFrame(rows, columns=list(SCHEMAS["codebook"]))
+    # parents must exist in the same version
+    for v, part in frame.groupby("version", sort=False):
+        known = set(part["code"])
+        for code, parent in zip(part["code"], part["parent"]):
+            if parent and parent not in known:
+                raise DataError(path, f"code {code!r}, version {v}", f"parent {parent!r} is not a code of {v}",
+                                "define the parent code or correct the slug")
+    frame["refined_round"] = frame["refined_round"].astype("Int64")
+    out = _coerce(frame.astype({"refined_round": object}).fillna({"refined_round": ""}), "codebook", path)
+    out["version"] = pd.Categorical(out["version"].astype(str), categories=versions, ordered=True)
+    out = out.sort_values("version", kind="stable").reset_index(drop=True)
+    out.attrs["versions"] = versions
+    out.attrs["rounds"] = rounds
+    return out
+
+
+def versions_of(codebook: pd.DataFrame) -> list[str]:
+    """The codebook's versions, oldest first (file order)."""
+    if "versions" in codebook.attrs:
+        return list(codebook.attrs["versions"])
+    return list(dict.fromkeys(codebook["version"].astype(str)))
+
+
+def codes_in_version(codebook: pd.DataFrame, version: str) -> list[str]:
+    """The code slugs of ``version``, in codebook order.
+
+    Raises ``KeyError`` naming the known versions when ``version`` is not one of them.
+    """
+    known = versions_of(codebook)
+    if version not in known:
+        raise KeyError(f"no codebook version {version!r}; known: {', '.join(known)}")
+    return codebook.loc[codebook["version"].astype(str) == version, "code"].tolist()
+
+
+def children(codebook: pd.DataFrame, code: str, version: str | None = None) -> list[str]:
+    """The codes whose ``parent`` is ``code`` in ``version`` (default: the latest version)."""
+    version = version or versions_of(codebook)[-1]
+    part = codebook.loc[codebook["version"].astype(str) == version]
+    return part.loc[part["parent"] == code, "code"].tolist()
+
+
+def compare_versions(codebook: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
+    """What changed in the codebook from version ``before`` to version ``after``.
+
+    Rule: a code only in ``after`` is *added* (one row, field ``code``, ``after`` = its
+    name); a code only in ``before`` is *removed* (one row, ``before`` = its name); a
+    code in both gets one *refined* row per field of :data:`COMPARED_FIELDS` whose text
+    differs. Codes in the order of ``after``, then the removed ones.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``code``, ``field``, ``before``, ``after``, ``change``
+        (``added`` | ``removed`` | ``refined``).
+    """
+    a_codes = codes_in_version(codebook, before)
+    b_codes = codes_in_version(codebook, after)
+    cb = codebook.assign(version=codebook["version"].astype(str))
+    a = cb.loc[cb["version"] == before].set_index("code")
+    b = cb.loc[cb["version"] == after].set_index("code")
+    rows = []
+    for code in b_codes:
+        if code not in a.index:
+            rows.append((code, "code", "", b.at[code, "name"], "added"))
+            continue
+        for f in COMPARED_FIELDS:
+            x, y = str(a.at[code, f]), str(b.at[code, f])
+            if x != y:
+                rows.append((code, f, x, y, "refined"))
+    for code in a_codes:
+        if code not in b.index:
+            rows.append((code, "code", a.at[code, "name"], "", "removed"))
+    return pd.DataFrame(rows, columns=["code", "field", "before", "after", "change"])
