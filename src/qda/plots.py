@@ -1,0 +1,205 @@
+"""The book's figures: seaborn, one style, a colour-blind-safe palette.
+
+Every function draws inside :func:`use_style` and returns its matplotlib
+``Figure`` (never calls ``plt.show()``); the caller displays or saves it. Colours
+are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), which stays
+distinguishable under the common colour-vision deficiencies; sequential maps use
+``viridis``/``cividis``, which are perceptually uniform and colour-blind safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .corpus import Study
+from .errors import QDAError
+
+#: Okabe-Ito colours (black omitted), in their usual order.
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
+#: Fixed colours for the two gender categories, so every figure agrees.
+GENDER_COLORS = {"woman": "#D55E00", "man": "#0072B2", "Women": "#D55E00", "Men": "#0072B2"}
+
+_RC = {
+    "figure.dpi": 100, "savefig.dpi": 150, "axes.titlesize": 13, "axes.titleweight": "bold",
+    "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
+    "axes.spines.top": False, "axes.spines.right": False,
+}
+
+
+@contextlib.contextmanager
+def use_style() -> Iterator[None]:
+    """Context manager: the book's style (seaborn "whitegrid", "notebook" context,
+    Okabe-Ito palette, readable font sizes) for the figures drawn inside it;
+    the previous matplotlib settings come back on exit."""
+    with plt.rc_context(), sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+        sns.set_palette(OKABE_ITO)
+        plt.rcParams.update(_RC)
+        yield
+
+
+def _need(frame: pd.DataFrame, cols: list[str], name: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise QDAError(None, name, f"is a {type(frame).__name__}, not a DataFrame", f"pass a DataFrame with {cols}")
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise QDAError(None, name, f"missing column(s) {', '.join(missing)}", f"pass a tidy frame with {', '.join(cols)}")
+
+
+def cooccurrence_heatmap(matrix: pd.DataFrame, title: str = "Code co-occurrence",
+                         mask_diagonal: bool = True, annot: bool | None = None, labels: dict | None = None):
+    """Heatmap of a code x code matrix (:func:`qda.cooccurrence.cooccurrence_matrix`
+    or :func:`~qda.cooccurrence.c_coefficient`).
+
+    The diagonal (code frequencies, or NaN for c) is masked by default so the
+    colour scale shows co-occurrences only. Cells are annotated when the matrix
+    has at most 15 codes (``annot`` overrides). ``labels`` maps code slugs to
+    display names. Returns the Figure.
+    """
+    if not isinstance(matrix, pd.DataFrame) or matrix.shape[0] != matrix.shape[1] or matrix.empty:
+        raise QDAError(None, "matrix", "is not a non-empty square DataFrame", "pass cooccurrence_matrix(...)")
+    m = matrix.astype(float)
+    if labels:
+        m = m.rename(index=labels, columns=labels)
+    k = len(m)
+    annot = k <= 15 if annot is None else annot
+    is_int = bool(np.all(np.isnan(m.to_numpy()) | (m.to_numpy() == np.round(m.to_numpy()))))
+    mask = np.eye(k, dtype=bool) if mask_diagonal else None
+    with use_style():
+        size = max(5.0, 0.45 * k + 3)
+        fig, ax = plt.subplots(figsize=(size + 1.2, size))
+        sns.heatmap(m, mask=mask, cmap="viridis", annot=annot, fmt=".0f" if is_int else ".2f",
+                    square=True, linewidths=0.5, linecolor="white",
+                    cbar_kws={"label": "co-occurrences" if is_int else "c-coefficient", "shrink": 0.8}, ax=ax)
+        ax.set_title(title)
+        ax.set_xlabel("Code")
+        ax.set_ylabel("Code")
+        ax.tick_params(axis="x", labelrotation=45)
+        for t in ax.get_xticklabels():
+            t.set_horizontalalignment("right")
+        fig.tight_layout()
+    return fig
+
+
+def agreement_by_code(frame: pd.DataFrame, title: str = "Intercoder agreement by code and round"):
+    """Dot plot of agreement per code and round, one panel per measure.
+
+    ``frame`` is tidy: columns ``code``, ``round``, ``value``, ``measure`` (e.g.
+    "Krippendorff's alpha", "percent agreement"). Rounds are coloured (Okabe-Ito),
+    codes on the y axis; reference lines at 0.667 and 0.8, Krippendorff's (2004)
+    thresholds for tentative and reliable conclusions, are drawn for alpha/kappa
+    measures. Returns the Figure.
+    """
+    _need(frame, ["code", "round", "value", "measure"], "frame")
+    if frame.empty:
+        raise QDAError(None, "frame", "has no rows", "pass agreement values")
+    df = frame.copy()
+    df["round"] = df["round"].astype(str)
+    measures = list(pd.unique(df["measure"]))
+    codes = list(pd.unique(df["code"]))
+    with use_style():
+        fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures) + 1.5, 0.4 * len(codes) + 2.2),
+                                 sharey=True, squeeze=False)
+        for ax, meas in zip(axes[0], measures):
+            sub = df.loc[df["measure"] == meas]
+            sns.stripplot(data=sub, x="value", y="code", hue="round", order=codes, dodge=False, size=8,
+                          jitter=False, ax=ax, palette=OKABE_ITO[: sub["round"].nunique()],
+                          hue_order=sorted(df["round"].unique()))
+            low = str(meas).lower()
+            if any(w in low for w in ("alpha", "kappa")):
+                for x, ls in ((0.667, ":"), (0.8, "--")):
+                    ax.axvline(x, color="#555555", linestyle=ls, linewidth=1)
+            ax.set_title(str(meas), fontsize=11)
+            ax.set_xlabel("Value")
+            ax.set_ylabel("Code")
+            if ax is not axes[0][-1] and ax.get_legend() is not None:
+                ax.get_legend().remove()
+        leg = axes[0][-1].get_legend()
+        if leg is not None:
+            leg.set_title("Round")
+        fig.suptitle(title, fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def theme_by_gender(table: pd.DataFrame, title: str = "Participants who spoke to each theme, by gender"):
+    """Grouped horizontal bars from :func:`qda.themes.theme_by` (``by="gender"``).
+
+    Bars are participants (not segments); the "participants" row (group sizes)
+    and "total" column are not drawn but the group sizes go into the legend
+    ("Women (n = 52)"). The table's caveat (``attrs["caveat"]``) is printed
+    under the plot. Returns the Figure.
+    """
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise QDAError(None, "table", "is not a non-empty DataFrame", "pass theme_by(study, by='gender')")
+    t = table.copy()
+    sizes = t.loc["participants"] if "participants" in t.index else None
+    t = t.drop(index="participants", errors="ignore").drop(columns="total", errors="ignore")
+    if isinstance(t.index, pd.MultiIndex):
+        t.index = [f"{a}: {b}" if b else str(a) for a, b in t.index]
+    groups = list(t.columns)
+    long = t.reset_index(names="theme").melt(id_vars="theme", var_name="group", value_name="participants")
+    names = {g: ("Women" if g == "woman" else "Men" if g == "man" else str(g)) for g in groups}
+    if sizes is not None:
+        size_of = sizes.iloc[0] if isinstance(sizes, pd.DataFrame) else sizes
+        names = {g: f"{names[g]} (n = {int(size_of[g])})" for g in groups}
+    long["group"] = long["group"].map(names)
+    palette = {names[g]: GENDER_COLORS.get(g, OKABE_ITO[k % len(OKABE_ITO)]) for k, g in enumerate(groups)}
+    with use_style():
+        fig, ax = plt.subplots(figsize=(9, 0.9 * len(t) + 2.2))
+        sns.barplot(data=long, y="theme", x="participants", hue="group", hue_order=[names[g] for g in groups],
+                    palette=palette, ax=ax, orient="h")
+        ax.set_title(title)
+        ax.set_xlabel("Participants (count)")
+        ax.set_ylabel("Theme")
+        ax.legend(title=None, loc="lower right")
+        for cont in ax.containers:
+            ax.bar_label(cont, fmt="%d", padding=2, fontsize=9)
+        caveat = table.attrs.get("caveat")
+        if caveat:
+            fig.text(0.01, 0.005, caveat, fontsize=8, wrap=True, ha="left", va="bottom", color="#333333")
+            fig.tight_layout(rect=(0, 0.12, 1, 1))
+        else:
+            fig.tight_layout()
+    return fig
+
+
+def participants_by_rank_degree(study: Study, title: str = "Participants by rank and degree"):
+    """Counts of participants by academic rank (x) and degree (colour), one panel per gender.
+
+    Counting is ``pandas.crosstab``; the panels share the y axis so women and men
+    compare directly. Returns the Figure.
+    """
+    p = study.participants
+    _need(p, ["gender", "rank", "degree"], "participants")
+    from .tables import ordered_levels
+
+    ranks = ordered_levels(p["rank"].astype(str), "rank")
+    degrees = ordered_levels(p["degree"].astype(str), "degree")
+    genders = ordered_levels(p["gender"].astype(str), "gender")
+    full = pd.MultiIndex.from_product([genders, ranks, degrees], names=["gender", "rank", "degree"])
+    counts = (pd.crosstab([p["gender"].astype(str), p["rank"].astype(str)], p["degree"].astype(str))
+              .stack().reindex(full, fill_value=0).rename("participants").reset_index())
+    with use_style():
+        fig, axes = plt.subplots(1, len(genders), figsize=(4.5 * len(genders) + 1, 4.5), sharey=True, squeeze=False)
+        for ax, g in zip(axes[0], genders):
+            sub = counts.loc[counts["gender"] == g]
+            sns.barplot(data=sub, x="rank", y="participants", hue="degree", order=ranks, hue_order=degrees,
+                        palette=OKABE_ITO[: len(degrees)], ax=ax)
+            n = int((p["gender"].astype(str) == g).sum())
+            ax.set_title({"woman": "Women", "man": "Men"}.get(g, str(g)) + f" (n = {n})", fontsize=11)
+            ax.set_xlabel("Academic rank")
+            ax.set_ylabel("Participants (count)")
+            if ax is not axes[0][-1] and ax.get_legend() is not None:
+                ax.get_legend().remove()
+        leg = axes[0][-1].get_legend()
+        if leg is not None:
+            leg.set_title("Degree")
+        fig.suptitle(title, fontweight="bold")
+        fig.tight_layout()
+    return fig

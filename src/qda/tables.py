@@ -1,0 +1,160 @@
+"""Book-ready tables: Table 1 (participants by gender) and the readable codebook.
+
+Table 1 restates, for the synthetic corpus, the layout of the study's Table 1:
+participant characteristics by gender, as counts with column percentages, printed
+"n (%)" (Murphy et al., Academic Medicine 2022, doi:10.1097/ACM.0000000000004388,
+Table 1). Counting is ``pandas.crosstab``; only the layout is ours.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .corpus import Study
+from .errors import QDAError
+
+#: (column of participants, label in the table) in the order Table 1 prints them.
+TABLE1_ROWS = [
+    ("rank", "Academic rank"),
+    ("degree", "Degree"),
+    ("leadership", "Leadership position"),
+    ("endowed_chair", "Endowed chair"),
+    ("age_band", "Age, years"),
+    ("career_stage", "Career stage"),
+]
+
+#: Preferred level order where the data use these values; other values follow, sorted.
+LEVEL_ORDER = {
+    "gender": ["woman", "man"],
+    "rank": ["assistant", "associate", "full"],
+    "degree": ["MD", "MD-PhD", "PhD"],
+    "leadership": ["dean", "chair", "center director", "other", "none"],
+    "age_band": ["30-39", "40-49", "50-59", "60+"],
+    "career_stage": ["early", "mid", "senior"],
+}
+
+_LEVEL_LABEL = {
+    "assistant": "Assistant professor", "associate": "Associate professor", "full": "Full professor",
+    "dean": "Dean", "chair": "Department chair", "center director": "Center director", "other": "Other",
+    "none": "None", "early": "Early", "mid": "Mid", "senior": "Senior",
+}
+_GENDER_LABEL = {"woman": "Women", "man": "Men"}
+
+
+def ordered_levels(values: pd.Series, column: str) -> list:
+    """The distinct values of ``values`` in :data:`LEVEL_ORDER` [column] order, others after, sorted."""
+    present = list(pd.unique(values.dropna()))
+    pref = [v for v in LEVEL_ORDER.get(column, []) if v in present]
+    return pref + sorted((v for v in present if v not in pref), key=str)
+
+
+def table1_counts(study: Study) -> pd.DataFrame:
+    """Table 1 as a tidy frame: one row per (characteristic, level, gender).
+
+    Columns ``characteristic`` (label), ``variable`` (participants column),
+    ``level`` (label), ``gender``, ``n`` (participants) and ``percent``
+    (``100 * n / N_gender``: column percentages, as Table 1 prints them; the
+    percentages of one characteristic add up to 100 within a gender, except for
+    yes/no characteristics, of which only "yes" is shown). A ``total`` gender
+    holds all participants. Reference: Murphy et al. 2022, Table 1.
+    """
+    p = study.participants
+    need = ["gender"] + [c for c, _ in TABLE1_ROWS]
+    missing = [c for c in need if c not in p.columns]
+    if missing:
+        raise QDAError(study.root, "participants", f"missing column(s) {', '.join(missing)}",
+                       "add them (see data/README.md)")
+    if p.empty:
+        raise QDAError(study.root, "participants", "has no rows", "add one row per participant")
+    genders = ordered_levels(p["gender"].astype(str), "gender")
+    rows = []
+    for col, label in TABLE1_ROWS:
+        s = p[col]
+        is_bool = s.dtype == bool
+        vals = s.map({True: "yes", False: "no"}) if is_bool else s.astype(str)
+        levels = ["yes"] if is_bool else ordered_levels(vals, col)
+        tab = pd.crosstab(vals, p["gender"].astype(str)).reindex(index=levels, columns=genders, fill_value=0)
+        tab["total"] = vals.value_counts().reindex(levels, fill_value=0)
+        sizes = p["gender"].astype(str).value_counts().reindex(genders).tolist() + [len(p)]
+        for lv in levels:
+            for g, size in zip(genders + ["total"], sizes):
+                k = int(tab.loc[lv, g])
+                rows.append({"characteristic": label, "variable": col,
+                             "level": "Yes" if is_bool else _LEVEL_LABEL.get(lv, lv), "gender": g,
+                             "n": k, "percent": 100.0 * k / size if size else float("nan")})
+    return pd.DataFrame(rows, columns=["characteristic", "variable", "level", "gender", "n", "percent"])
+
+
+def table1(study: Study, total: bool = True) -> pd.DataFrame:
+    """Table 1: participant characteristics by gender, cells "n (%)".
+
+    Rows: a (characteristic, level) MultiIndex in the order of :data:`TABLE1_ROWS`;
+    columns: "Women (n = 52)", "Men (n = 52)" and, if ``total``, "All (n = 104)"
+    (group sizes from the data). Cell: ``n (p)`` with ``p`` the column percentage
+    rounded to a whole number, as journals print it. The numbers are in
+    :func:`table1_counts`. Reference: Murphy et al. 2022, Table 1.
+    """
+    tidy = table1_counts(study)
+    p = study.participants
+    genders = [g for g in tidy["gender"].unique() if g != "total"] + (["total"] if total else [])
+    sizes = p["gender"].astype(str).value_counts()
+    labels = {g: f"{_GENDER_LABEL.get(g, str(g).capitalize())} (n = {int(sizes.get(g, 0))})" for g in genders}
+    labels["total"] = f"All (n = {len(p)})"
+    tidy = tidy.loc[tidy["gender"].isin(genders)].copy()
+    tidy["cell"] = [f"{n} ({pct:.0f})" for n, pct in zip(tidy["n"], tidy["percent"])]
+    wide = tidy.pivot(index=["characteristic", "level"], columns="gender", values="cell")
+    order = list(dict.fromkeys(zip(tidy["characteristic"], tidy["level"])))
+    wide = wide.reindex(index=pd.MultiIndex.from_tuples(order, names=["characteristic", "level"]),
+                        columns=genders)
+    wide.columns = pd.Index([labels[g] for g in genders], name=None)
+    return wide
+
+
+def table1_styler(study: Study, caption: str | None = None):
+    """:func:`table1` as a pandas Styler with a caption, ready for the book.
+
+    The caption says the table is synthetic when ``study.synthetic`` and explains
+    "n (%)" (column percentages of each gender). Rendering needs jinja2.
+    """
+    t = table1(study)
+    if caption is None:
+        kind = "synthetic corpus" if study.synthetic else "your project"
+        caption = (f"Table 1. Participant characteristics by gender ({kind}), n (%); "
+                   "percentages are of each column's participants.")
+    return (
+        t.style.set_caption(caption)
+        .set_table_styles([
+            {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"},
+            {"selector": "th.col_heading", "props": "text-align: center;"},
+            {"selector": "td", "props": "text-align: center; padding: 0 0.8em;"},
+            {"selector": "th.row_heading", "props": "text-align: left;"},
+        ])
+    )
+
+
+def codebook_table(study: Study, version: str = "final") -> pd.DataFrame:
+    """The codebook of one version as a readable table.
+
+    Columns ``Code`` (display name; a child code is shown "Parent > Child"),
+    ``Group`` (code group), ``Definition``, ``Inclusion``, ``Exclusion``; one row
+    per code of ``version``, ordered by group and then as the codebook lists
+    them, index = code slug. Raises :class:`~qda.errors.QDAError` for an unknown
+    version.
+    """
+    cb = study.codebook
+    versions = list(pd.unique(cb["version"].astype(str)))
+    if str(version) not in versions:
+        raise QDAError(study.root, "codebook", f"no version {version!r}", f"use one of {', '.join(versions)}")
+    v = cb.loc[cb["version"].astype(str) == str(version)].copy()
+    names = dict(zip(v["code"].astype(str), v["name"].astype(str)))
+    display = [f"{names.get(par, par)} > {nm}" if par else nm
+               for nm, par in zip(v["name"].astype(str), v["parent"].astype(str))]
+    out = pd.DataFrame({
+        "Code": display, "Group": v["code_group"].astype(str).to_numpy(),
+        "Definition": v["definition"].astype(str).to_numpy(), "Inclusion": v["inclusion"].astype(str).to_numpy(),
+        "Exclusion": v["exclusion"].astype(str).to_numpy(),
+    }, index=pd.Index(v["code"].astype(str).to_numpy(), name="code"))
+    group_order = {g: k for k, g in enumerate(pd.unique(out["Group"]))}
+    out["_g"] = out["Group"].map(group_order)
+    out["_k"] = range(len(out))
+    return out.sort_values(["_g", "_k"]).drop(columns=["_g", "_k"])
