@@ -1021,10 +1021,16 @@ class _Guids:
         return self.known.get(f"{kind}:{key}") or make_guid(kind, key)
 
 
-def _E(parent: ET.Element | None, tag: str, text: str | None = None, **attrs: Any) -> ET.Element:
+def _E(parent: Any, tag: str, text: str | None = None, **attrs: Any) -> Any:
+    """One lxml element in the current export namespace (``_E.ns``); empty attributes are left out."""
+    from lxml import etree
+
     ns = _E.ns  # type: ignore[attr-defined]
     a = {k: str(v) for k, v in attrs.items() if v is not None and v != ""}
-    el = ET.Element(f"{{{ns}}}{tag}", a) if parent is None else ET.SubElement(parent, f"{{{ns}}}{tag}", a)
+    if parent is None:
+        el = etree.Element(f"{{{ns}}}{tag}", a, nsmap={None: ns})
+    else:
+        el = etree.SubElement(parent, f"{{{ns}}}{tag}", a)
     if text is not None:
         el.text = text
     return el
@@ -1115,9 +1121,10 @@ def _sets_xml(parent: ET.Element, codes: pd.DataFrame, code_guid: dict[str, str]
                 _E(s, "MemberCode", guid=code_guid[m])
 
 
-def _serialise(root: ET.Element, ns: str) -> bytes:
-    ET.indent(root, space=" ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=ns)
+def _serialise(root: Any, ns: str) -> bytes:
+    from lxml import etree
+
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
 
 
 def codebook_xml(study: Study, version: str = "final") -> bytes:
@@ -1346,6 +1353,104 @@ def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Pro
 
 
 # ---------------------------------------------------------------------------
+# Writing an imported study as a data folder (CLI `import FILE --out DIR`)
+# ---------------------------------------------------------------------------
+_UNSTATED = "(not stated in the imported project)"
+
+
+def codebook_yaml(codebook: pd.DataFrame, source: str = "") -> str:
+    """A ``codebook.yml`` that :func:`qda.codebook.read_codebook` reads back.
+
+    The imported codebook has one version, ``final`` (``after_round`` = the largest
+    ``introduced_round``, at least 1).  ``read_codebook`` requires a ``#RRGGBB``
+    colour, an origin and all four text fields, which other tools may not record:
+    the writer then fills ``#999999``, ``inductive`` and the phrase
+    ``(not stated in the imported project)``, and says so in the file's header.
+    """
+    import yaml
+
+    cb = codebook.copy()
+    cb["version"] = cb["version"].astype(str)
+    latest = _codes_for_export(Study(participants=empty_frame("participants"), transcripts=empty_frame("transcripts"),
+                                     codebook=cb, codings=empty_frame("codings")), None)
+    after = max([1, *[int(x) for x in latest["introduced_round"]]]) if len(latest) else 1
+    codes = []
+    filled: Counter = Counter()
+    for _, r in latest.iterrows():
+        color = str(r["color"] or "")
+        if re.fullmatch(r"#[0-9A-Fa-f]{3}", color):
+            color = "#" + "".join(ch * 2 for ch in color[1:])
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
+            color, _ = "#999999", filled.update(["colour"])
+        origin = str(r["origin"] or "")
+        if origin not in {"deductive", "inductive"}:
+            origin, _ = "inductive", filled.update(["origin"])
+        block = {}
+        for f in ("definition", "inclusion", "exclusion", "example"):
+            v = " ".join(str(r[f] or "").split())
+            if not v:
+                v, _ = _UNSTATED, filled.update([f])
+            block[f] = v
+        codes.append({"code": str(r["code"]), "name": str(r["name"] or r["code"]), "parent": str(r["parent"] or ""),
+                      "code_group": str(r["code_group"] or ""), "origin": origin,
+                      "introduced_round": max(int(r["introduced_round"]), 0), "color": color.upper(), "final": block})
+    head = [f"# Codebook imported from a REFI-QDA file{(': ' + source) if source else ''}.",
+            "# Written by `python -m qda import`; one version (final)."]
+    if filled:
+        head.append("# Filled by the importer where the project recorded nothing: "
+                    + ", ".join(f"{k} ({n} codes)" for k, n in sorted(filled.items()))
+                    + f"; colour #999999, origin inductive, text {_UNSTATED!r}.")
+    body = yaml.safe_dump({"versions": [{"version": "final", "after_round": after}], "codes": codes},
+                          sort_keys=False, allow_unicode=True, width=100)
+    return "\n".join(head) + "\n" + body
+
+
+def write_study(study: Study, out_dir: str | Path) -> list[Path]:
+    """Write ``study`` in the ``data/`` layout so that ``load_study(out_dir)`` reads it.
+
+    Files: ``participants.csv``, ``institutions.csv``, ``coders.csv``, ``codings.csv``,
+    ``memos.csv``, ``codebook.yml`` (:func:`codebook_yaml`), ``transcripts/<id>.txt``
+    and ``SYNTHETIC`` when the study is synthetic.  Every file is rendered in memory
+    and every target checked to lie inside ``out_dir`` before the first write; each
+    write is atomic (:func:`qda.io.atomic_write`).  Returns the paths written.
+    """
+    out = Path(out_dir)
+    base = out.resolve()
+    files: dict[Path, bytes] = {}
+
+    def put(rel: str, data: str) -> None:
+        target = (base / rel).resolve()
+        if target != base and base not in target.parents:
+            raise UnsafeInputError(out, rel, "would be written outside the output folder", "rename the transcript")
+        if target in files:
+            raise DataError(out, rel, "two items would be written to the same file", "give them distinct ids")
+        files[target] = data.encode("utf-8")
+
+    def csv(frame: pd.DataFrame, table: str) -> str:
+        cols = list(SCHEMAS[table]) + [c for c in frame.columns if c not in SCHEMAS[table]]
+        return frame[cols].to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+
+    put("participants.csv", csv(study.participants, "participants"))
+    put("institutions.csv", csv(study.institutions, "institutions"))
+    put("coders.csv", csv(study.coders, "coders"))
+    put("codings.csv", csv(study.codings, "codings"))
+    put("memos.csv", csv(study.memos, "memos"))
+    put("codebook.yml", codebook_yaml(study.codebook, str(study.root or "")))
+    for tid, text in zip(study.transcripts["transcript_id"], study.transcripts["text"]):
+        if sanitise_id(tid) != tid:
+            raise DataError(out, f"transcript {tid!r}", "is not a safe file name", "rename the transcript")
+        put(f"transcripts/{tid}.txt", text)
+    if study.synthetic:
+        put("SYNTHETIC", "This folder holds SYNTHETIC data (an export of the generated corpus).\n")
+    written = []
+    for target, data in files.items():
+        with atomic_write(target, "wb") as f:
+            f.write(data)
+        written.append(target)
+    return written
+
+
+# ---------------------------------------------------------------------------
 # Canonical form (round-trip comparisons)
 # ---------------------------------------------------------------------------
 def canonical_xml(data: bytes) -> str:
@@ -1364,6 +1469,6 @@ def read_qdpx_members(path: str | Path, limits: Limits | None = None) -> dict[st
 __all__ = [
     "Limits", "export_project", "export_codebook", "import_project", "load_project", "apply_mapping",
     "read_mapping", "validate_file", "schema_errors", "parse_xml", "project_xml", "codebook_xml",
-    "canonical_xml", "read_qdpx_members", "code_description", "parse_code_description", "make_guid",
+    "canonical_xml", "read_qdpx_members", "write_study", "codebook_yaml", "code_description", "parse_code_description", "make_guid",
     "norm_guid", "slugify", "sanitise_id", "decode_source", "normalise_newlines",
 ]
