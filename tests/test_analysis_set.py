@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from qda.analysis_set import SEGMENT_COLUMNS, analysis_set, analysis_set_summary
 from qda.corpus import Study, _coerce
 from qda.errors import QDAError
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(os.environ.get("QDA_DATA") or Path(__file__).resolve().parents[1] / "data")
 
 
 def _text(tid: str, n: int = 400) -> str:

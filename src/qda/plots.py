@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import textwrap
+
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -76,6 +79,7 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, title: str = "Code co-occurrence"
         sns.heatmap(m, mask=mask, cmap="viridis", annot=annot, fmt=".0f" if is_int else ".2f",
                     square=True, linewidths=0.5, linecolor="white",
                     cbar_kws={"label": "co-occurrences" if is_int else "c-coefficient", "shrink": 0.8}, ax=ax)
+        ax.grid(False)
         ax.set_title(title)
         ax.set_xlabel("Code")
         ax.set_ylabel("Code")
@@ -149,6 +153,7 @@ def theme_by_gender(table: pd.DataFrame, title: str = "Participants who spoke to
         size_of = sizes.iloc[0] if isinstance(sizes, pd.DataFrame) else sizes
         names = {g: f"{names[g]} (n = {int(size_of[g])})" for g in groups}
     long["group"] = long["group"].map(names)
+    long["theme"] = long["theme"].map(lambda x: textwrap.fill(str(x), 30))
     palette = {names[g]: GENDER_COLORS.get(g, OKABE_ITO[k % len(OKABE_ITO)]) for k, g in enumerate(groups)}
     with use_style():
         fig, ax = plt.subplots(figsize=(9, 0.9 * len(t) + 2.2))
@@ -157,7 +162,8 @@ def theme_by_gender(table: pd.DataFrame, title: str = "Participants who spoke to
         ax.set_title(title)
         ax.set_xlabel("Participants (count)")
         ax.set_ylabel("Theme")
-        ax.legend(title=None, loc="lower right")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(title=None, loc="best")
         for cont in ax.containers:
             ax.bar_label(cont, fmt="%d", padding=2, fontsize=9)
         caveat = table.attrs.get("caveat")
@@ -195,6 +201,8 @@ def participants_by_rank_degree(study: Study, title: str = "Participants by rank
             ax.set_title({"woman": "Women", "man": "Men"}.get(g, str(g)) + f" (n = {n})", fontsize=11)
             ax.set_xlabel("Academic rank")
             ax.set_ylabel("Participants (count)")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xticks(range(len(ranks)), [str(r).capitalize() for r in ranks])
             if ax is not axes[0][-1] and ax.get_legend() is not None:
                 ax.get_legend().remove()
         leg = axes[0][-1].get_legend()

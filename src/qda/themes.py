@@ -21,8 +21,7 @@ CAVEAT = (
     "Counts are participants whose interview touches the theme, not segments. "
     "A qualitative interview study does not estimate how frequent or how intense a "
     "theme is across people, age or career stage (Murphy et al. 2022, limitations); "
-    "read these numbers as a description of this sample (here: a synthetic corpus), "
-    "not as prevalence."
+    "read these numbers as a description of this sample, not as prevalence."
 )
 
 _GROUPS = ("gender", "career_stage", "rank", "degree", "age_band", "leadership", "endowed_chair",
@@ -88,7 +87,7 @@ def theme_by(study: Study, by: str = "gender", segments: pd.DataFrame | None = N
     columns are the group's levels in their categorical order plus ``total``
     (participants with the theme in any group). A row ``participants`` gives each
     group's size, so a reader sees "k of n". ``.attrs["caveat"]`` holds
-    :data:`CAVEAT`. Reference: Murphy et al. 2022 (themes; limitations).
+    :data:`CAVEAT` (plus a note when the study is synthetic). Reference: Murphy et al. 2022 (themes; limitations).
     """
     if by not in study.participants.columns or by == "participant_id":
         raise QDAError(study.root, "by", f"{by!r} is not a participant characteristic",
@@ -127,7 +126,7 @@ def theme_by(study: Study, by: str = "gender", segments: pd.DataFrame | None = N
                             else pd.MultiIndex.from_tuples([("participants", "")], names=["theme", "subtheme"]))
     table = pd.concat([table, size_row]).astype("int64")
     table.columns = pd.Index([str(c) for c in table.columns], name=by)
-    table.attrs["caveat"] = CAVEAT
+    table.attrs["caveat"] = CAVEAT + (" Data: synthetic corpus." if study.synthetic else "")
     table.attrs["counts"] = "participants"
     return table
 
