@@ -368,6 +368,20 @@ def brennan_prediger_kappa(a: Any, b: Any = None, n_categories: int | None = Non
 # ---------------------------------------------------------------------------
 # Fleiss
 # ---------------------------------------------------------------------------
+def _fleiss_generalised(x: np.ndarray) -> tuple[float, float, float]:
+    """(kappa, P-bar, Pe-bar) of the generalised Fleiss form for any numbers of raters.
+
+    Hand-written because statsmodels' ``fleiss_kappa`` asserts equal raters per subject.
+    """
+    n_i = x.sum(1)
+    p_i = (x * (x - 1)).sum(1) / (n_i * (n_i - 1))
+    p_bar = float(p_i.mean())
+    p_j = x.sum(0) / n_i.sum()
+    pe_bar = float((p_j**2).sum())
+    kappa = (p_bar - pe_bar) / (1.0 - pe_bar) if pe_bar < 1.0 else float("nan")
+    return float(kappa), p_bar, pe_bar
+
+
 def fleiss_kappa(counts: Any, by_category: bool = False) -> FleissResult:
     """Fleiss' (1971) kappa for many raters from a subjects x categories table of counts.
 
@@ -405,10 +419,8 @@ def fleiss_kappa(counts: Any, by_category: bool = False) -> FleissResult:
         raise AgreementError("counts", f"subject row {i} has fewer than two ratings",
                              "drop subjects rated fewer than twice (they carry no agreement)")
     equal = bool((n_i == n_i[0]).all())
-    p_i = (x * (x - 1)).sum(1) / (n_i * (n_i - 1))
-    p_bar = float(p_i.mean())
+    gen_kappa, p_bar, pe_bar = _fleiss_generalised(x)
     p_j = x.sum(0) / n_i.sum()
-    pe_bar = float((p_j**2).sum())
     note = ""
     if np.isclose(pe_bar, 1.0):
         kappa = 1.0
@@ -416,7 +428,7 @@ def fleiss_kappa(counts: Any, by_category: bool = False) -> FleissResult:
     elif equal:
         kappa = float(_sm_fleiss_kappa(x, method="fleiss"))
     else:
-        kappa = (p_bar - pe_bar) / (1.0 - pe_bar)
+        kappa = gen_kappa
     method = "statsmodels" if equal else "generalised"
     by_cat = None
     if by_category:
