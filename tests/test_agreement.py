@@ -439,3 +439,23 @@ def test_campbell_reliability_and_agreement():
     pd.testing.assert_frame_equal(again.set_index(["round", "code"]), out)
     with pytest.raises(ValueError, match="reconciliation: lacks column"):
         ag.campbell_reliability_agreement(dec, rec.drop(columns="resolution"))
+
+
+def test_campbell_on_synthetic_corpus(study):
+    """Integration: rounds 2 and 3 of the synthetic study, units from qda.codings."""
+    from qda.codings import participant_units, unit_decisions
+
+    units = participant_units(study.transcripts)
+    rounds = [r for r in ("2", "3") if (study.codings["round"] == r).any()]
+    if not rounds or study.reconciliation.empty:
+        pytest.skip("the synthetic study has no round-2/3 codings or no reconciliation table")
+    dec = pd.concat([unit_decisions(study.codings[study.codings["round"] == r], units).assign(round=r)
+                     for r in rounds])
+    out = ag.campbell_reliability_agreement(dec, study.reconciliation)
+    assert set(out["round"]) == set(rounds)
+    overall = out[out["code"] == ag.ALL_CODES]
+    assert (overall["agreement_percent"] >= overall["reliability_percent"]).all()
+    assert overall["reliability_alpha"].between(-1, 1).all()
+    assert (overall["n_not_reconciled"] == 0).all()  # every disagreement was discussed
+    per_code = ag.unitized_alpha(study.codings[study.codings["round"] == rounds[-1]], units)
+    assert per_code.iloc[-1]["n_units"] == overall.iloc[-1]["n_units"]
