@@ -190,3 +190,15 @@ def test_synthetic_segments_do_not_overlap(study):
     nxt = seg.groupby("transcript_id")["start"].shift(-1)
     assert (nxt.isna() | (nxt >= seg["end"])).all()
     assert np.isfinite(seg["start"].to_numpy(dtype=float)).all()
+
+
+@needs_data
+def test_synthetic_same_turn_segments_contain_overlap_segments(study):
+    """Codings that share a character also share a speaker turn, so every overlap segment
+    lies inside a same-turn segment (spans are unions, merged)."""
+    a = analysis_set(study)
+    b = analysis_set(study, rule="same_turn")
+    by_t = {t: g for t, g in b.groupby("transcript_id")}
+    for r in a.itertuples():
+        g = by_t[r.transcript_id]
+        assert ((g["start"] <= r.start) & (g["end"] >= r.end)).any(), r.segment_id
