@@ -100,6 +100,13 @@ def test_segments_by_hand():
     assert seg["segment_id"].is_unique and seg["segment_id"].iloc[0] == "P001-S001"
 
 
+def test_theme_join_does_not_depend_on_row_order():
+    st = tiny_study()
+    a = analysis_set(st)
+    st.themes = st.themes.iloc[::-1]  # index 4, 3, 2, 1, 0
+    pd.testing.assert_frame_equal(analysis_set(st), a)
+
+
 def test_intersection_span_and_round_and_coders():
     st = tiny_study()
     inter = analysis_set(st, span="intersection")

@@ -86,6 +86,13 @@ def test_nested_and_same_code():
     assert cooccurrence_matrix(df, count="transcripts").loc["A", "B"] == 1
 
 
+def test_matrix_code_selection_keeps_order():
+    df = frame([("T1", 0, 10, "A"), ("T1", 5, 15, "B"), ("T1", 8, 20, "C")])
+    m = cooccurrence_matrix(df, codes=["C", "A", "C"])
+    assert list(m.index) == list(m.columns) == ["C", "A"]
+    assert m.loc["C", "A"] == 1 and m.loc["C", "C"] == 1
+
+
 def test_within_counts_characters_between():
     df = frame([("T1", 0, 10, "A"), ("T1", 13, 20, "B")])  # 3 characters between
     assert len(cooccurring_pairs(df, rule="within", within=2)) == 0

@@ -101,8 +101,9 @@ def _join_themes(study: Study, seg: pd.DataFrame) -> pd.DataFrame:
     both = pd.concat([
         pd.DataFrame({"coding_id": "S:" + seg["segment_id"], "transcript_id": seg["transcript_id"],
                       "start": seg["start"], "end": seg["end"], "code": "segment"}),
-        pd.DataFrame({"coding_id": "T:" + th.index.astype(str), "transcript_id": th["transcript_id"].astype(str),
-                      "start": th["start"], "end": th["end"], "code": "theme"}),
+        pd.DataFrame({"coding_id": "T:" + pd.Series(np.arange(len(th))).astype(str),
+                      "transcript_id": th["transcript_id"].astype(str).to_numpy(),
+                      "start": th["start"].to_numpy(), "end": th["end"].to_numpy(), "code": "theme"}),
     ], ignore_index=True)
     p = cooccurring_pairs(both)  # drops segment-segment and theme-theme pairs (same code)
     if p.empty:

@@ -252,8 +252,9 @@ def cooccurrence_matrix(codings: pd.DataFrame, rule: str = "overlap", within: in
         raise QDAError(None, "count", f"unknown count {count!r}", "use 'pairs' or 'transcripts'")
     _check_columns(codings, _CODING_COLUMNS, "codings")
     if codes is not None:
-        codings = codings.loc[codings["code"].astype(str).isin([str(c) for c in codes])]
-        labels = pd.Index([str(c) for c in codes], name="code")
+        wanted = list(dict.fromkeys(str(c) for c in codes))  # unique, in the order given
+        codings = codings.loc[codings["code"].astype(str).isin(wanted)]
+        labels = pd.Index(wanted, name="code")
     else:
         labels = pd.Index(sorted(codings["code"].astype(str).unique()), name="code")
     m = len(labels)

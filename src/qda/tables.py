@@ -115,6 +115,7 @@ def table1_styler(study: Study, caption: str | None = None):
 
     The caption says the table is synthetic when ``study.synthetic`` and explains
     "n (%)" (column percentages of each gender). Rendering needs jinja2.
+    Reference: Murphy et al. 2022, Table 1 (layout).
     """
     t = table1(study)
     if caption is None:
