@@ -36,9 +36,12 @@ per stage, spawned from ``--seed``):
 from __future__ import annotations
 
 import argparse
+import os
 import re
-from bisect import bisect_left, bisect_right
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +130,7 @@ NOISE = {
     "1": dict(miss=0.10, confuse=0.10, double=0.05, jitter=0.45, words=6, whole=0.15),
     "2": dict(miss=0.16, confuse=0.18, double=0.08, jitter=0.50, words=8, whole=0.20),
     "3": dict(miss=0.05, confuse=0.05, double=0.02, jitter=0.30, words=3, whole=0.05),
-    "full": dict(miss=0.02, confuse=0.01, double=0.0, jitter=0.10, words=2, whole=0.0),
+    "full": dict(miss=0.02, confuse=0.01, double=0.0, jitter=0.08, words=2, whole=0.0),
 }
 NEIGHBOURS = {
     "mentoring": "being_mentored", "being_mentored": "mentoring",
@@ -138,7 +141,36 @@ NEIGHBOURS = {
 }
 
 _SLOT_RE = re.compile(r"\{(\w+)\}")
-_WORD_RE = re.compile(r"\S+")
+#: libyaml's safe loader when available (same result as yaml.safe_load, faster).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Draws:
+    """Uniform draws from a numpy Generator, taken in blocks of 4096.
+
+    One Generator call per block instead of one per small choice keeps the composition
+    loop fast; the sequence is still fully determined by the seed.
+    """
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.buf: list[float] = []
+        self.k = 0
+
+    def random(self) -> float:
+        if self.k >= len(self.buf):
+            self.buf, self.k = self.rng.random(4096).tolist(), 0
+        self.k += 1
+        return self.buf[self.k - 1]
+
+    def int(self, n: int) -> int:
+        """A uniform integer in [0, n)."""
+        return min(int(self.random() * n), n - 1)
+
+    def perm(self, n: int) -> list[int]:
+        """A uniform random permutation of range(n)."""
+        keys = [self.random() for _ in range(n)]
+        return sorted(range(n), key=keys.__getitem__)
 
 
 # ---------------------------------------------------------------------------
@@ -179,7 +211,7 @@ def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
         if file.name == "interview_guide.yml":
             continue
         try:
-            raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+            raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         except yaml.YAMLError as e:
             raise DataError(file, "parsing", f"is not valid YAML ({e})", "fix the indentation or quoting") from None
         for i, p in enumerate(raw.get("passages") or []):
@@ -245,7 +277,7 @@ def load_guide(folder: Path) -> dict:
     """Read ``interview_guide.yml``: opening, closing, closing_answers and the sections."""
     file = folder / "interview_guide.yml"
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
     except FileNotFoundError:
         raise DataError(file, "file", "does not exist", "write the interview guide (see passages/README.md)") from None
     secs = {s["id"]: s for s in raw.get("sections", [])}
@@ -391,7 +423,7 @@ class Composer:
     """Composes one transcript per participant from the bank and the guide."""
 
     def __init__(self, bank: list[Passage], guide: dict, rng: np.random.Generator):
-        self.bank, self.guide, self.rng = bank, guide, rng
+        self.bank, self.guide, self.d = bank, guide, _Draws(rng)
         self.theme_pool = {g: [i for i, p in enumerate(bank) if p.theme in (1, 2, 3) and p.gender in (g, "any")]
                            for g in ("man", "woman")}
         self.harass_pool = [i for i, p in enumerate(bank) if p.theme == 4]
@@ -405,16 +437,16 @@ class Composer:
 
     def choose(self, gender: str, caregiver: bool, harassed: bool, target_words: int) -> dict[str, list[int]]:
         """The passages of one interview, by section (rule in the module docstring)."""
-        rng = self.rng
+        d = self.d
         care = caregiver and gender == "man"
         chosen: dict[str, list[int]] = {s: [] for s in SECTIONS}
         pool = self.theme_pool[gender]
-        k = min(len(pool), int(rng.integers(2, 5)))
-        picks = [pool[j] for j in rng.choice(len(pool), size=k, replace=False)] if k else []
+        k = min(len(pool), 2 + d.int(3))
+        picks = [pool[j] for j in d.perm(len(pool))[:k]]
         if harassed and self.harass_pool:
-            picks.append(self.harass_pool[int(rng.integers(len(self.harass_pool)))])
+            picks.append(self.harass_pool[d.int(len(self.harass_pool))])
         if care and self.care_pool:
-            picks.append(self.care_pool[int(rng.integers(len(self.care_pool)))])
+            picks.append(self.care_pool[d.int(len(self.care_pool))])
         for i in picks:
             chosen[self.bank[i].section].append(i)
         used = set(picks)
@@ -423,7 +455,7 @@ class Composer:
             want = 2 if s == "career_path" else 1
             cands = [i for i in self.general[(s, gender, care)] if i not in used]
             while len(chosen[s]) < want and cands:
-                i = cands.pop(int(rng.integers(len(cands))))
+                i = cands.pop(d.int(len(cands)))
                 chosen[s].append(i)
                 used.add(i)
                 words += self.bank[i].words
@@ -432,19 +464,19 @@ class Composer:
                      and any(i not in used for i in self.general[(s, gender, care)])]
             if not open_:
                 break
-            s = open_[int(rng.integers(len(open_)))]
+            s = open_[d.int(len(open_))]
             cands = [i for i in self.general[(s, gender, care)] if i not in used]
-            i = cands[int(rng.integers(len(cands)))]
+            i = cands[d.int(len(cands))]
             chosen[s].append(i)
             used.add(i)
             words += self.bank[i].words
         for s in SECTIONS:
-            chosen[s] = [chosen[s][j] for j in rng.permutation(len(chosen[s]))]
+            chosen[s] = [chosen[s][j] for j in d.perm(len(chosen[s]))]
         return chosen
 
     def compose(self, pid: str, prof: dict, chosen: dict[str, list[int]]) -> Composed:
         """Lay out the turns of one interview and record the true code spans."""
-        rng = self.rng
+        d = self.d
         g = self.guide
         header = (
             "# SYNTHETIC INTERVIEW TRANSCRIPT. Invented for teaching and testing; not a real person.\n"
@@ -455,10 +487,10 @@ class Composer:
         pos = len(header)
         comp = Composed(text="")
         turn = 0
-        child = SLOTS["child"][int(rng.integers(2))]
+        child = SLOTS["child"][d.int(2)]
 
         def values() -> dict[str, str]:
-            v = {k: opts[int(rng.integers(len(opts)))] for k, opts in SLOTS.items()}
+            v = {k: opts[d.int(len(opts))] for k, opts in SLOTS.items()}
             v["field"], v["child"] = prof["field"], child
             return v
 
@@ -475,33 +507,33 @@ class Composer:
             comp.turns.append((turn, speaker, start, pos))
             return turn, start, pos
 
-        add("INTERVIEWER", g["opening"][int(rng.integers(len(g["opening"])))])
-        add("PARTICIPANT", CONSENT_REPLIES[int(rng.integers(len(CONSENT_REPLIES)))])
+        add("INTERVIEWER", g["opening"][d.int(len(g["opening"]))])
+        add("PARTICIPANT", CONSENT_REPLIES[d.int(len(CONSENT_REPLIES))])
         seq = []
         for si, s in enumerate(SECTIONS):
             mains, probes = self.guide_parts[s]
-            asks = [mains[int(rng.integers(len(mains)))]]
+            asks = [mains[d.int(len(mains))]]
             if probes:
-                asks += [probes[j] for j in rng.permutation(len(probes))]
+                asks += [probes[j] for j in d.perm(len(probes))]
             for k, i in enumerate(chosen[s]):
                 v = values()
                 q = _fill(asks[k % len(asks)], v)
-                if k == 0 and si > 0 and rng.random() < 0.6:
+                if k == 0 and si > 0 and d.random() < 0.6:
                     opts = TRANSITIONS[s]
-                    q = opts[int(rng.integers(len(opts)))] + " " + q
+                    q = opts[d.int(len(opts))] + " " + q
                 add("INTERVIEWER", q)
                 p = self.bank[i]
                 sents = [_fill(x, v) for x in p.parts]
                 t, ustart, uend = add("PARTICIPANT", " ".join(sents))
-                bounds = np.cumsum([0] + [len(x) + 1 for x in sents])  # sentence k spans [b[k], b[k+1]-1)
+                bounds = list(accumulate([len(x) + 1 for x in sents], initial=0))  # sentence k: [b[k], b[k+1]-1)
                 for code, a, b in p.codes:
                     comp.truth.append((t, ustart + int(bounds[a]), ustart + int(bounds[b + 1]) - 1, code, i,
                                        ustart, uend))
                 if p.theme:
                     comp.theme_turns.append((t, ustart, uend, p.theme, p.subtheme if p.theme == 3 else ""))
                 seq.append(p.id)
-        add("INTERVIEWER", g["closing"][int(rng.integers(len(g["closing"])))])
-        add("PARTICIPANT", g["closing_answers"][int(rng.integers(len(g["closing_answers"])))])
+        add("INTERVIEWER", g["closing"][d.int(len(g["closing"]))])
+        add("PARTICIPANT", g["closing_answers"][d.int(len(g["closing_answers"]))])
         pieces.append("\n")
         comp.text = "".join(pieces)
         comp.sequence = tuple(seq)
@@ -513,23 +545,39 @@ class Composer:
 # ---------------------------------------------------------------------------
 def _jitter(texts: dict[str, str], rows: pd.DataFrame, rng: np.random.Generator,
             max_words: int) -> tuple[np.ndarray, np.ndarray]:
-    """New (start, end) of each row, moved by up to ``max_words`` words and snapped to words.
+    """New (start, end) of each row, each moved by up to ``max_words`` words.
 
-    The span stays inside its answer (``ustart``..``uend``). Plain Python over the
-    selected rows only (a small share of all codings): word boundaries differ per answer
-    and no library snaps spans to them.
+    Rule: the start moves to the start of the word ``d`` words before or after it, the
+    end to the end of such a word (words are separated by single spaces inside an
+    answer), never outside the answer (``ustart``..``uend``) and never to an empty span.
+    Plain Python over the selected rows only (a small share of all codings): no library
+    snaps spans to word boundaries.
     """
     starts = rows["start"].to_numpy(dtype=np.int64).copy()
     ends = rows["end"].to_numpy(dtype=np.int64).copy()
-    shifts = rng.integers(-max_words, max_words + 1, size=(len(rows), 2))
-    for k, (tid, us, ue) in enumerate(zip(rows["transcript_id"], rows["ustart"], rows["uend"])):
-        words = [(m.start(), m.end()) for m in _WORD_RE.finditer(texts[tid], int(us), int(ue))]
-        ws = [a for a, _ in words]
-        we = [b for _, b in words]
-        i = min(max(bisect_left(ws, starts[k]) + int(shifts[k, 0]), 0), len(ws) - 1)
-        j = min(max(bisect_right(we, ends[k]) - 1 + int(shifts[k, 1]), 0), len(we) - 1)
-        if ws[i] < we[j]:
-            starts[k], ends[k] = ws[i], we[j]
+    shifts = rng.integers(-max_words, max_words + 1, size=(len(rows), 2)).tolist()
+    for k, (tid, us, ue) in enumerate(zip(rows["transcript_id"], rows["ustart"].tolist(), rows["uend"].tolist())):
+        text = texts[tid]
+        s, e = int(starts[k]), int(ends[k])
+        ds, de = shifts[k]
+        for _ in range(abs(ds)):
+            if ds > 0:
+                nxt = text.find(" ", s, ue)
+                if nxt < 0:
+                    break
+                s = nxt + 1
+            else:
+                prv = text.rfind(" ", us, s - 1)
+                s = prv + 1 if prv >= 0 else us
+        for _ in range(abs(de)):
+            if de > 0:
+                nxt = text.find(" ", e + 1, ue)
+                e = nxt if nxt >= 0 else ue
+            else:
+                prv = text.rfind(" ", us, e - 1)
+                e = prv if prv >= 0 else e
+        if s < e:
+            starts[k], ends[k] = s, e
     return starts, ends
 
 
@@ -778,6 +826,39 @@ def _write_if_changed(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+def _write_transcripts(out: Path, texts: dict[str, str]) -> None:
+    """Write ``out/transcripts/<id>.txt`` for every transcript, all at once.
+
+    The files are written into a staging folder inside ``out``, flushed to disk with one
+    ``os.sync()`` and the folder is then renamed into place, so a failure leaves the
+    previous transcripts intact (one ``fsync`` per file would dominate the run time at
+    10,400 transcripts). Files of the old folder that are not generated transcripts
+    (``P<digits>.txt``) are carried over; transcripts of an earlier, larger run are not.
+    """
+    tdir = out / "transcripts"
+    stage = Path(tempfile.mkdtemp(prefix=".transcripts.", dir=out))
+    old = out / f"{stage.name}.old"
+    try:
+        for tid, text in texts.items():
+            with open(stage / f"{tid}.txt", "wb") as f:
+                f.write(text.encode("utf-8"))
+        if tdir.is_dir():
+            for other in tdir.iterdir():
+                if not re.fullmatch(r"P\d+\.txt", other.name) and not (stage / other.name).exists():
+                    shutil.copy2(other, stage / other.name) if other.is_file() else shutil.copytree(other, stage / other.name)
+        stage.chmod(0o755)
+        os.sync()
+        if tdir.exists():
+            os.replace(tdir, old)
+        os.replace(stage, tdir)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if old.exists() and not tdir.exists():
+            os.replace(old, tdir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def generate(out: str | Path, n_participants: int = 104, seed: int = 2019,
              passages: str | Path | None = None, codebook: str | Path | None = None) -> dict:
     """Generate the synthetic corpus into ``out``; return a few measured facts.
@@ -847,14 +928,7 @@ def generate(out: str | Path, n_participants: int = 104, seed: int = 2019,
 
     # -- write (only into `out`) --------------------------------------------
     out.mkdir(parents=True, exist_ok=True)
-    tdir = out / "transcripts"
-    tdir.mkdir(exist_ok=True)
-    for pid in tids:
-        _write_if_changed(tdir / f"{pid}.txt", texts[pid].encode("utf-8"))
-    keep = {f"{pid}.txt" for pid in tids}
-    for stale in tdir.glob("P*.txt"):  # transcripts of an earlier, larger run
-        if stale.name not in keep and re.fullmatch(r"P\d+\.txt", stale.name):
-            stale.unlink()
+    _write_transcripts(out, texts)
     for name, frame in (("participants", participants), ("institutions", institutions), ("coders", CODERS),
                         ("codings", codings), ("reconciliation", recon), ("memos", memos), ("themes", themes)):
         write_csv_atomic(frame, out / f"{name}.csv")
