@@ -12,6 +12,7 @@ of a coding is ``transcript_text[start:end]`` in Python.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,15 +286,23 @@ def read_table(path: str | Path, table: str) -> pd.DataFrame:
     """Read one CSV of the study as a typed DataFrame (columns of ``SCHEMAS[table]``)."""
     path = Path(path)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DataError(path, "file", "does not exist", f"create it or regenerate data/ with `make data`") from None
+    # Decode here, not in pandas: pandas reports the byte offset within its read buffer,
+    # not within the file. A UTF-8 byte-order mark (Excel's "CSV UTF-8") is dropped.
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
-        raise DataError(path, f"byte {e.start}", "is not UTF-8 text", "save the file as UTF-8") from None
+        line = data.count(b"\n", 0, e.start) + 1
+        raise DataError(path, f"line {line}, byte {e.start}", "is not UTF-8 text", "save the file as UTF-8") from None
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise DataError(path, "file", "is empty", f"write the header row of the {table} table (see data/README.md)") from None
     except pd.errors.ParserError as e:
-        raise DataError(path, "parsing", f"is not a valid CSV ({e})", "fix the quoting or the number of fields") from None
+        detail = " ".join(str(e).split())  # pandas' message may end in a newline: keep the error on one line
+        raise DataError(path, "parsing", f"is not a valid CSV ({detail})", "fix the quoting or the number of fields") from None
     return _coerce(raw, table, path)
 
 

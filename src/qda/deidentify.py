@@ -374,6 +374,8 @@ def _rel(path: str, root: Path | None) -> str:
     """``path`` relative to the project folder (POSIX), else as given."""
     if not path:
         return ""
+    if root is not None and not root.is_dir() and path.startswith(f"{root}!"):
+        return path[len(str(root)) + 1:]  # a source inside a .qdpx: "project.qdpx!name.txt" -> "name.txt"
     if root is not None and root.is_dir():
         try:
             return Path(path).resolve().relative_to(root.resolve()).as_posix()
@@ -554,7 +556,7 @@ def _display_file(root: Path | None, file: str) -> str:
         return file
     if root.is_dir() and not Path(file).is_absolute():
         return str(root / file)
-    return str(root) if file == root.name else f"{root}:{file}"
+    return str(root) if file == root.name else f"{root}!{file}"
 
 
 def main(argv: list[str] | None = None) -> int:
