@@ -629,11 +629,20 @@ def import_project(path: str | Path, mapping: dict | str | Path | None = None, *
     """
     pkg, doc = _open(path, limits)
     _first_problem(doc)
-    study = _build_study(pkg, doc)
+    study = _safe_build(pkg, doc)
     if mapping is not None:
         study = apply_mapping(study, mapping)
     _first_problem(doc)
     return study
+
+
+def _safe_build(pkg: _Package, doc: _Doc) -> Study:
+    """:func:`_build_study`, turning an unforeseen structural oddity into one RefiError line."""
+    try:
+        return _build_study(pkg, doc)
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
+        raise RefiError(doc.file, "structure", f"cannot be read as a REFI-QDA project ({type(e).__name__}: {e})",
+                        "run `python -m qda validate FILE` and re-export the project") from None
 
 
 def _build_study(pkg: _Package, doc: _Doc) -> Study:
@@ -1346,7 +1355,7 @@ def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Pro
     problems = [Problem(doc.file, f"line {line}", f"schema: {msg}", "make the file follow the REFI-QDA schema")
                 for line, msg in schema_errors(pkg.xml)]
     try:
-        _build_study(pkg, doc)
+        _safe_build(pkg, doc)
     except QDAError as e:
         doc.problems.append(Problem(e.file, e.where, e.what, e.fix))
     return problems + doc.problems
@@ -1381,15 +1390,18 @@ def codebook_yaml(codebook: pd.DataFrame, source: str = "") -> str:
         if re.fullmatch(r"#[0-9A-Fa-f]{3}", color):
             color = "#" + "".join(ch * 2 for ch in color[1:])
         if not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
-            color, _ = "#999999", filled.update(["colour"])
+            color = "#999999"
+            filled["colour"] += 1
         origin = str(r["origin"] or "")
         if origin not in {"deductive", "inductive"}:
-            origin, _ = "inductive", filled.update(["origin"])
+            origin = "inductive"
+            filled["origin"] += 1
         block = {}
         for f in ("definition", "inclusion", "exclusion", "example"):
             v = " ".join(str(r[f] or "").split())
             if not v:
-                v, _ = _UNSTATED, filled.update([f])
+                v = _UNSTATED
+                filled[f] += 1
             block[f] = v
         codes.append({"code": str(r["code"]), "name": str(r["name"] or r["code"]), "parent": str(r["parent"] or ""),
                       "code_group": str(r["code_group"] or ""), "origin": origin,
