@@ -78,8 +78,4 @@ clean:
 
 ## Normalise chapters as jupytext writes them (so saving from JupyterLab makes no diff).
 fmt: install
-	for f in $(CHAPTERS); do
-	  if grep -q '{code-cell}' $$f; then
-	    $(BIN)/python -c "import jupytext,sys; p=sys.argv[1]; open(p,'w').write(jupytext.writes(jupytext.read(p), fmt='md:myst'))" $$f
-	  fi
-	done
+	$(BIN)/python tools/fmt_chapter.py $(CHAPTERS)
