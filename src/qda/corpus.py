@@ -40,7 +40,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "career_stage": "category",  # "early" | "mid" | "senior"
         "field": "category",  # clinical or research field (synthetic)
         "interview_mode": "category",  # "in person" | "video call"
-        "interview_minutes": "int",
+        "interview_minutes": "Int",  # nullable: an imported project may not record it
         "primary_caregiver": "bool",
     },
     "institutions": {
