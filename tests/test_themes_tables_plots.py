@@ -248,3 +248,35 @@ def test_synthetic_themes_and_figures_render(study):
     ex = excerpts(study, 4, gender="woman", n=3, seed=0)
     assert len(ex) == 3 and (ex["gender"] == "woman").all()
     assert codebook_table(study).shape[1] == 5
+
+
+# ---------------------------------------------------------------- excerpt and table stylers
+def test_shorten_cuts_at_sentence_ends():
+    from qda.themes import shorten
+
+    t = "First one. Second? Third! Fourth."
+    assert shorten(t, 2) == "First one. Second? [...]"
+    assert shorten(t, 4) == t and shorten(t, None) == t
+    with pytest.raises(QDAError, match="max_sentences"):
+        shorten(t, 0)
+
+
+def test_excerpt_styler_requires_synthetic_label_and_renders():
+    from qda.themes import excerpt_styler
+
+    ex = excerpts(tiny_study(), 3, n=2, seed=1)
+    with pytest.raises(QDAError, match="synthetic"):
+        excerpt_styler(ex, "Passages about family")
+    html = excerpt_styler(ex, "Synthetic passages, theme 3", subtheme=True).to_html()
+    assert "Synthetic passages, theme 3" in html and "Sub-theme" in html and "Passage" in html
+    with pytest.raises(QDAError, match="missing column"):
+        excerpt_styler(ex.drop(columns="text"), "synthetic")
+
+
+def test_table_styler_needs_a_caption():
+    from qda.themes import table_styler
+
+    t = theme_by(tiny_study(), by="gender")
+    assert "My caption" in table_styler(t, "My caption").to_html()
+    with pytest.raises(QDAError, match="caption"):
+        table_styler(t, "  ")
