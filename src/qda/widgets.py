@@ -10,10 +10,15 @@ as the widget's static rendering, and the tests call the function directly.
   gender and career stage.
 - :func:`analysis_set_under_rules` / :func:`cooccurrence_explorer` : how the
   co-occurrence rule changes the analysis set.
+
+Each widget writes its result into an ``ipywidgets.HTML`` value (not an ``Output``
+capture): the value is part of the widget state that MyST-NB saves at execution,
+so the web book shows the last result, and a test can read it without a kernel.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +28,15 @@ import pandas as pd
 from .corpus import Study
 from .errors import QDAError
 
+#: Columns of :func:`browse_excerpts`.
+EXCERPT_COLUMNS = ["participant_id", "gender", "career_stage", "code_or_theme", "text"]
+
+
+def _check_n(n, name: str = "n", minimum: int = 0) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise QDAError(None, name, f"{n!r} is not a whole number >= {minimum}", f"pass {name}={max(minimum, 3)} or similar")
+    return int(n)
+
 
 # ---------------------------------------------------------------------------
 # (a) Code a passage yourself
@@ -31,19 +45,26 @@ from .errors import QDAError
 class CodingExercise:
     """A coding exercise on fixed units (participant turns), scored against a reference.
 
-    The reference is the full coding of the study (every analyst's codings on the
-    unit, combined, because each full-round analyst applied part of the codebook):
-    a code is *present* in a unit when :func:`qda.codings.unit_decisions` says an
-    analyst applied it there. Your answer is the set of codes you tick per unit.
+    The reference is the coding of ``round`` (default the full round: every
+    analyst's codings on the unit combined, because each full-round analyst
+    applied part of the codebook): a code is *present* in a unit when
+    :func:`qda.codings.unit_decisions` says an analyst applied it there (a coding
+    covers at least half of the unit or half of itself). The passages are drawn
+    at random (``numpy.random.default_rng(seed)``) among the units whose reference
+    carries two to four codes, rich enough to disagree on. The codes offered are
+    those of the codebook version the round used, less parent codes never applied
+    directly (e.g. ``mentorship``, applied through its children).
+
     Scoring treats every (unit, code) pair as one binary decision, as Campbell et
-    al. (2013) do for fixed units, and reports percent agreement and Cohen's kappa
-    (Cohen 1960) over the decisions, plus the agreement per code.
+    al. (2013) do for fixed units: percent agreement is the share of equal
+    decisions; Cohen's kappa (Cohen 1960) is
+    ``(p_o - p_e) / (1 - p_e)`` over the 2 x 2 table of :meth:`contingency`.
 
     Parameters
     ----------
     study : Study
     n_units : int
-        How many passages to draw (seeded).
+        How many passages to draw (seeded), at least 1.
     seed : int
         Seed of the draw (numpy ``default_rng``).
     round : str
@@ -61,113 +82,146 @@ class CodingExercise:
     def __post_init__(self) -> None:
         from .codings import participant_units, unit_decisions
 
+        _check_n(self.n_units, "n_units", minimum=1)
+        self.round = str(self.round)
         codings = self.study.codings.loc[self.study.codings["round"].astype(str) == self.round]
         if codings.empty:
+            rounds = sorted(self.study.codings["round"].astype(str).unique())
             raise QDAError(self.study.root, f"round {self.round}", "has no codings",
-                           "pick a round that has codings (see study.codings['round'])")
+                           f"pick one of the rounds {', '.join(rounds) or '(none)'}")
         units = participant_units(self.study.transcripts)
         dec = unit_decisions(codings, units.loc[units["transcript_id"].isin(codings["transcript_id"].unique())])
         present = dec.groupby(["unit_id", "code"], observed=True)["applied"].any().reset_index()
-        n_codes = present.loc[present["applied"]].groupby("unit_id").size()
-        # teach on passages that carry two to four codes: rich enough to disagree on
+        present = present.loc[present["applied"]]
+        n_codes = present.groupby("unit_id").size()
         candidates = n_codes[(n_codes >= 2) & (n_codes <= 4)].index.to_numpy()
         if len(candidates) == 0:
             candidates = n_codes.index.to_numpy()
         rng = np.random.default_rng(self.seed)
         chosen = sorted(rng.choice(candidates, size=min(self.n_units, len(candidates)), replace=False))
         self.units = self.study.with_text(units.set_index("unit_id").loc[chosen].reset_index())
-        parent_codes = set(self.study.codebook["parent"].astype(str)) - {""}
-        version_codes = self.study.codebook.loc[self.study.codebook["version"].astype(str) ==
-                                                self.study.codebook["version"].astype(str).iloc[-1], "code"]
-        self.codes = sorted(set(version_codes) - parent_codes) or sorted(codings["code"].unique())
-        ref = present.loc[present["unit_id"].isin(chosen) & present["applied"], ["unit_id", "code"]]
+        # the codebook version this round used (codings carry it); parents applied only through children drop out
+        cb = self.study.codebook
+        version = codings["codebook_version"].astype(str).mode().iloc[0] if "codebook_version" in codings else ""
+        version_codes = set(cb.loc[cb["version"].astype(str) == version, "code"].astype(str))
+        used = set(codings["code"].astype(str))
+        parents = set(cb["parent"].astype(str)) - {"", "nan", "None"}
+        ref = present.loc[present["unit_id"].isin(chosen), ["unit_id", "code"]].astype({"code": str})
+        self.codes = sorted(((version_codes or used) - (parents - used)) | set(ref["code"]))
         self.reference = ref.sort_values(["unit_id", "code"]).reset_index(drop=True)
 
     # -- pure scoring -------------------------------------------------------
     def decisions(self, answers: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-        """One row per (unit, code) for the answered units: ``unit_id, code, reference, yours``."""
+        """One row per (answered unit, code of :attr:`codes`): ``unit_id, code, reference, yours``.
+
+        ``answers`` maps a unit id to the codes you apply there (a set, a list, or
+        one code as a string). Units you do not list are not scored. Unknown units
+        or codes raise :class:`~qda.errors.QDAError`.
+        """
+        if not isinstance(answers, Mapping):
+            raise QDAError(None, "answers", f"is a {type(answers).__name__}, not a mapping",
+                           "pass a dict {unit_id: set of codes}")
         unknown = set(answers) - set(self.units["unit_id"])
         if unknown:
-            raise QDAError(None, "answers", f"unit(s) {sorted(unknown)} are not in this exercise",
+            raise QDAError(None, "answers", f"unit(s) {sorted(map(str, unknown))} are not in this exercise",
                            f"answer units {', '.join(self.units['unit_id'])}")
         rows = []
         ref = self.reference.groupby("unit_id")["code"].apply(set).to_dict()
         for unit_id, chosen in answers.items():
-            chosen = set(chosen)
+            chosen = {chosen} if isinstance(chosen, str) else set(chosen)
             bad = chosen - set(self.codes)
             if bad:
-                raise QDAError(None, f"answers[{unit_id!r}]", f"unknown code(s) {sorted(bad)}",
+                raise QDAError(None, f"answers[{unit_id!r}]", f"unknown code(s) {sorted(map(str, bad))}",
                                "use codes from exercise.codes")
             for code in self.codes:
                 rows.append({"unit_id": unit_id, "code": code,
                              "reference": code in ref.get(unit_id, set()), "yours": code in chosen})
-        return pd.DataFrame(rows, columns=["unit_id", "code", "reference", "yours"])
+        return pd.DataFrame(rows, columns=["unit_id", "code", "reference", "yours"]).astype(
+            {"reference": bool, "yours": bool})
+
+    def contingency(self, answers: Mapping[str, Iterable[str]]) -> pd.DataFrame:
+        """The 2 x 2 table of decisions: rows the reference (``yes``/``no``), columns yours.
+
+        Cell (yes, yes) counts (unit, code) pairs both apply; the diagonal holds the
+        agreements. Cohen's kappa is computed from exactly this table (Cohen 1960).
+        """
+        d = self.decisions(answers)
+        lab = {True: "yes", False: "no"}
+        table = pd.crosstab(d["reference"].map(lab), d["yours"].map(lab)).reindex(
+            index=["yes", "no"], columns=["yes", "no"], fill_value=0)
+        table.index.name, table.columns.name = "reference", "yours"
+        return table.astype("int64")
 
     def score(self, answers: Mapping[str, Iterable[str]]) -> pd.Series:
         """Agreement of ``answers`` with the reference over all answered decisions.
 
         Returns ``decisions``, ``agreements``, ``percent_agreement`` (share of equal
-        decisions) and ``kappa`` (Cohen 1960; NaN when one side never varies, where
-        kappa is undefined), ``only_yours`` and ``only_reference`` (the two kinds of
-        disagreement).
+        decisions), ``kappa`` (Cohen 1960, from :meth:`contingency`; NaN when
+        neither side ever varies, where kappa is 0/0), ``only_yours`` and
+        ``only_reference`` (the two kinds of disagreement). With no answered unit
+        every value is 0 or NaN. Counts are ``int``, shares ``float`` (object Series).
         """
-        from .agreement import cohen_kappa
+        from .agreement import cohen_kappa_table
 
         d = self.decisions(answers)
         if d.empty:
             return pd.Series({"decisions": 0, "agreements": 0, "percent_agreement": np.nan, "kappa": np.nan,
-                              "only_yours": 0, "only_reference": 0})
+                              "only_yours": 0, "only_reference": 0}, dtype=object)
         agree = d["reference"] == d["yours"]
         varied = d["reference"].nunique() > 1 or d["yours"].nunique() > 1
-        kappa = cohen_kappa(d["reference"].astype(int), d["yours"].astype(int)).kappa if varied else np.nan
+        kappa = cohen_kappa_table(self.contingency(answers)).kappa if varied else np.nan
         return pd.Series({
             "decisions": len(d), "agreements": int(agree.sum()),
             "percent_agreement": float(agree.mean()), "kappa": float(kappa),
             "only_yours": int((d["yours"] & ~d["reference"]).sum()),
             "only_reference": int((~d["yours"] & d["reference"]).sum()),
-        })
+        }, dtype=object)  # object: counts stay int, shares stay float
 
     def per_code(self, answers: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-        """Per code: how many units you and the reference ticked, and how many agree."""
+        """Per code that either side applied: units the reference and you ticked, units agreeing, units answered."""
         d = self.decisions(answers)
         d["agree"] = d["reference"] == d["yours"]
         out = d.groupby("code").agg(reference=("reference", "sum"), yours=("yours", "sum"), agree=("agree", "sum"),
                                     units=("agree", "size"))
-        return out.loc[(out["reference"] > 0) | (out["yours"] > 0)].astype(int)
+        return out.loc[(out["reference"] > 0) | (out["yours"] > 0)].astype("int64")
 
     def reference_answers(self) -> dict[str, set[str]]:
         """The reference coding as an answers mapping (the exercise's solution)."""
         ref = self.reference.groupby("unit_id")["code"].apply(set).to_dict()
-        return {u: ref.get(u, set()) for u in self.units["unit_id"]}
+        return {u: set(ref.get(u, set())) for u in self.units["unit_id"]}
 
     def passages(self) -> pd.DataFrame:
         """The passages to code: ``unit_id, transcript_id, text``."""
-        return self.units[["unit_id", "transcript_id", "text"]]
+        return self.units[["unit_id", "transcript_id", "text"]].reset_index(drop=True)
+
+    def feedback_html(self, answers: Mapping[str, Iterable[str]]) -> str:
+        """The score of ``answers`` as HTML: one sentence and the per-code table."""
+        s = self.score(answers)
+        kappa = "undefined" if pd.isna(s["kappa"]) else f"{s['kappa']:.2f}"
+        share = "-" if pd.isna(s["percent_agreement"]) else f"{s['percent_agreement']:.0%}"
+        head = (f"<p>{int(s['agreements'])} of {int(s['decisions'])} decisions agree with the reference "
+                f"({share}); Cohen's kappa = {kappa}. You added {int(s['only_yours'])} code(s) the reference "
+                f"lacks and missed {int(s['only_reference'])}.</p>")
+        return head + self.per_code(answers).to_html()
 
     # -- the widget -----------------------------------------------------------
     def widget(self):
-        """An ipywidgets view: one row of code checkboxes per passage, the score below it."""
+        """An ipywidgets view: each passage with a grid of code checkboxes, the score below, updated live."""
         import ipywidgets as w
-        from IPython.display import display
 
         boxes: dict[str, dict[str, w.Checkbox]] = {}
-        out = w.Output()
-        rows = []
+        out = w.HTML()
+        rows = [w.HTML("<p><em>Synthetic passages, invented for this book.</em></p>")]
         for unit in self.units.itertuples():
             boxes[unit.unit_id] = {c: w.Checkbox(value=False, description=c, indent=False,
                                                  layout=w.Layout(width="210px")) for c in self.codes}
-            rows.append(w.HTML(f"<b>{unit.unit_id}</b><blockquote>{unit.text}</blockquote>"))
+            rows.append(w.HTML(f"<b>{html.escape(unit.unit_id)}</b><blockquote>{html.escape(unit.text)}</blockquote>"))
             rows.append(w.GridBox(list(boxes[unit.unit_id].values()),
                                   layout=w.Layout(grid_template_columns="repeat(4, 220px)")))
 
         def refresh(_=None):
             answers = {u: {c for c, b in bs.items() if b.value} for u, bs in boxes.items()}
-            s = self.score(answers)
-            out.clear_output()
-            with out:
-                print(f"{s['agreements']} of {s['decisions']} decisions agree "
-                      f"({s['percent_agreement']:.0%}); Cohen's kappa = {s['kappa']:.2f}")
-                display(self.per_code(answers))
+            out.value = self.feedback_html(answers)
 
         for bs in boxes.values():
             for b in bs.values():
@@ -179,60 +233,95 @@ class CodingExercise:
 # ---------------------------------------------------------------------------
 # (b) Excerpt browser
 # ---------------------------------------------------------------------------
+def _check_level(study: Study, column: str, value) -> None:
+    if value is None:
+        return
+    known = set(study.participants[column].astype(str))
+    if str(value) not in known:
+        raise QDAError(None, column, f"no participant has {column} {value!r}", f"use one of {', '.join(sorted(known))}")
+
+
 def browse_excerpts(study: Study, code: str | None = None, theme=None, gender: str | None = None,
                     career_stage: str | None = None, n: int = 5, seed: int = 0) -> pd.DataFrame:
-    """Passages filtered by code, theme, gender and career stage, drawn with ``seed``.
+    """Up to ``n`` passages filtered by code, theme, gender and career stage, drawn with ``seed``.
 
-    With ``theme`` the passages are theme codings (:func:`qda.themes.excerpts`);
-    otherwise they are the full-round codings of ``code`` (any code when None).
-    Returns ``participant_id, gender, career_stage, code_or_theme, text``.
+    Rule: with ``theme`` (number or name) the passages are the theme codings of
+    ``study.themes``; with ``code`` as well, only those theme passages that share
+    at least one character with a full-round coding of ``code``. The draw is
+    :func:`qda.themes.excerpts` (seeded, one passage per participant first).
+    Without ``theme`` the passages are the full-round codings of ``code`` (any
+    code when None), drawn by ``DataFrame.sample(random_state=seed)``.
+    ``gender`` and ``career_stage`` filter by the participant; unknown values,
+    codes or themes raise :class:`~qda.errors.QDAError`. The same arguments
+    always return the same passages.
+
+    Returns :data:`EXCERPT_COLUMNS` (``participant_id, gender, career_stage,
+    code_or_theme, text``), sorted by participant and position.
     """
     from .themes import excerpts
 
+    n = _check_n(n)
+    _check_level(study, "gender", gender)
+    _check_level(study, "career_stage", career_stage)
+    if code is not None and code not in set(study.codings["code"].astype(str)):
+        raise QDAError(None, "code", f"{code!r} is not a code of this study",
+                       "pick one of study.codings['code'].unique()")
+    full = study.codings.loc[study.codings["round"].astype(str) == "full"]
     if theme is not None:
-        ex = excerpts(study, theme, gender=gender, career_stage=career_stage, n=n, seed=seed)
-        ex["code_or_theme"] = ex["theme_name"]
-        return ex[["participant_id", "gender", "career_stage", "code_or_theme", "text"]].reset_index(drop=True)
-    c = study.codings.loc[study.codings["round"].astype(str) == "full"]
-    if code is not None:
-        if code not in set(study.codings["code"]):
-            raise QDAError(None, "code", f"{code!r} is not a code of this study", "pick one of study.codings['code']")
-        c = c.loc[c["code"] == code]
+        segments = None
+        if code is not None:
+            th = study.themes.reset_index(drop=True).assign(_row=lambda f: np.arange(len(f)))
+            cc = full.loc[full["code"].astype(str) == code, ["transcript_id", "start", "end"]]
+            m = th.merge(cc, on="transcript_id", suffixes=("", "_c"))
+            hit = m.loc[(m["start"] < m["end_c"]) & (m["start_c"] < m["end"]), "_row"].unique()
+            segments = th.loc[th["_row"].isin(hit)].drop(columns="_row")
+        ex = excerpts(study, theme, gender=gender, career_stage=career_stage, n=n, seed=seed, segments=segments)
+        ex["code_or_theme"] = ex["theme_name"] + ("" if code is None else f" + {code}")
+        return ex[EXCERPT_COLUMNS].reset_index(drop=True)
+    c = full if code is None else full.loc[full["code"].astype(str) == code]
     c = c.merge(study.participants[["participant_id", "gender", "career_stage"]],
                 left_on="transcript_id", right_on="participant_id", how="left")
     for col, val in (("gender", gender), ("career_stage", career_stage)):
         if val is not None:
             c = c.loc[c[col].astype(str) == str(val)]
-    if c.empty:
-        return pd.DataFrame(columns=["participant_id", "gender", "career_stage", "code_or_theme", "text"])
+    if c.empty or n == 0:
+        return pd.DataFrame(columns=EXCERPT_COLUMNS)
     c = c.sample(n=min(n, len(c)), random_state=seed).sort_values(["participant_id", "start"])
     c = study.with_text(c)
-    c["code_or_theme"] = c["code"]
-    return c[["participant_id", "gender", "career_stage", "code_or_theme", "text"]].reset_index(drop=True)
+    c["code_or_theme"] = c["code"].astype(str)
+    c["gender"] = c["gender"].astype(str)
+    c["career_stage"] = c["career_stage"].astype(str)
+    return c[EXCERPT_COLUMNS].reset_index(drop=True)
+
+
+def _frame_html(frame: pd.DataFrame, caption: str) -> str:
+    if frame.empty:
+        return f"<p>{html.escape(caption)}: no passage matches these filters.</p>"
+    return frame.style.hide(axis="index").set_caption(caption).to_html()
 
 
 def excerpt_browser(study: Study, n: int = 3):
-    """An ipywidgets excerpt browser over :func:`browse_excerpts`."""
+    """An ipywidgets excerpt browser over :func:`browse_excerpts` (dropdowns and a draw slider)."""
     import ipywidgets as w
-    from IPython.display import display
 
-    codes = ["(any)"] + sorted(study.codings["code"].unique())
-    themes = ["(none)"] + sorted(study.themes["theme_name"].unique())
+    codes = ["(any)"] + sorted(study.codings["code"].astype(str).unique())
+    names = dict(zip(study.themes["theme_name"].astype(str), study.themes["theme"].astype(int)))
+    themes = ["(none)"] + sorted(names, key=names.get)
     genders = ["(any)"] + sorted(study.participants["gender"].astype(str).unique())
     stages = ["(any)"] + sorted(study.participants["career_stage"].astype(str).unique())
     dd = {name: w.Dropdown(options=opts, description=name) for name, opts in
           [("code", codes), ("theme", themes), ("gender", genders), ("stage", stages)]}
     seed = w.IntSlider(value=0, min=0, max=20, description="draw")
-    out = w.Output()
+    out = w.HTML()
 
     def refresh(_=None):
-        names = dict(zip(study.themes["theme_name"], study.themes["theme"]))
         pick = {k: (None if str(v.value).startswith("(") else v.value) for k, v in dd.items()}
-        out.clear_output()
-        with out:
+        try:
             frame = browse_excerpts(study, code=pick["code"], theme=names.get(pick["theme"]),
                                     gender=pick["gender"], career_stage=pick["stage"], n=n, seed=seed.value)
-            display(frame.style.hide(axis="index"))
+            out.value = _frame_html(frame, "Synthetic passages")
+        except QDAError as err:  # shown in the widget, not as a traceback
+            out.value = f"<p>{html.escape(str(err))}</p>"
 
     for widget in [*dd.values(), seed]:
         widget.observe(refresh, names="value")
@@ -246,42 +335,62 @@ def excerpt_browser(study: Study, n: int = 3):
 DEFAULT_RULES = (("overlap", 0), ("within", 100), ("within", 400), ("same_turn", 0))
 
 
+def rule_label(rule: str, within: int = 0) -> str:
+    """A reader's label for a co-occurrence rule: ``overlap``, ``within 100 characters``, ``same turn``."""
+    return f"within {within} characters" if rule == "within" else rule.replace("_", " ")
+
+
 def analysis_set_under_rules(study: Study, rules: Iterable[tuple[str, int]] = DEFAULT_RULES) -> pd.DataFrame:
     """Size of the analysis set under each co-occurrence rule.
 
     For each ``(rule, within)`` the analysis set is recomputed with
-    :func:`qda.analysis_set.analysis_set`; the table reports segments,
-    participants, transcripts and segments per theme (a segment without a theme
-    counts under ``no theme``). A looser rule admits pairs of codings that are
-    near but do not touch, so the set grows; the table makes that visible.
+    :func:`qda.analysis_set.analysis_set` (full round, union spans). Columns:
+
+    - ``segments``: segments after merging spans that share a character. This
+      can *fall* as the rule loosens, because nearby segments merge into one.
+    - ``characters``: characters of text in the set (sum of segment lengths).
+      The pairs admitted under ``overlap`` are a subset of those under
+      ``within 0``, which are a subset of those under any larger ``within``
+      (and ``overlap`` pairs are a subset of ``same_turn`` pairs), so the text
+      covered only grows as the rule loosens.
+    - ``participants``, ``transcripts``: how many have at least one segment.
+    - ``theme k participants``: participants with a segment that shares a
+      character with a theme-``k`` coding (the ``themes`` column); this too only
+      grows with the covered text. Participants, not segments, following the
+      study's no-frequency caveat (:data:`qda.themes.CAVEAT`).
+
+    The index is the rule's label (:func:`rule_label`). Reference: ATLAS.ti
+    manual, "Code Co-Occurrence Tools"; Murphy et al. 2022 (analysis set).
     """
     from .analysis_set import analysis_set
+    from .themes import theme_names
 
+    numbers = list(theme_names(study).index)
     rows = []
     for rule, within in rules:
-        seg = analysis_set(study, rule=rule, within=within)
-        theme = seg["theme"].astype("Int64").astype(str).replace("<NA>", "no theme")
-        row = {"rule": rule if rule != "within" else f"within {within} characters",
-               "segments": len(seg), "participants": seg["participant_id"].nunique(),
-               "transcripts": seg["transcript_id"].nunique()}
-        row.update({f"theme {k}" if k != "no theme" else k: v for k, v in theme.value_counts().sort_index().items()})
+        seg = analysis_set(study, rule=rule, within=int(within))
+        row = {"rule": rule_label(rule, within), "segments": len(seg),
+               "characters": int((seg["end"] - seg["start"]).sum()),
+               "participants": seg["participant_id"].nunique(), "transcripts": seg["transcript_id"].nunique()}
+        touched = seg[["participant_id", "themes"]].assign(theme=seg["themes"].str.split(";")).explode("theme")
+        for k in numbers:
+            row[f"theme {k} participants"] = touched.loc[touched["theme"] == str(k), "participant_id"].nunique()
         rows.append(row)
-    return pd.DataFrame(rows).fillna(0).set_index("rule").astype(int)
+    return pd.DataFrame(rows).set_index("rule").astype("int64")
 
 
 def cooccurrence_explorer(study: Study):
-    """An ipywidgets view: choose the co-occurrence rule, see the analysis set change."""
+    """An ipywidgets view: choose the co-occurrence rule and N, see the analysis set next to the overlap rule."""
     import ipywidgets as w
-    from IPython.display import display
 
-    rule = w.Dropdown(options=["overlap", "within", "same_turn"], value="overlap", description="rule")
+    rule = w.Dropdown(options=["overlap", "within", "same_turn"], value="within", description="rule")
     within = w.IntSlider(value=100, min=0, max=1000, step=50, description="within N")
-    out = w.Output()
+    out = w.HTML()
 
     def refresh(_=None):
-        out.clear_output()
-        with out:
-            display(analysis_set_under_rules(study, [(rule.value, within.value)]))
+        within.disabled = rule.value != "within"
+        rules = [("overlap", 0)] + ([] if rule.value == "overlap" else [(rule.value, within.value)])
+        out.value = analysis_set_under_rules(study, rules).to_html()
 
     rule.observe(refresh, names="value")
     within.observe(refresh, names="value")
