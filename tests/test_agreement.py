@@ -459,3 +459,96 @@ def test_campbell_on_synthetic_corpus(study):
     assert (overall["n_not_reconciled"] == 0).all()  # every disagreement was discussed
     per_code = ag.unitized_alpha(study.codings[study.codings["round"] == rounds[-1]], units)
     assert per_code.iloc[-1]["n_units"] == overall.iloc[-1]["n_units"]
+
+
+# ---------------------------------------------------------------------------
+# Book summaries: decision matrix, Fleiss bootstrap, reliability with intervals, unit choice
+# ---------------------------------------------------------------------------
+def test_decision_matrix_values_and_missing_coder():
+    dec = _decisions()
+    wide = ag.decision_matrix(dec)
+    assert wide.index.names == ["round", "transcript_id", "unit_id", "code"]
+    assert wide.loc[("2", "T1", "T1-U1", "x"), "ann"] == 1.0 and wide.loc[("2", "T1", "T1-U1", "x"), "bob"] == 0.0
+    # a third coder who coded only T2: NaN on T1, decisions on T2
+    extra = dec.loc[dec["transcript_id"] == "T2"].query("coder == 'ann'").assign(coder="cat")
+    wide3 = ag.decision_matrix(pd.concat([dec, extra]))
+    assert wide3.xs("T1", level="transcript_id")["cat"].isna().all()
+    assert wide3.xs("T2", level="transcript_id")["cat"].notna().all()
+
+
+def test_fleiss_bootstrap_estimate_interval_and_clusters():
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 2, 300)
+    ratings = np.column_stack([np.where(rng.random(300) < 0.85, truth, 1 - truth) for _ in range(3)])
+    counts = np.column_stack([ratings.sum(1), 3 - ratings.sum(1)])
+    k, lo, hi = ag.fleiss_bootstrap_ci(counts, n_boot=500, seed=1)
+    assert k == pytest.approx(ag.fleiss_kappa(counts).kappa)
+    assert lo < k < hi and hi - lo < 0.25
+    # one cluster per subject is the ordinary bootstrap, draw for draw
+    assert ag.fleiss_bootstrap_ci(counts, n_boot=500, seed=1, clusters=np.arange(300)) == pytest.approx((k, lo, hi))
+    # clustering pairs of identical subjects widens the interval
+    doubled = np.repeat(counts, 2, axis=0)
+    _, lo1, hi1 = ag.fleiss_bootstrap_ci(doubled, n_boot=500, seed=1)
+    _, lo2, hi2 = ag.fleiss_bootstrap_ci(doubled, n_boot=500, seed=1, clusters=np.repeat(np.arange(300), 2))
+    assert hi2 - lo2 > hi1 - lo1
+    with pytest.raises(ValueError, match="n_boot"):
+        ag.fleiss_bootstrap_ci(counts, n_boot=10)
+    with pytest.raises(ValueError, match="clusters"):
+        ag.fleiss_bootstrap_ci(counts, clusters=[1, 2])
+
+
+def test_reliability_with_ci_matches_the_point_estimates():
+    dec = _decisions()
+    out = ag.reliability_with_ci(dec, n_boot=200, seed=0)
+    assert set(out["round"]) == {"2", "3"}
+    r2 = out.loc[out["round"] == "2"].set_index(["measure", "interval"])
+    pct = r2.xs("percent agreement", level="measure")["estimate"].iloc[0]
+    assert pct == pytest.approx(100 * 6 / 8)  # round 2: ann and bob differ on two of eight (x: U1, U3)
+    ann = [1, 1, 0, 0, 0, 1, 1, 0]; bob = [1, 0, 0, 1, 0, 1, 1, 0]
+    alphas = r2.xs("Krippendorff's alpha", level="measure")["estimate"]
+    assert len(alphas) == 2 and alphas.to_numpy() == pytest.approx(ag.krippendorff_alpha(pd.DataFrame({"a": ann, "b": bob})))
+    coh = out.loc[(out["round"] == "2") & (out["measure"] == "Cohen's kappa")].iloc[0]
+    assert coh["coders"] == "ann vs bob"
+    ref = ag.cohen_kappa(ann, bob)
+    assert (coh["estimate"], coh["ci_low"], coh["ci_high"]) == pytest.approx((ref.kappa, ref.ci_low, ref.ci_high))
+    assert (out["ci_low"] <= out["estimate"] + 1e-9).all() and (out["estimate"] <= out["ci_high"] + 1e-9).all()
+    with pytest.raises(ValueError, match="no unit coded by two"):
+        ag.reliability_with_ci(dec.loc[dec["coder"] == "ann"], n_boot=200)
+
+
+def test_agreement_by_unit_choice_hand_example():
+    # one transcript of 400 characters, two participant units [0,100) and [200,300)
+    units = pd.DataFrame({"transcript_id": ["T1", "T1"], "unit_id": ["T1-T002", "T1-T004"],
+                          "start": [0, 200], "end": [100, 300]})
+    transcripts = pd.DataFrame({"transcript_id": ["T1"], "n_chars": [400]})
+    codings = pd.DataFrame({
+        "transcript_id": "T1", "coder": ["ann", "bob", "ann", "bob"], "code": ["x", "x", "y", "y"],
+        "start": [0, 10, 200, 250], "end": [100, 100, 300, 300], "round": "2",
+    })
+    out = ag.agreement_by_unit_choice(codings, transcripts, units, "ann", "bob").set_index("unit")
+    # characters, per code: x differs on 10 of 400, y on 50 of 400 -> (800 - 60) / 800
+    assert out.loc["characters (NVivo)", "n"] == 800
+    assert out.loc["characters (NVivo)", "percent_agreement"] == pytest.approx(100 * 740 / 800)
+    # segments: x matches (90/100 >= 0.9), y does not (50/100): 2 of 4 segments matched
+    assert out.loc["segments (MAXQDA)", "percent_agreement"] == pytest.approx(50.0)
+    # fixed units: bob's y covers half of unit 2 -> applied; all four decisions agree
+    assert out.loc["fixed units (Campbell)", "n"] == 4
+    assert out.loc["fixed units (Campbell)", "percent_agreement"] == pytest.approx(100.0)
+    assert out.loc["fixed units (Campbell)", "kappa"] == pytest.approx(1.0)
+    assert list(out["round"]) == ["2"] * 3
+
+
+def test_unit_choice_and_reliability_on_synthetic_corpus(study):
+    from qda.codings import participant_units, unit_decisions
+
+    c = study.codings
+    r23 = c[c["round"].astype(str).isin(["2", "3"])]
+    units = participant_units(study.transcripts[study.transcripts["transcript_id"].isin(r23["transcript_id"])])
+    by_unit = ag.agreement_by_unit_choice(r23, study.transcripts, units, "analyst_a", "analyst_b")
+    wide = by_unit.pivot(index="unit", columns="round", values="percent_agreement")
+    assert (wide["2"] < wide["3"]).all()  # the refined codebook helps, whatever the unit
+    assert wide.loc["segments (MAXQDA)"].max() < wide.loc["characters (NVivo)"].min()
+    dec = pd.concat([unit_decisions(g, units).assign(round=r) for r, g in r23.groupby(r23["round"].astype(str))])
+    rel = ag.reliability_with_ci(dec, n_boot=200)
+    alpha = rel.loc[rel["interval"].str.contains("all pairs")].set_index("round")
+    assert alpha.loc["2", "ci_high"] < alpha.loc["3", "ci_low"]

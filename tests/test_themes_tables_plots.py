@@ -280,3 +280,95 @@ def test_table_styler_needs_a_caption():
     assert "My caption" in table_styler(t, "My caption").to_html()
     with pytest.raises(QDAError, match="caption"):
         table_styler(t, "  ")
+
+
+# ---------------------------------------------------------------- book helpers (methods chapters)
+def test_stated_patterns_on_tiny_study():
+    from qda.tables import stated_patterns
+
+    out = stated_patterns(tiny_study()).set_index("pattern")
+    # women: P001 PhD assistant, P003 MD-PhD associate; man: P002 MD full chair, endowed
+    assert out.loc["MD or MD-PhD degree", ["women", "men"]].tolist() == [50.0, 100.0]
+    assert out.loc["PhD degree", ["women", "men"]].tolist() == [50.0, 0.0]
+    assert out.loc["Endowed chair", "men"] == 100.0 and out.loc["Endowed chair", "women"] == 0.0
+    assert out.loc[["MD or MD-PhD degree", "PhD degree", "Endowed chair"], "holds"].all()
+    ranks = out.loc["Every academic rank represented"]
+    assert (ranks["women"], ranks["men"], ranks["expected"], ranks["holds"]) == (2.0, 1.0, "all 3 ranks", False)
+
+
+def test_stated_patterns_detects_a_reversed_pattern():
+    from qda.tables import stated_patterns
+
+    st = tiny_study()
+    st.participants = st.participants.assign(leadership=["dean", "none", "none"])  # the woman leads
+    out = stated_patterns(st).set_index("pattern")
+    assert not out.loc["Leadership post (dean, chair, center director)", "holds"]
+    st.participants = st.participants.assign(gender=["woman"] * 3)
+    with pytest.raises(QDAError, match="both genders"):
+        stated_patterns(st)
+
+
+def test_synthetic_stated_patterns_hold(study):
+    from qda.tables import stated_patterns
+
+    assert stated_patterns(study)["holds"].all()
+
+
+def test_captioned_styler():
+    from qda.tables import captioned
+
+    frame = pd.DataFrame({"code": ["x"], "value": [0.123456]})
+    html = captioned(frame, "A caption (synthetic)", hide_index=True).to_html()
+    assert "A caption (synthetic)" in html and "0.12" in html and "0.1235" not in html
+    with pytest.raises(QDAError, match="caption"):
+        captioned(frame, "  ")
+
+
+def test_coding_rounds_summary():
+    from qda.codebook import coding_rounds
+
+    out = coding_rounds(tiny_study().codings).set_index("round")
+    assert list(out.index) == ["2", "full"]
+    assert out.loc["full", "n_transcripts"] == 3 and out.loc["full", "transcripts"] == "P001-P003"
+    assert out.loc["full", "coders"] == "a;b" and out.loc["2", "n_coders"] == 1
+    assert out.loc["full", "n_codings"] == 11 and out.loc["2", "n_codes"] == 2
+
+
+def test_agreement_by_unit_plot():
+    frame = pd.DataFrame({"round": ["2", "2", "3", "3"], "unit": ["characters", "segments"] * 2,
+                          "percent_agreement": [90.0, 40.0, 97.0, 75.0], "kappa": [0.5, 0.3, 0.8, 0.7]})
+    fig = plots.agreement_by_unit(frame)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["Percent agreement", "Kappa"]
+    heights = sorted(p.get_height() for p in fig.axes[0].patches if p.get_height() > 0)
+    assert heights == [40.0, 75.0, 90.0, 97.0]
+    assert fig.legends and fig.legends[0].get_title().get_text() == "Round"
+    with pytest.raises(QDAError, match="kappa"):
+        plots.agreement_by_unit(frame.drop(columns="kappa"))
+
+
+def test_segments_per_participant_plot():
+    summary = pd.DataFrame({"gender": ["woman", "woman", "man", "man", "man"], "n_segments": [0, 2, 2, 2, 1]})
+    fig = plots.segments_per_participant(summary)
+    ax = fig.axes[0]
+    bars = [p.get_height() for p in ax.patches if np.isfinite(p.get_height())]
+    assert sum(bars) == 5  # participants, not segments
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Women", "Men"]
+
+
+def test_who_spoke_one_theme_several_characteristics():
+    from qda.themes import who_spoke
+
+    st = tiny_study()
+    w = who_spoke(st, "Balancing")
+    assert list(w.index) == ["spoke to the theme", "all participants"]
+    assert w.loc["spoke to the theme", ("gender", "woman")] == 1
+    assert w.loc["spoke to the theme", ("gender", "man")] == 1
+    assert w.loc["spoke to the theme", ("career_stage", "senior")] == 1
+    assert w.loc["spoke to the theme", ("career_stage", "early")] == 0
+    assert w.loc["spoke to the theme", ("all", "total")] == 2
+    assert w.loc["all participants", ("all", "total")] == 3
+    assert w.attrs["caveat"].startswith(CAVEAT)
+    assert who_spoke(st, 4, by="gender").loc["spoke to the theme", ("gender", "woman")] == 1
+    with pytest.raises(QDAError):
+        who_spoke(st, 4, by=())

@@ -84,7 +84,8 @@ __all__ = [
     "percent_agreement", "cohen_kappa", "cohen_kappa_table", "brennan_prediger_kappa",
     "fleiss_kappa", "krippendorff_alpha", "alpha_bootstrap_ci",
     "nvivo_coding_comparison", "segment_overlap_agreement", "decision_agreement",
-    "unitized_alpha", "campbell_reliability_agreement",
+    "unitized_alpha", "campbell_reliability_agreement", "decision_matrix", "fleiss_bootstrap_ci",
+    "reliability_with_ci", "agreement_by_unit_choice", "UNIT_CHOICES",
 ]
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -1075,4 +1076,200 @@ def campbell_reliability_agreement(decisions: pd.DataFrame, reconciliation: pd.D
                 "share_resolved": nr / nd if nd else float("nan"),
                 "agreement_percent": 100.0 * (base["n_units"] - nd + nr) / base["n_units"] if base["n_units"] else float("nan"),
             })
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# Summaries for the book: one round's reliability with intervals, and the unit choice
+# ---------------------------------------------------------------------------
+def decision_matrix(decisions: pd.DataFrame, coders: Sequence[str] | None = None,
+                    codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """The reliability data of fixed-unit decisions: one row per (unit, code), one column per coder.
+
+    Values are 1.0 (the coder applied the code to the unit), 0.0 (the coder coded the
+    transcript but not this code on this unit) and NaN (the coder did not code the
+    transcript). This is the units x coders matrix of Krippendorff (2011) on which
+    :func:`decision_agreement` computes alpha; rows are indexed by
+    ``(transcript_id, unit_id, code)`` (and ``round`` first when ``decisions`` has it).
+    Reference: Campbell et al. (2013) for the (unit, code) decisions.
+    """
+    extra = ["round"] if "round" in decisions.columns else []
+    if extra:
+        decisions = decisions.assign(round=decisions["round"].astype(str))
+    return _decision_matrix(decisions, coders, codes, extra_keys=extra)
+
+
+def fleiss_bootstrap_ci(counts: Any, *, n_boot: int = 1000, confidence: float = 0.95,
+                        seed: int | None = 0, clusters: Any = None) -> tuple[float, float, float]:
+    """Fleiss' kappa with a percentile bootstrap interval over subjects: ``(kappa, low, high)``.
+
+    Kappa is the generalised Fleiss (1971) form of :func:`fleiss_kappa`. Each of the
+    ``n_boot`` replicates draws the subjects (rows of ``counts``) with replacement and
+    recomputes kappa; the interval is the ``(1-confidence)/2`` and ``1-(1-confidence)/2``
+    quantiles of the replicates (percentile bootstrap; Efron & Tibshirani 1993, ch. 13).
+    With ``clusters`` (one label per subject, e.g. the transcript) whole clusters are drawn
+    instead, which respects the dependence of units of one interview. Replicates where
+    kappa is undefined (one category only) are dropped. Seeded with
+    ``numpy.random.default_rng(seed)``. Statsmodels gives no interval for Fleiss' kappa,
+    hence this function.
+    """
+    if isinstance(counts, pd.DataFrame):
+        counts = counts.to_numpy(dtype=float)
+    x = np.asarray(counts, dtype=float)
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2:
+        raise AgreementError("counts", f"has shape {x.shape}", "pass a subjects x categories table with at least two rows and columns")
+    if not np.isfinite(x).all() or (x < 0).any():
+        raise AgreementError("counts", "holds negative or missing counts", "pass whole-number counts")
+    n_i = x.sum(1)
+    if (n_i < 2).any():
+        raise AgreementError("counts", "has a subject with fewer than two ratings", "drop subjects rated fewer than twice")
+    if n_boot < 100:
+        raise AgreementError("n_boot", f"is {n_boot}", "use at least 100 replicates")
+    if not 0 < confidence < 1:
+        raise AgreementError("confidence", f"is {confidence!r}", "pass a level between 0 and 1")
+    est = _fleiss_generalised(x)[0]
+    p_i = (x * (x - 1)).sum(1) / (n_i * (n_i - 1))
+    rng = np.random.default_rng(seed)
+    if clusters is None:
+        idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+        w = np.stack([np.bincount(r, minlength=len(x)) for r in idx]).astype(float)
+    else:
+        lab, uniq = pd.factorize(pd.Series(np.asarray(clusters)).astype(str))
+        if len(lab) != len(x):
+            raise AgreementError("clusters", f"has {len(lab)} labels for {len(x)} subjects", "pass one label per subject")
+        k = len(uniq)
+        draws = rng.integers(0, k, size=(n_boot, k))
+        cw = np.stack([np.bincount(r, minlength=k) for r in draws]).astype(float)  # n_boot x clusters
+        w = cw[:, lab]
+    # weighted form of the generalised Fleiss kappa: subject i counted w_i times
+    p_bar = (w @ p_i) / w.sum(1)
+    p_j = (w @ x) / (w @ n_i)[:, None]
+    pe = (p_j**2).sum(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boot = (p_bar - pe) / (1.0 - pe)
+    boot = boot[np.isfinite(boot)]
+    tail = (1 - confidence) / 2
+    return float(est), float(np.quantile(boot, tail)), float(np.quantile(boot, 1 - tail))
+
+
+def reliability_with_ci(decisions: pd.DataFrame, *, n_boot: int = 1000, seed: int | None = 0,
+                        confidence: float = 0.95, codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Reliability of independent fixed-unit decisions, each measure with an interval.
+
+    Over all (unit, code) decisions (or those of ``codes``), per ``round`` when
+    ``decisions`` has that column, one row per measure:
+
+    * ``percent agreement``: share of (unit, code) rows on which all coders decided alike
+      (Campbell et al. 2013), interval by the transcript-cluster bootstrap;
+    * ``Krippendorff's alpha`` (nominal), twice: :func:`alpha_bootstrap_ci`, Krippendorff's
+      (2013) bootstrap, once drawing as many value pairs per replicate as the data hold,
+      ``M = n (m - 1) / 2`` (n pairable values, m coders), and once with the practical cap
+      ``M = min(25 e, n (m - 1) / 2)`` of Hayes & Krippendorff's (2007) KALPHA, which for
+      binary decisions (e <= 4 cells) means at most 100 draws and a much wider interval;
+    * ``Fleiss' kappa``: subjects = (unit, code) rows with every coder's decision;
+      :func:`fleiss_bootstrap_ci` with transcripts as clusters;
+    * ``Cohen's kappa`` for each pair of coders (``coders`` = "a vs b"): the asymptotic
+      interval of :func:`cohen_kappa` (Fleiss, Cohen & Everitt 1969).
+
+    Returns columns ``round`` (if given), ``measure``, ``coders``, ``n_units``,
+    ``estimate``, ``ci_low``, ``ci_high``, ``interval`` (how the interval was obtained).
+    ``n_boot`` and ``seed`` apply to every bootstrap.
+    """
+    wide = decision_matrix(decisions, codes=codes)
+    by_round = "round" in wide.index.names
+    groups = wide.groupby(level="round", sort=True) if by_round else [(None, wide)]
+    rows = []
+    tail = (1 - confidence) / 2
+    for rnd, block in groups:
+        block = block.dropna(axis=1, how="all")
+        x = block.to_numpy(float)
+        full = ~np.isnan(x).any(1)
+        tids = block.index.get_level_values("transcript_id").astype(str).to_numpy()
+        base = {"round": rnd} if by_round else {}
+        # percent agreement: cluster bootstrap over transcripts
+        pair = (~np.isnan(x)).sum(1) >= 2
+        if not pair.any():
+            raise AgreementError("decisions", f"round {rnd} has no unit coded by two or more coders",
+                                 "pass decisions of rounds in which several coders coded the same transcripts")
+        xs, ts = x[pair], tids[pair]
+        same = (np.nanmax(xs, 1) == np.nanmin(xs, 1)).astype(float)
+        lab, uniq = pd.factorize(pd.Series(ts))
+        rng = np.random.default_rng(seed)
+        draws = rng.integers(0, len(uniq), size=(n_boot, len(uniq)))
+        cw = np.stack([np.bincount(r, minlength=len(uniq)) for r in draws]).astype(float)[:, lab]
+        boot = (cw @ same) / cw.sum(1)
+        rows.append({**base, "measure": "percent agreement", "coders": "all", "n_units": int(pair.sum()),
+                     "estimate": 100 * same.mean(), "ci_low": 100 * np.quantile(boot, tail),
+                     "ci_high": 100 * np.quantile(boot, 1 - tail), "interval": "bootstrap over transcripts"})
+        n_pairable = int((~np.isnan(xs)).sum())
+        all_pairs = int(round(n_pairable * (block.shape[1] - 1) / 2))
+        for draws, how in ((all_pairs, "Krippendorff bootstrap, all pairs"), (None, "Krippendorff bootstrap, KALPHA cap")):
+            ab = alpha_bootstrap_ci(x, "nominal", n_boot=n_boot, seed=seed, confidence=confidence, n_draws=draws)
+            rows.append({**base, "measure": "Krippendorff's alpha", "coders": "all", "n_units": int(pair.sum()),
+                         "estimate": ab.alpha, "ci_low": ab.ci_low, "ci_high": ab.ci_high,
+                         "interval": f"{how} ({ab.n_draws} draws)"})
+        xf = x[full]
+        counts = np.column_stack([xf.sum(1), (1 - xf).sum(1)])
+        fk, lo, hi = fleiss_bootstrap_ci(counts, n_boot=n_boot, seed=seed, confidence=confidence, clusters=tids[full])
+        rows.append({**base, "measure": "Fleiss' kappa", "coders": "all", "n_units": int(full.sum()),
+                     "estimate": fk, "ci_low": lo, "ci_high": hi, "interval": "bootstrap over transcripts"})
+        cols = list(block.columns)
+        for i in range(len(cols)):
+            for j in range(i + 1, len(cols)):
+                both = block[[cols[i], cols[j]]].dropna()
+                k = cohen_kappa(both[cols[i]], both[cols[j]], confidence=confidence)
+                rows.append({**base, "measure": "Cohen's kappa", "coders": f"{cols[i]} vs {cols[j]}",
+                             "n_units": len(both), "estimate": k.kappa, "ci_low": k.ci_low, "ci_high": k.ci_high,
+                             "interval": "asymptotic (ASE)"})
+    return pd.DataFrame(rows)
+
+
+#: Labels of the three unit choices compared by :func:`agreement_by_unit_choice`.
+UNIT_CHOICES = ("characters (NVivo)", "segments (MAXQDA)", "fixed units (Campbell)")
+
+
+def agreement_by_unit_choice(codings: pd.DataFrame, transcripts: pd.DataFrame, units: pd.DataFrame,
+                             coder_a: str, coder_b: str, *, min_overlap: float = 0.9,
+                             min_share: float = 0.5) -> pd.DataFrame:
+    """The same two coders' agreement counted over three kinds of unit, pooled over codes.
+
+    * ``characters (NVivo)``: every character of every transcript both coded is a unit for
+      every code (:func:`nvivo_coding_comparison`); the cells are summed over codes and
+      transcripts, ``percent = 100 (both + neither) / N`` and Cohen's kappa of that 2 x 2
+      table (the pooling is ours; NVivo reports per code and source).
+    * ``segments (MAXQDA)``: :func:`segment_overlap_agreement` with ``min_overlap``, its
+      "(all codes)" row (percent of matched segments; Brennan-Prediger kappa).
+    * ``fixed units (Campbell)``: :func:`qda.codings.unit_decisions` on ``units`` with
+      ``min_share``; percent of (unit, code) decisions that agree and Cohen's kappa over
+      them (Campbell et al. 2013).
+
+    Per ``round`` when ``codings`` has that column. Returns columns ``round`` (if any),
+    ``unit``, ``n``, ``percent_agreement``, ``kappa``; ``n`` counts characters, segments
+    or (unit, code) decisions.
+    """
+    from .codings import unit_decisions
+
+    sub = _check_codings(codings, [coder_a, coder_b])
+    has_round = "round" in codings.columns
+    if has_round:
+        sub["round"] = codings.loc[codings["coder"].astype(str).isin([coder_a, coder_b]), "round"].astype(str).to_numpy()
+    rows = []
+    for rnd, part in (sub.groupby("round", sort=True) if has_round else [(None, sub)]):
+        base = {"round": rnd} if has_round else {}
+        nv = nvivo_coding_comparison(part, transcripts, coder_a, coder_b, by="code")
+        cells = nv[["a_and_b", "a_only", "b_only", "neither"]].sum().to_numpy(float)
+        table = np.array([[cells[0], cells[1]], [cells[2], cells[3]]])
+        rows.append({**base, "unit": UNIT_CHOICES[0], "n": int(table.sum()),
+                     "percent_agreement": 100 * (cells[0] + cells[3]) / table.sum(),
+                     "kappa": cohen_kappa_table(table).kappa})
+        mx = segment_overlap_agreement(part, coder_a, coder_b, min_overlap)
+        tot = mx.loc[mx["code"] == ALL_CODES].iloc[0]
+        rows.append({**base, "unit": UNIT_CHOICES[1], "n": int(tot["a_segments"] + tot["b_segments"]),
+                     "percent_agreement": float(tot["percent_agreement"]), "kappa": float(tot["kappa"])})
+        tr = set(part["transcript_id"])
+        dec = unit_decisions(part, units.loc[units["transcript_id"].astype(str).isin(tr)], min_share)
+        wide = decision_matrix(dec, coders=[coder_a, coder_b]).dropna()
+        k = cohen_kappa(wide[coder_a], wide[coder_b])
+        rows.append({**base, "unit": UNIT_CHOICES[2], "n": len(wide),
+                     "percent_agreement": 100 * k.p_observed, "kappa": k.kappa})
     return pd.DataFrame(rows)

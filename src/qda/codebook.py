@@ -241,3 +241,33 @@ def compare_versions(codebook: pd.DataFrame, before: str, after: str) -> pd.Data
         if code not in b.index:
             rows.append((code, "code", a.at[code, "name"], "", "removed"))
     return pd.DataFrame(rows, columns=["code", "field", "before", "after", "change"])
+
+
+def coding_rounds(codings: pd.DataFrame) -> pd.DataFrame:
+    """One row per coding round: what was coded, by whom, with which codebook version.
+
+    Rule: group ``codings`` by ``round`` (in the order 1, 2, 3, full, then any other) and
+    report ``transcripts`` (first-last transcript id), ``n_transcripts``, ``coders``
+    (";"-joined, sorted), ``n_coders``, ``codebook_version`` (";"-joined if several),
+    ``n_codings`` and ``n_codes`` (distinct codes applied). The design is the study's
+    (Murphy et al. 2022, Method): open coding of 10 transcripts, two rounds of 10 coded
+    independently, then the full round.
+    """
+    need = ["round", "transcript_id", "coder", "code", "codebook_version"]
+    missing = [c for c in need if c not in codings.columns]
+    if missing:
+        raise DataError(None, "codings", f"missing column(s) {', '.join(missing)}",
+                        "pass the codings table of qda.SCHEMAS['codings']")
+    c = codings.assign(round=codings["round"].astype(str))
+    order = {r: k for k, r in enumerate(["1", "2", "3", "full"])}
+    rows = []
+    for rnd, part in sorted(c.groupby("round", sort=False), key=lambda kv: (order.get(kv[0], 99), kv[0])):
+        tids = sorted(part["transcript_id"].astype(str).unique())
+        coders = sorted(part["coder"].astype(str).unique())
+        rows.append({
+            "round": rnd, "transcripts": f"{tids[0]}-{tids[-1]}", "n_transcripts": len(tids),
+            "coders": ";".join(coders), "n_coders": len(coders),
+            "codebook_version": ";".join(dict.fromkeys(part["codebook_version"].astype(str))),
+            "n_codings": len(part), "n_codes": part["code"].astype(str).nunique(),
+        })
+    return pd.DataFrame(rows)

@@ -211,3 +211,76 @@ def participants_by_rank_degree(study: Study, title: str = "Participants by rank
         fig.suptitle(title, fontweight="bold")
         fig.tight_layout()
     return fig
+
+
+def agreement_by_unit(frame: pd.DataFrame, title: str = "Agreement depends on the unit counted"):
+    """Grouped bars: percent agreement and kappa for each unit choice, coloured by round.
+
+    ``frame`` is :func:`qda.agreement.agreement_by_unit_choice` output: columns
+    ``unit``, ``round``, ``percent_agreement``, ``kappa``. Left panel percent agreement
+    (0-100), right panel kappa (dotted and dashed lines at 0.667 and 0.8, Krippendorff's
+    thresholds). Bars are labelled with their value. Returns the Figure.
+    """
+    _need(frame, ["unit", "round", "percent_agreement", "kappa"], "frame")
+    if frame.empty:
+        raise QDAError(None, "frame", "has no rows", "pass agreement_by_unit_choice(...)")
+    df = frame.assign(round=frame["round"].astype(str), unit=frame["unit"].map(lambda u: textwrap.fill(str(u), 14)))
+    units = list(pd.unique(df["unit"]))
+    rounds = sorted(df["round"].unique())
+    palette = dict(zip(rounds, OKABE_ITO))
+    with use_style():
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
+        for ax, col, label, fmt in ((axes[0], "percent_agreement", "Percent agreement", "%.0f"),
+                                    (axes[1], "kappa", "Kappa", "%.2f")):
+            sns.barplot(data=df, x="unit", y=col, hue="round", order=units, hue_order=rounds,
+                        palette=palette, ax=ax)
+            for cont in ax.containers:
+                ax.bar_label(cont, fmt=fmt, padding=2, fontsize=9)
+            ax.set_xlabel("Unit of comparison")
+            ax.set_ylabel(label)
+            ax.set_ylim(0, 110 if col == "percent_agreement" else 1.1)
+            if col == "kappa":
+                for x, ls in ((0.667, ":"), (0.8, "--")):
+                    ax.axhline(x, color="#555555", linestyle=ls, linewidth=1)
+            handles, labels = ax.get_legend_handles_labels()
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+        fig.legend(handles, labels, title="Round", loc="center right", frameon=False)
+        fig.suptitle(title, fontweight="bold")
+        fig.tight_layout(rect=(0, 0, 0.91, 1))
+    return fig
+
+
+def segments_per_participant(summary: pd.DataFrame, title: str = "Analysis-set segments per participant"):
+    """Bar chart of how many participants have 0, 1, 2, ... analysis-set segments, by gender.
+
+    ``summary`` is :func:`qda.analysis_set.analysis_set_summary` output (columns
+    ``n_segments`` and ``gender``). Bars count participants (not segments), side by side
+    for each gender in the book's gender colours. Returns the Figure.
+    """
+    _need(summary, ["n_segments", "gender"], "summary")
+    if summary.empty:
+        raise QDAError(None, "summary", "has no rows", "pass analysis_set_summary(study)")
+    from .tables import ordered_levels
+
+    genders = ordered_levels(summary["gender"].astype(str), "gender")
+    ks = list(range(0, int(summary["n_segments"].max()) + 1))
+    counts = (pd.crosstab(summary["n_segments"], summary["gender"].astype(str))
+              .reindex(index=ks, columns=genders, fill_value=0))
+    long = counts.rename_axis(index="n_segments", columns="gender").stack().rename("participants").reset_index()
+    names = {g: {"woman": "Women", "man": "Men"}.get(g, str(g)) for g in genders}
+    long["gender"] = long["gender"].map(names)
+    palette = {names[g]: GENDER_COLORS.get(g, OKABE_ITO[k]) for k, g in enumerate(genders)}
+    with use_style():
+        fig, ax = plt.subplots(figsize=(7, 4))
+        sns.barplot(data=long, x="n_segments", y="participants", hue="gender",
+                    hue_order=[names[g] for g in genders], palette=palette, ax=ax)
+        for cont in ax.containers:
+            ax.bar_label(cont, fmt="%d", padding=2, fontsize=9)
+        ax.set_xlabel("Segments in the analysis set")
+        ax.set_ylabel("Participants (count)")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(title=None, loc="upper left")
+        ax.set_title(title)
+        fig.tight_layout()
+    return fig

@@ -159,3 +159,72 @@ def codebook_table(study: Study, version: str = "final") -> pd.DataFrame:
     out["_g"] = out["Group"].map(group_order)
     out["_k"] = range(len(out))
     return out.sort_values(["_g", "_k"]).drop(columns=["_g", "_k"])
+
+
+#: Caption and cell styles shared by every table of the book.
+TABLE_STYLES = [
+    {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"},
+    {"selector": "th.col_heading", "props": "text-align: center;"},
+    {"selector": "td", "props": "text-align: left; padding: 0 0.8em; vertical-align: top;"},
+    {"selector": "th.row_heading", "props": "text-align: left; vertical-align: top;"},
+]
+
+
+def captioned(frame: pd.DataFrame, caption: str, *, hide_index: bool = False, precision: int = 2):
+    """``frame`` as a pandas Styler with ``caption`` on top, in the book's table style.
+
+    Floats are shown with ``precision`` decimals; ``hide_index`` drops the row labels.
+    Raises :class:`~qda.errors.QDAError` for an empty caption: every table of the book
+    has one.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise QDAError(None, "frame", f"is a {type(frame).__name__}, not a DataFrame", "pass a DataFrame")
+    if not str(caption).strip():
+        raise QDAError(None, "caption", "is empty", "say what the table shows (and that it is synthetic)")
+    sty = frame.style.set_caption(caption).set_table_styles(TABLE_STYLES).format(precision=precision)
+    return sty.hide(axis="index") if hide_index else sty
+
+
+#: Leadership posts the study names (dean, chair, center director); "other" is not one of them.
+NAMED_LEADERSHIP = ("dean", "chair", "center director")
+
+
+def stated_patterns(study: Study) -> pd.DataFrame:
+    """The participant patterns the study states in words, checked on ``study``.
+
+    One row per pattern (Murphy et al. 2022, Table 1 and text): the share of women and of
+    men (percent of each gender) with an MD or MD-PhD degree, with a PhD, in a named
+    leadership post (:data:`NAMED_LEADERSHIP`), with an endowed chair; and the number of
+    academic ranks at which each gender has at least one participant. Columns
+    ``pattern``, ``women``, ``men``, ``unit`` ("% of gender" or "ranks"), ``expected``
+    (the stated direction: "men > women", "women > men", or "all N ranks") and ``holds``
+    (bool: the data show the stated direction, strictly; or every rank present for both).
+    """
+    p = study.participants
+    need = ["gender", "degree", "leadership", "endowed_chair", "rank"]
+    missing = [c for c in need if c not in p.columns]
+    if missing:
+        raise QDAError(study.root, "participants", f"missing column(s) {', '.join(missing)}", "add them (see data/README.md)")
+    g = p["gender"].astype(str)
+    if not {"woman", "man"} <= set(g):
+        raise QDAError(study.root, "participants", "does not hold both genders 'woman' and 'man'",
+                       "the stated patterns compare women with men")
+    flags = {
+        "MD or MD-PhD degree": (p["degree"].astype(str).isin(["MD", "MD-PhD"]), "men > women"),
+        "PhD degree": (p["degree"].astype(str) == "PhD", "women > men"),
+        "Leadership post (dean, chair, center director)": (p["leadership"].astype(str).isin(NAMED_LEADERSHIP), "men > women"),
+        "Endowed chair": (p["endowed_chair"].astype(bool), "men > women"),
+    }
+    rows = []
+    for name, (flag, expected) in flags.items():
+        share = 100.0 * flag.groupby(g).mean()
+        w, m = float(share["woman"]), float(share["man"])
+        rows.append({"pattern": name, "women": w, "men": m, "unit": "% of gender", "expected": expected,
+                     "holds": (m > w) if expected == "men > women" else (w > m)})
+    ranks = p["rank"].astype(str)
+    n_ranks = ranks.nunique()
+    present = ranks.groupby(g).nunique()
+    rows.append({"pattern": "Every academic rank represented", "women": float(present["woman"]),
+                 "men": float(present["man"]), "unit": "ranks", "expected": f"all {n_ranks} ranks",
+                 "holds": bool(present["woman"] == n_ranks and present["man"] == n_ranks)})
+    return pd.DataFrame(rows)
