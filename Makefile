@@ -26,8 +26,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 ## make book: execute every chapter (cached) and build the HTML book.
 book: install deidentify-gate
-	$(MAKE) --no-print-directory html
-	echo "Book built: open file://$(CURDIR)/_build/html/index.html"
+	if [ -n "$(QDA_PROJECT)" ]; then
+	  $(BIN)/python tools/project_book.py "$(QDA_PROJECT)"
+	else
+	  $(MAKE) --no-print-directory html
+	  echo "Book built: open file://$(CURDIR)/_build/html/index.html"
+	fi
 
 # Refuse to publish a real project (QDA_PROJECT) whose identifying-data findings
 # have not been marked as reviewed (see chapters/rerun-your-project.md).

@@ -331,7 +331,7 @@ def _read_transcripts(folder: Path, participant_ids: list[str]) -> pd.DataFrame:
     return _coerce(df, "transcripts", folder)
 
 
-def _find_data_dir() -> Path:
+def find_data_dir() -> Path:
     """Where the study lives when no path is given.
 
     ``QDA_DATA`` (a folder) wins; then the first ``data/`` folder holding
@@ -370,7 +370,7 @@ def load_study(path: str | Path | None = None) -> Study:
         from .refi import load_project  # local import: refi pulls in lxml/xmlschema
 
         return load_project(path)
-    root = Path(path) if path is not None else _find_data_dir()
+    root = Path(path) if path is not None else find_data_dir()
     if not root.is_dir():
         raise DataError(root, "folder", "does not exist", "pass the folder that holds participants.csv")
 

@@ -86,9 +86,15 @@ class ValidationError(QDAError):
         self.file, self.where, self.what, self.fix = first.file, first.where, first.what, first.fix
         Exception.__init__(self, self.line())
 
+    #: How many problems the message lists; ``.problems`` always holds them all.
+    max_listed: int = 50
+
     def line(self) -> str:
         head = f"{len(self.problems)} problem(s) found:"
-        return "\n".join([head] + [p.line() for p in self.problems])
+        shown = [p.line() for p in self.problems[: self.max_listed]]
+        more = len(self.problems) - len(shown)
+        tail = [f"... and {more} more (see the exception's .problems)"] if more > 0 else []
+        return "\n".join([head] + shown + tail)
 
     def __str__(self) -> str:
         return self.line()

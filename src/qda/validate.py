@@ -151,6 +151,10 @@ def problems(study: Study, expect_design: bool | None = None) -> list[Problem]:
                           f"({_num(n_chars[r['transcript_id']])} characters)"),
                "correct the offsets (code points, exclusive end) or the transcript")
         ver = cod["codebook_version"].astype(str).replace("", cb_versions[-1] if cb_versions else "")
+        if len(cb_versions) == 1:
+            # A project imported from another tool carries one codebook (REFI-QDA has no
+            # versions); codings keep the version label they were exported with.
+            ver = pd.Series(cb_versions[0], index=cod.index)
         c.rows("codings", ~ver.isin(cb_versions).to_numpy(), "coding_id",
                lambda r: f"codebook_version {r['codebook_version']!r} is not a version of codebook.yml",
                f"use one of {', '.join(cb_versions)}")
