@@ -55,7 +55,7 @@ test: install
 	$(MAKE) --no-print-directory browser
 
 unit: install
-	$(BIN)/python -m pytest tests -m "not slow and not browser" -n 2 -q
+	$(BIN)/python -m pytest tests -m "not slow and not browser and not book" -n 2 -q
 
 # nbval collects .ipynb only: convert the MyST chapters into a scratch folder the
 # book does not read, keeping the layout so that relative paths still work.
@@ -68,7 +68,7 @@ nbval: install
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 -q $(NBVAL_DIR)/chapters
 
 browser: install
-	$(BIN)/python -m pytest tests -m browser -q
+	$(BIN)/python -m pytest tests -m "browser or book" -q
 
 bench: install
 	$(BIN)/python benchmarks/run.py
