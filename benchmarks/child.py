@@ -60,8 +60,10 @@ def measure(spec: dict) -> dict:
             out["profile"] = buf.getvalue()
         times = []
         result = None
+        collect = spec.get("gc", True)
         for _ in range(int(spec.get("repeats", 1))):
-            gc.collect()
+            if collect:
+                gc.collect()
             t = time.perf_counter()
             result = case.run(state)
             times.append(time.perf_counter() - t)

@@ -177,11 +177,15 @@ def run_job(job: Job, mem_cap: int = 8 * GIB, timeout: float = 1800, profile: bo
     return _fill(rec, out)
 
 
-def run_inline(job: Job) -> Record:
-    """Run ``job`` in this process (the smoke test's path; no memory cap)."""
+def run_inline(job: Job, trace: bool | None = None, collect: bool = True) -> Record:
+    """Run ``job`` in this process (the smoke test's path; no memory cap, no fresh interpreter).
+
+    ``trace`` overrides ``job.trace``; ``collect=False`` skips the ``gc.collect()`` before each call.
+    """
     from child import measure
 
-    spec = {"case": job.case, "params": job.params, "repeats": job.repeats, "trace": job.trace}
+    spec = {"case": job.case, "params": job.params, "repeats": job.repeats,
+            "trace": job.trace if trace is None else trace, "gc": collect}
     return _fill(Record(job), measure(spec))
 
 
@@ -298,6 +302,10 @@ def _mib(x: int | None) -> str:
     return "-" if x is None else f"{x / MIB:,.0f}"
 
 
+def _bytes(x: float) -> str:
+    return f"{x / GIB:,.1f} GiB" if x >= GIB else f"{x / MIB:,.0f} MiB"
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a and b else None
 
@@ -400,7 +408,12 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
         from cases import CASES
 
         for r in rows:
-            res = r.error if r.error else json.dumps(r.result) if not isinstance(r.result, (int, float, str)) else r.result
+            if r.error:
+                res = r.error
+            elif isinstance(r.result, dict):
+                res = ", ".join(f"{k} {v}" for k, v in r.result.items() if not isinstance(v, dict))
+            else:
+                res = r.result
             if isinstance(res, str) and len(res) > 160:
                 res = res[:157] + "..."
             L.append(f"| {r.job.key} | {CASES[r.job.case].doc} | {r.job.size} | {len(r.times)} | {_s(r.median)} | "
@@ -442,8 +455,9 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
     V, N = sizes.many_values, sizes.alpha_units
     L.append(f"The package counts values per unit in an N x V array and forms its coincidences through an "
              f"N x V x V float64 array: with V = {V} distinct values and N = {N:,} units that array alone is "
-             f"{N * V * V * 8 / GIB:,.0f} GiB, so it cannot run there; at N = {sizes.many_small_units:,} it is "
-             f"{sizes.many_small_units * V * V * 8 / MIB:,.0f} MiB. qda's alpha needs O(N x coders) memory at every level.\n")
+             f"{_bytes(N * V * V * 8)} (at 5 values: {_bytes(N * 25 * 8)}); at N = {sizes.many_small_units:,} and "
+             f"V = {V} it is {_bytes(sizes.many_small_units * V * V * 8)}. qda's alpha needs O(N x coders) memory "
+             "at every level.\n")
     kappa_keys = ["cohen/ours", "cohen/sm", "fleiss/ours", "fleiss/sm"]
     table(kappa_keys, "Cohen's and Fleiss' kappa: qda vs statsmodels")
     comparisons([("Cohen's kappa (from raw ratings; statsmodels via pd.crosstab)", "cohen/ours", "cohen/sm"),
@@ -460,8 +474,9 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
                  f"sum over transcripts of (codings per transcript)^2: with the density fixed and the number of "
                  f"transcripts x{nl // ns}, it grows x{nl // ns}. Extrapolated to {nl:,} codings: "
                  f"{_s(nv.median * nl / ns)} s and, from its peak RSS, roughly "
-                 f"{(nv.rss_peak or 0) * nl / ns / GIB:,.1f} GiB (not run: it would not fit beside the other "
-                 f"engineers' work). This extrapolation is an estimate, not a measurement.\n")
+                 f"{(nv.rss_peak or 0) * nl / ns / GIB:,.1f} GiB of peak RSS. It was not run at {nl:,} codings "
+                 "(the machine is shared and the run would be long and memory-hungry); this extrapolation is an "
+                 "estimate, not a measurement.\n")
     table([k for k in recs if k.startswith(("load/", "validate/"))], "Loading and validating the study")
     table([k for k in recs if k.startswith("analysis_set/")], "The analysis set")
     whole = [k for k in recs if k.startswith("whole/")]
