@@ -372,3 +372,21 @@ def test_who_spoke_one_theme_several_characteristics():
     assert who_spoke(st, 4, by="gender").loc["spoke to the theme", ("gender", "woman")] == 1
     with pytest.raises(QDAError):
         who_spoke(st, 4, by=())
+
+
+def test_answers_with_code_uses_the_overlap_rule():
+    from qda.themes import answers_with_code
+
+    st = tiny_study()
+    # P001 theme codings [0,70) and [60,90); full-round GI codings [10,50) and [220,260)
+    a = answers_with_code(st, "gender_inequities", theme=1)
+    assert list(a["has_code"]) == [True]
+    b = answers_with_code(st, "mentoring", theme=2)  # mentoring [30,80) and [70,100) overlap [60,90)
+    assert list(b["has_code"]) == [True]
+    h = answers_with_code(st, "mentoring", theme=4)  # P003 [100,140) vs mentoring [100,150)
+    assert list(h["has_code"]) == [True]
+    g = answers_with_code(st, "gender_inequities", theme=4)  # P003 GI [0,20): no overlap with [100,140)
+    assert list(g["has_code"]) == [False]
+    assert len(answers_with_code(st, "gender_inequities")) == len(st.themes)
+    with pytest.raises(QDAError, match="no coding"):
+        answers_with_code(st, "nonexistent")

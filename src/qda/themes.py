@@ -247,3 +247,67 @@ def table_styler(frame: pd.DataFrame, caption: str, precision: int = 0):
     if not isinstance(caption, str) or not caption.strip():
         raise QDAError(None, "caption", "is empty", "give the table a caption")
     return frame.style.format(precision=precision).set_caption(caption).set_table_styles(_STYLES)
+
+
+def who_spoke(study: Study, theme, by: tuple[str, ...] = ("gender", "career_stage"),
+              segments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Participants who spoke to one theme, by several characteristics, in one table.
+
+    For each characteristic in ``by`` the cells are :func:`theme_by`'s counts of
+    distinct participants of each level with at least one passage of ``theme``
+    (number or name). Rows: "spoke to the theme" and "all participants" (the group
+    sizes, so a reader sees "k of n"); columns: a (characteristic, level)
+    MultiIndex, then ("all", "total"). ``.attrs["caveat"]`` carries :data:`CAVEAT`:
+    these are participant counts describing one sample, not frequencies
+    (Murphy et al. 2022, limitations).
+    """
+    if isinstance(by, str):
+        by = (by,)
+    if not by:
+        raise QDAError(None, "by", "is empty", "pass at least one participant characteristic, e.g. ('gender',)")
+    t = _theme_index(study, theme)
+    name = theme_names(study)[t]
+    parts = []
+    caveat = ""
+    for col in by:
+        tab = theme_by(study, by=col, segments=segments)
+        caveat = tab.attrs["caveat"]
+        sub = tab.loc[[name, "participants"]]
+        total = sub["total"]
+        sub = sub.drop(columns="total")
+        sub.columns = pd.MultiIndex.from_product([[col], list(sub.columns)], names=["characteristic", "level"])
+        parts.append(sub)
+    out = pd.concat(parts + [total.to_frame().set_axis(pd.MultiIndex.from_tuples(
+        [("all", "total")], names=["characteristic", "level"]), axis=1)], axis=1)
+    out.index = pd.Index(["spoke to the theme", "all participants"], name=f"theme {t}")
+    out.attrs["caveat"] = caveat
+    out.attrs["counts"] = "participants"
+    return out.astype("int64")
+
+
+def answers_with_code(study: Study, code: str, theme=None, round: str | None = "full") -> pd.DataFrame:
+    """Theme codings (``study.themes``, optionally of one ``theme``) flagged by a code.
+
+    Adds a column ``has_code``: True when at least one coding of ``code`` (of the
+    given ``round``; ``None`` for all rounds) shares a character with the theme
+    coding, i.e. ``coding.start < theme.end`` and ``theme.start < coding.end`` in
+    the same transcript (the overlap rule of ATLAS.ti's co-occurrence tools, as in
+    :mod:`qda.cooccurrence`). Raises :class:`~qda.errors.QDAError` for a code that
+    no coding uses.
+    """
+    c = study.codings
+    if round is not None:
+        c = c.loc[c["round"].astype(str) == str(round)]
+    c = c.loc[c["code"].astype(str) == str(code), ["transcript_id", "start", "end"]]
+    if c.empty:
+        raise QDAError(study.root, "code", f"no coding of {code!r}" + (f" in round {round}" if round else ""),
+                       "pass a code slug used in the codings table")
+    th = study.themes
+    if theme is not None:
+        th = th.loc[th["theme"].astype(int) == _theme_index(study, theme)]
+    th = th.reset_index(drop=True)
+    pairs = th[["transcript_id", "start", "end"]].reset_index().merge(c, on="transcript_id", suffixes=("", "_c"))
+    hit = pairs.loc[(pairs["start_c"] < pairs["end"]) & (pairs["start"] < pairs["end_c"]), "index"].unique()
+    out = th.copy()
+    out["has_code"] = out.index.isin(hit)
+    return out
