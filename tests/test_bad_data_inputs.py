@@ -270,14 +270,9 @@ def test_bad_reference_in_codings_is_a_validation_problem(project, tmp_path, cap
     cli_fails_cleanly(capsys, project, tmp_path, p.line(), export=False)
 
 
-_EXPORT_GAP = pytest.mark.xfail(
-    strict=False, reason="refi_cli.export_main does not run qda.validate before writing: it exports a project "
-    "that validation rejects (reported to the REFI engineer)")
-
-
 @pytest.mark.parametrize("case", [
     "unknown code", "unknown transcript", "end before start", "out of range",
-    pytest.param("unknown version", marks=_EXPORT_GAP), pytest.param("orphan transcript", marks=_EXPORT_GAP),
+    "unknown version", "orphan transcript",
 ])
 def test_export_refuses_a_project_that_fails_validation(project, tmp_path, capsys, case):
     """`python -m qda export` on a project with a reference error: exit 2, one line, no file."""

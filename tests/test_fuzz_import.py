@@ -292,9 +292,8 @@ def test_fuzz_import_project(tmp_path):
 
 # ---------------------------------------------------------------------------
 # Crashes the fuzz found, as small deterministic cases (run by `make test`).
-# Reported to the REFI engineer; remove the xfail once qda.refi wraps them.
+# Both are fixed in qda.refi; these keep them fixed.
 # ---------------------------------------------------------------------------
-_REPORTED = pytest.mark.xfail(strict=False, reason="fuzz crash reported to the REFI engineer (not a QDAError)")
 
 
 def _import_raises_only_qda_errors(path: Path) -> None:
@@ -305,7 +304,6 @@ def _import_raises_only_qda_errors(path: Path) -> None:
         assert "\n" not in str(e) and str(e).startswith(str(path))
 
 
-@_REPORTED
 def test_xml_declaring_an_unknown_encoding(tmp_path):
     """Found by the fuzz: LookupError from the XML parser (refi.parse_xml)."""
     path = tmp_path / "codebook.qdc"
@@ -314,7 +312,6 @@ def test_xml_declaring_an_unknown_encoding(tmp_path):
     _import_raises_only_qda_errors(path)
 
 
-@_REPORTED
 def test_qdpx_member_with_a_corrupt_deflate_stream(tmp_path):
     """Found by the fuzz: zlib.error while reading a zip member (refi._Package._read)."""
     import zlib

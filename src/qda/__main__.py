@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from .errors import QDAError
+from .errors import QDAError, ValidationError
 
 #: command -> (module, function, one-line help). The function takes argv (list of
 #: str, without the command) and returns an exit code.
@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     module, func, _ = COMMANDS[cmd]
     try:
         return int(getattr(importlib.import_module(module), func)(rest) or 0)
+    except ValidationError as err:  # one line per problem, nothing else
+        for problem in err.problems:
+            print(problem.line(), file=sys.stderr)
+        return 2
     except QDAError as err:
         print(str(err), file=sys.stderr)
         return 2

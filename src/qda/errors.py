@@ -87,7 +87,7 @@ class ValidationError(QDAError):
         Exception.__init__(self, self.line())
 
     #: How many problems the message lists; ``.problems`` always holds them all.
-    max_listed: int = 50
+    max_listed: int = 1000
 
     def line(self) -> str:
         head = f"{len(self.problems)} problem(s) found:"

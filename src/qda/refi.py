@@ -63,6 +63,7 @@ import stat
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -312,7 +313,7 @@ class _Package:
         try:
             with self.zip.open(info) as f:
                 data = f.read(info.file_size + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error) as e:
             # zipfile checks the CRC and the declared size: a lying header ends here
             raise UnsafeInputError(self.path, f"zip entry {info.filename!r}", f"cannot be decompressed ({e})",
                                    _FIX_REEXPORT) from None
@@ -373,6 +374,9 @@ def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None) -> ET
     except DefusedXmlException as e:  # pragma: no cover - other defusedxml refusals
         raise UnsafeInputError(file, "XML", f"was refused by the safe parser ({type(e).__name__})",
                                "re-export the file") from None
+    except (LookupError, ValueError) as e:  # an unknown encoding in the XML declaration, bad bytes
+        raise RefiError(file, "XML declaration", f"cannot be decoded ({e})",
+                        "save the file as UTF-8 with encoding=\"utf-8\" in its declaration") from None
     except ET.ParseError as e:
         line, col = getattr(e, "position", (0, 0))
         msg = str(e).split(":")[0]
@@ -1232,6 +1236,8 @@ def project_xml(study: Study) -> tuple[bytes, dict[str, str]]:
             irow = inst_rows.get(row.get("institution_id"), {})
             values += [(_INST_PREFIX + c, irow.get(c, ""), "Text") for c in inst_cols]
             for v, val, typ in values:
+                if not isinstance(val, str) and pd.isna(val):
+                    continue  # a value not recorded is left out, not written as 0 or "nan"
                 vv = _E(case, "VariableValue")
                 _E(vv, "VariableRef", targetGUID=var_guid[v])
                 _E(vv, f"{typ}Value", _fmt_value(val, typ))

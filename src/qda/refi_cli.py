@@ -45,6 +45,11 @@ def export_main(argv: list[str]) -> int:
     if suffix not in {".qdpx", ".qdc"}:
         raise DataError(out, "file name", f"has the suffix {suffix or '(none)'!r}", "end it in .qdpx (project) or .qdc (codebook)")
     study = load_study(args.data)
+    # never export a project that fails structural validation: a tool would import a broken file
+    # (the study-design checks of the synthetic corpus do not block an export)
+    from . import validate
+
+    validate(study, expect_design=False)
     if suffix == ".qdc":
         export_codebook(study, out, version=args.version)
         print(f"{out}: wrote the {args.version} codebook ({study.codebook['code'].nunique()} codes)")
