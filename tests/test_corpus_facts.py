@@ -145,3 +145,16 @@ def test_interviewer_wording(study):
     assert w["n_turns"].sum() == int((turns["speaker"] == "INTERVIEWER").sum())
     assert len(w) < w["n_turns"].sum()
     assert (w["n_turns"].diff().dropna() <= 0).all()
+
+
+def test_bank_subtheme_by_theme1_splits_by_gender(study):
+    t = cf.bank_subtheme_by(study, 1, labels={"learning_secondhand": "second-hand"})
+    assert list(t.index) == ["learning_firsthand", "second-hand", "participants"]
+    # the bank gives second-hand passages to men and first-hand ones to women
+    assert t.loc["second-hand", "woman"] == 0 and t.loc["learning_firsthand", "man"] == 0
+    w = cf.with_passage(study, study.themes)
+    men = w.loc[(w["bank_subtheme"] == "learning_secondhand")].merge(study.transcripts[["transcript_id", "participant_id"]])
+    assert t.loc["second-hand", "man"] == men["participant_id"].nunique()
+    assert "frequen" in t.attrs["caveat"]
+    with pytest.raises(QDAError, match="no theme"):
+        cf.bank_subtheme_by(study, 9)

@@ -289,3 +289,31 @@ def interviewer_wording(study: Study) -> pd.DataFrame:
     turns = study.with_text(turns.loc[turns["speaker"] == "INTERVIEWER"])
     out = turns.groupby("text").agg(n_turns=("turn", "size"), n_transcripts=("transcript_id", "nunique"))
     return out.sort_values(["n_turns", "n_transcripts"], ascending=False).reset_index()
+
+
+def bank_subtheme_by(study: Study, theme: int, by: str = "gender", labels: dict | None = None) -> pd.DataFrame:
+    """Participants by the bank's sub-themes of one theme, as a :func:`qda.themes.theme_by` table.
+
+    The bank labels each theme passage with a sub-theme (theme 1: learning_secondhand
+    / learning_firsthand; theme 2: warnings_advice / systems_reviews; theme 3 as in
+    themes.csv). :func:`with_passage` recovers it for every theme coding, and
+    :func:`qda.themes.theme_by` (``level="subtheme"``) counts distinct participants
+    per sub-theme and level of ``by``. Returns the rows of ``theme`` (index: the
+    sub-theme, renamed by ``labels`` if given) plus the "participants" row, with
+    the caveat in ``.attrs``; :func:`qda.plots.theme_by_gender` draws it.
+    """
+    from .themes import theme_by, theme_names
+
+    names = theme_names(study)
+    if theme not in names.index:
+        raise QDAError(study.root, "theme", f"no theme {theme!r}", f"use one of {', '.join(map(str, names.index))}")
+    w = with_passage(study, study.themes)
+    tab = theme_by(study, by=by, segments=w.assign(subtheme=w["bank_subtheme"]), level="subtheme")
+    attrs = dict(tab.attrs)
+    rows = [k for k in tab.index if k[0] == names[theme]] + [("participants", "")]
+    out = tab.loc[rows]
+    out.index = pd.Index([k[1] if k[0] != "participants" else "participants" for k in rows], name="subtheme")
+    if labels:
+        out = out.rename(index=labels)
+    out.attrs.update(attrs)
+    return out
