@@ -41,7 +41,9 @@ deidentify-gate: install
 html: install
 	mkdir -p _build
 	if [ "$$(cat _build/.inputs-hash 2>/dev/null)" != "$(INPUTS_HASH)" ]; then
-	  rm -rf _build/.jupyter_cache
+	  # new inputs: drop the execution cache and Sphinx's saved environment, so that every
+	  # chapter is read and executed again (Sphinx alone re-reads only edited chapters)
+	  rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute
 	  echo "$(INPUTS_HASH)" > _build/.inputs-hash
 	fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -50,7 +52,7 @@ html: install
 test: install
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory nbval
-	rm -rf _build/.jupyter_cache   # make test always executes every chapter
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute   # make test always executes every chapter
 	$(MAKE) --no-print-directory html
 	$(MAKE) --no-print-directory browser
 

@@ -240,3 +240,18 @@ def test_codebook_errors_name_file_and_code(tmp_path, edit, message):
     with pytest.raises(DataError) as err:
         read_codebook(bad)
     assert str(bad) in str(err.value) and message in str(err.value)
+
+
+def test_caregiver_passages_go_only_to_men_recorded_as_primary_caregivers():
+    """A man who says he is his family's primary caregiver is recorded as one (and vice versa)."""
+    import qda
+    from qda.corpus_facts import bank_passages, identify_passages
+
+    study = qda.load_study(DATA)
+    told = identify_passages(study).merge(bank_passages()[["passage_id", "primary_caregiver"]], on="passage_id")
+    carers = set(told.loc[told["primary_caregiver"], "participant_id"])
+    p = study.participants.set_index("participant_id")
+    assert carers, "no caregiver passage was told"
+    assert all(p.loc[pid, "gender"] == "man" and p.loc[pid, "primary_caregiver"] for pid in carers)
+    recorded_men = set(p.index[(p["gender"] == "man") & p["primary_caregiver"]])
+    assert recorded_men == carers

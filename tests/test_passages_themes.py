@@ -178,7 +178,11 @@ def test_ids_unique_across_files():
 @pytest.mark.parametrize(("name", "p"), CASES, ids=CASE_IDS)
 def test_structure(name, p):
     theme, subthemes = THEME_FILES[name]
-    assert set(p) == REQUIRED_KEYS, f"keys {sorted(set(p) ^ REQUIRED_KEYS)} missing or unexpected"
+    # primary_caregiver (optional) marks a man who is his family's primary caregiver: the
+    # generator gives such passages only to participants recorded as primary caregivers
+    assert set(p) - {"primary_caregiver"} == REQUIRED_KEYS, f"keys {sorted((set(p) - {'primary_caregiver'}) ^ REQUIRED_KEYS)} missing or unexpected"
+    if "primary_caregiver" in p:
+        assert p["primary_caregiver"] is True and p["speaker_gender"] == "man"
     assert p["category"] == f"theme{theme}"
     assert p["theme"] == theme
     assert p["subtheme"] in subthemes

@@ -35,6 +35,17 @@ _RC = {
 }
 
 
+def _detached(fig):
+    """Close ``fig`` in pyplot and return it.
+
+    A notebook then shows the figure once, as the cell's value (with the caption and
+    alt text MyST-NB attaches to that output), and not a second time through pyplot's
+    automatic display, which would duplicate the figure's label (a -W build error).
+    """
+    plt.close(fig)
+    return fig
+
+
 @contextlib.contextmanager
 def use_style() -> Iterator[None]:
     """Context manager: the book's style (seaborn "whitegrid", "notebook" context,
@@ -87,7 +98,7 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, title: str = "Code co-occurrence"
         for t in ax.get_xticklabels():
             t.set_horizontalalignment("right")
         fig.tight_layout()
-    return fig
+    return _detached(fig)
 
 
 def agreement_by_code(frame: pd.DataFrame, title: str = "Intercoder agreement by code and round"):
@@ -128,7 +139,7 @@ def agreement_by_code(frame: pd.DataFrame, title: str = "Intercoder agreement by
             leg.set_title("Round")
         fig.suptitle(title, fontweight="bold")
         fig.tight_layout()
-    return fig
+    return _detached(fig)
 
 
 def theme_by_gender(table: pd.DataFrame, title: str = "Participants who spoke to each theme, by gender"):
@@ -172,7 +183,7 @@ def theme_by_gender(table: pd.DataFrame, title: str = "Participants who spoke to
             fig.tight_layout(rect=(0, 0.12, 1, 1))
         else:
             fig.tight_layout()
-    return fig
+    return _detached(fig)
 
 
 def participants_by_rank_degree(study: Study, title: str = "Participants by rank and degree"):
@@ -210,7 +221,7 @@ def participants_by_rank_degree(study: Study, title: str = "Participants by rank
             leg.set_title("Degree")
         fig.suptitle(title, fontweight="bold")
         fig.tight_layout()
-    return fig
+    return _detached(fig)
 
 
 def agreement_by_unit(frame: pd.DataFrame, title: str = "Agreement depends on the unit counted"):
@@ -248,7 +259,7 @@ def agreement_by_unit(frame: pd.DataFrame, title: str = "Agreement depends on th
         fig.legend(handles, labels, title="Round", loc="center right", frameon=False)
         fig.suptitle(title, fontweight="bold")
         fig.tight_layout(rect=(0, 0, 0.91, 1))
-    return fig
+    return _detached(fig)
 
 
 def segments_per_participant(summary: pd.DataFrame, title: str = "Analysis-set segments per participant"):
@@ -283,4 +294,4 @@ def segments_per_participant(summary: pd.DataFrame, title: str = "Analysis-set s
         ax.legend(title=None, loc="upper left")
         ax.set_title(title)
         fig.tight_layout()
-    return fig
+    return _detached(fig)

@@ -424,8 +424,10 @@ class Composer:
 
     def __init__(self, bank: list[Passage], guide: dict, rng: np.random.Generator):
         self.bank, self.guide, self.d = bank, guide, _Draws(rng)
-        self.theme_pool = {g: [i for i, p in enumerate(bank) if p.theme in (1, 2, 3) and p.gender in (g, "any")]
-                           for g in ("man", "woman")}
+        # a primary-caregiver passage goes only to a man recorded as a primary caregiver
+        self.theme_pool = {(g, care): [i for i, p in enumerate(bank) if p.theme in (1, 2, 3)
+                                       and p.gender in (g, "any") and (care or not p.caregiver)]
+                           for g in ("man", "woman") for care in (False, True)}
         self.harass_pool = [i for i, p in enumerate(bank) if p.theme == 4]
         self.care_pool = [i for i, p in enumerate(bank) if p.caregiver and p.gender in ("man", "any")]
         self.general = {(s, g, care): [i for i, p in enumerate(bank) if not p.theme and p.section == s
@@ -440,13 +442,14 @@ class Composer:
         d = self.d
         care = caregiver and gender == "man"
         chosen: dict[str, list[int]] = {s: [] for s in SECTIONS}
-        pool = self.theme_pool[gender]
+        pool = self.theme_pool[(gender, care)]
         k = min(len(pool), 2 + d.int(3))
         picks = [pool[j] for j in d.perm(len(pool))[:k]]
         if harassed and self.harass_pool:
             picks.append(self.harass_pool[d.int(len(self.harass_pool))])
         if care and self.care_pool:
             picks.append(self.care_pool[d.int(len(self.care_pool))])
+        picks = list(dict.fromkeys(picks))  # a caregiver pick may repeat a theme pick
         for i in picks:
             chosen[self.bank[i].section].append(i)
         used = set(picks)
