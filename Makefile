@@ -67,7 +67,7 @@ nbval: install
 	for f in $(CHAPTERS); do
 	  $(BIN)/jupytext --quiet --to ipynb --output $(NBVAL_DIR)/$${f%.md}.ipynb $$f
 	done
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 -q $(NBVAL_DIR)/chapters
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -n 2 --dist loadfile -q $(NBVAL_DIR)/chapters
 
 browser: install
 	$(BIN)/python -m pytest tests -m "browser or book" -q
