@@ -226,6 +226,9 @@ def measure_make(work: Path) -> dict:
     """``make test`` without install (unit, nbval, html from a cold execution cache) and
     ``make book`` after one chapter's prose changed with a warm cache."""
     res: dict[str, Any] = {"date": _dt.datetime.now().isoformat(timespec="seconds")}
+    # "without install": bring the venv stamp up to date first, untimed
+    if subprocess.run(["make", "-q", "install"], cwd=str(ROOT)).returncode != 0:
+        res["install_seconds_untimed"] = time_make(["install"], work / "make-install.log")[0]
     steps = {}
     for t in ("unit", "nbval"):
         steps[t] = time_make([t], work / f"make-{t}.log")
@@ -437,7 +440,7 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
                 same = "yes" if a.result == b.result else f"no ({a.result} vs {b.result})"
             if b and b.error:
                 same = f"peer failed: {b.error[:120]}"
-            L.append(f"| {lab} | {_s(ma)} | {_s(mb)} | {'-' if q is None else f'{q:.2f}'} | "
+            L.append(f"| {lab} | {_s(ma)} | {_s(mb)} | {'-' if q is None else (f'{q:.2f}' if q >= 0.1 else f'{q:.2g}')} | "
                      f"{'-' if q is None else f'{1 / q:.1f}x'} | {_mib(a.rss_peak if a else None)} | "
                      f"{_mib(b.rss_peak if b else None)} | {same} |")
         L.append("")
