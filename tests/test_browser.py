@@ -132,3 +132,56 @@ def test_no_internal_link_is_broken():
             elif frag and target.suffix == ".html" and target in parsed and frag not in parsed[target].ids:
                 broken.append(f"{page.relative_to(HTML.resolve())}: #{frag} not in {target.name}")
     assert not broken, "\n".join(broken[:20])
+
+
+def test_every_figure_has_alt_text_and_a_caption_and_every_table_a_caption():
+    """In the built HTML of every chapter: <img> in the article carries alt text and sits in a
+    captioned figure; every <table> in the article has a <caption>."""
+    from html.parser import HTMLParser as _P
+
+    class Walk(_P):
+        def __init__(self):
+            super().__init__()
+            self.stack: list[str] = []
+            self.problems: list[str] = []
+            self.fig_open = 0
+            self.fig_caption = []
+            self.tables: list[bool] = []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            cls = a.get("class") or ""
+            if tag == "figure" or (tag == "div" and "figure" in cls.split()):
+                self.fig_open += 1
+                self.fig_caption.append(False)
+            if tag in ("figcaption",) or (tag in ("p", "span") and "caption" in cls):
+                if self.fig_caption:
+                    self.fig_caption[-1] = True
+            if tag == "img" and "bd-article" in " ".join(self.stack):
+                if not (a.get("alt") or "").strip():
+                    self.problems.append(f"image {a.get('src')} has no alt text")
+                if not self.fig_open:
+                    self.problems.append(f"image {a.get('src')} is not in a captioned figure")
+            if tag == "table":
+                self.tables.append(False)
+            if tag == "caption" and self.tables:
+                self.tables[-1] = True
+            self.stack.append(cls)
+
+        def handle_endtag(self, tag):
+            if self.stack:
+                self.stack.pop()
+            if tag == "figure" and self.fig_open:
+                self.fig_open -= 1
+                if not self.fig_caption.pop():
+                    self.problems.append("a figure has no caption")
+            if tag == "table" and self.tables:
+                if not self.tables.pop():
+                    self.problems.append("a table has no caption")
+
+    problems = []
+    for page in _chapter_pages():
+        w = Walk()
+        w.feed(page.read_text())
+        problems += [f"{page.name}: {p}" for p in w.problems]
+    assert not problems, "\n".join(problems[:30])

@@ -49,3 +49,20 @@ def test_one_line_prose_edit_is_a_one_line_diff(path, tmp_path):
 def test_saving_from_jupyter_does_not_churn_the_file(path):
     """Opening a chapter in JupyterLab and saving it rewrites it through jupytext: no diff."""
     assert jupytext.writes(jupytext.read(path), fmt="md:myst") == path.read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_chapter_asserts_its_key_results_in_a_hidden_cell(path):
+    nb = jupytext.read(path)
+    hidden = [c for c in nb.cells if c.cell_type == "code" and "remove-cell" in c.metadata.get("tags", [])]
+    assert any("assert " in c.source for c in hidden), f"{path.name}: no hidden cell asserts its results"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_cell_has_a_caption_and_alt_text(path):
+    nb = jupytext.read(path)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "qda.plots." in cell.source and "remove-cell" not in cell.metadata.get("tags", []):
+            meta = cell.metadata.get("mystnb", {})
+            assert meta.get("figure", {}).get("caption"), f"{path.name}: figure without caption: {cell.source[:60]}"
+            assert meta.get("image", {}).get("alt"), f"{path.name}: figure without alt text: {cell.source[:60]}"
