@@ -166,18 +166,9 @@ def test_summary_counts_every_participant():
 
 
 # ---------------------------------------------------------------- synthetic corpus
-needs_data = pytest.mark.skipif(not (DATA / "participants.csv").exists() or not (DATA / "codings.csv").exists(),
-                                reason="synthetic corpus not generated yet (data/participants.csv, data/codings.csv)")
+# the `study` fixture of conftest.py loads data/ once per session (skips where absent)
 
 
-@pytest.fixture(scope="module")
-def study():
-    import qda
-
-    return qda.load_study(DATA)
-
-
-@needs_data
 def test_synthetic_analysis_set_covers_all_transcripts_and_themes(study):
     seg = analysis_set(study)
     assert seg["transcript_id"].nunique() == len(study.transcripts) == 104
@@ -191,7 +182,6 @@ def test_synthetic_analysis_set_covers_all_transcripts_and_themes(study):
     assert summary.attrs["share_covered"] == 1.0 and summary["covered"].all()
 
 
-@needs_data
 def test_synthetic_segments_do_not_overlap(study):
     seg = analysis_set(study).sort_values(["transcript_id", "start"])
     nxt = seg.groupby("transcript_id")["start"].shift(-1)
@@ -199,7 +189,6 @@ def test_synthetic_segments_do_not_overlap(study):
     assert np.isfinite(seg["start"].to_numpy(dtype=float)).all()
 
 
-@needs_data
 def test_synthetic_same_turn_segments_contain_overlap_segments(study):
     """Codings that share a character also share a speaker turn, so every overlap segment
     lies inside a same-turn segment (spans are unions, merged)."""

@@ -214,18 +214,9 @@ def test_style_is_restored_and_palette_is_okabe_ito():
 
 
 # ---------------------------------------------------------------- synthetic corpus
-needs_data = pytest.mark.skipif(not (DATA / "participants.csv").exists() or not (DATA / "codings.csv").exists(),
-                                reason="synthetic corpus not generated yet (data/participants.csv, data/codings.csv)")
+# the `study` fixture of conftest.py loads data/ once per session (skips where absent)
 
 
-@pytest.fixture(scope="module")
-def study():
-    import qda
-
-    return qda.load_study(DATA)
-
-
-@needs_data
 def test_synthetic_table1_is_52_52(study):
     t = table1(study)
     assert list(t.columns) == ["Women (n = 52)", "Men (n = 52)", "All (n = 104)"]
@@ -234,7 +225,6 @@ def test_synthetic_table1_is_52_52(study):
     assert rank.groupby("gender")["n"].sum().to_dict() == {"man": 52, "woman": 52}
 
 
-@needs_data
 def test_synthetic_themes_and_figures_render(study):
     t = theme_by(study, by="gender")
     assert len(t) == 5 and (t.loc["participants", ["woman", "man"]] == 52).all()
