@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from forbidden_phrases import FORBIDDEN as PHRASES
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT / "src" / "qda" / "synthetic" / "passages"
@@ -60,14 +61,7 @@ MENTORING_CODES = {"mentoring", "being_mentored"}
 
 # Phrases of the paper or its participants that must never appear, with close variants;
 # compared against lower-cased text with straight apostrophes and single spaces.
-FORBIDDEN = [
-    "old white dude", "old white men", "old white guy", "damaged goods", "creepy",
-    "do not waver", "don't waver", "see you when you come up for tenure",
-    "come up for tenure", "life is life", "different standard", "because i'm a guy",
-    "because i am a guy", "because i'm a man", "because i am a man", "old-boys",
-    "old boys", "old boy's", "figure this out", "figure it out together",
-    "part of everything at home",
-]
+FORBIDDEN = PHRASES  # from tests/forbidden_phrases.py (stored encoded)
 MONTHS = {
     "January", "February", "March", "April", "May", "June", "July", "August",
     "September", "October", "November", "December",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from forbidden_phrases import FORBIDDEN as PHRASES
 
 PASSAGE_DIR = Path(__file__).resolve().parents[1] / "src" / "qda" / "synthetic" / "passages"
 
@@ -114,28 +115,7 @@ ALLOWED_SLOTS = set(SHORT_FILL)
 
 # Phrases the passages must not contain (quotations or near-quotations of the
 # paper's participants, listed in the writing brief), plus close variants.
-FORBIDDEN = [
-    "old white dudes",
-    "damaged goods",
-    "creepy, harassing",
-    "creepy harassing",
-    "do not waver",
-    "see you when you come up for tenure",
-    "life is life",
-    "wearing any underwear",
-    "held to a different standard",
-    "different standard",
-    "because i'm a guy",
-    "because i am a guy",
-    "old-boys pi network",
-    "old boys pi network",
-    "old-boys",
-    "old boys",
-    "we'll figure this out",
-    "we will figure this out",
-    "part of everything at home",
-    "unassailable",
-]
+FORBIDDEN = PHRASES  # from tests/forbidden_phrases.py (stored encoded)
 
 
 def _load(name: str) -> list[dict]:
