@@ -513,6 +513,12 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
             L.append(f"| make book, warm-up build before the change | {b['warmup_seconds']:.1f} | {b['warmup_rc']} |")
             L.append(f"| make book after a prose change to {b['chapter']} | {b['seconds']:.1f} | {b['rc']} |")
         L.append("")
+        failed = [k for k, st in make.get("test_steps", {}).items() if st["rc"] != 0]
+        if b and b.get("rc") != 0:
+            failed.append("book")
+        if failed:
+            L.append(f"**Failed steps: {', '.join(failed)}** (logs in benchmarks/_work/make-*.log). A failed build stops "
+                     "early, so its time is not the time of a passing build; the targets below count it as a miss.\n")
         if b:
             L.append(f"The chapter was {b['restore']}; byte-identical afterwards: {b['identical']}. "
                      "`make browser` (headless Chromium) is not included in the make test time.\n")
