@@ -56,7 +56,20 @@ GUIDE_SECTIONS = [
     "gender_workplace", "work_family", "leadership_climate",
 ]
 REQUIRED_KEYS = {"id", "category", "guide_section", "speaker_gender", "sentences", "codes"}
-OPTIONAL_KEYS = {"primary_caregiver", "doubts_systemic"}
+FLAG_KEYS = {"primary_caregiver", "doubts_systemic"}
+OPTIONAL_KEYS = FLAG_KEYS | {"requires"}
+# requires: profile fact -> allowed values (README "Who may tell a passage").
+REQUIRE_VALUES = {
+    "setting": {"clinical", "research"},
+    "degree": {"MD", "PhD", "MD-PhD"},
+    "rank": {"assistant", "associate", "full"},
+    "career_stage": {"early", "mid", "senior"},
+    "leadership": {"dean", "chair", "center director", "other", "none"},
+    "field": {"cardiology", "general surgery", "pediatrics", "radiation oncology", "internal medicine",
+              "obstetrics and gynecology", "anesthesiology", "otolaryngology", "neurology", "emergency medicine",
+              "neuroscience", "immunology", "biochemistry", "epidemiology", "genetics", "pharmacology",
+              "health services research"},
+}
 MENTORING_CODES = {"mentoring", "being_mentored"}
 
 # Phrases of the paper or its participants that must never appear, with close variants;
@@ -160,10 +173,42 @@ def test_passage_keys_and_values(general):
         assert re.fullmatch(re.escape(prefix) + r"\d{2}", p["id"]), p["id"]
         assert p["guide_section"] in sections, f"{p['id']}: guide_section {p['guide_section']}"
         assert p["speaker_gender"] in {"man", "woman", "any"}, p["id"]
-        for flag in OPTIONAL_KEYS & keys:
+        for flag in FLAG_KEYS & keys:
             assert p[flag] is True, f"{p['id']}: {flag} must be true when present"
         assert isinstance(p["sentences"], list) and all(isinstance(s, str) for s in p["sentences"])
         assert isinstance(p["codes"], dict) and p["codes"], p["id"]
+
+
+def test_requires_keys_and_values(general):
+    for p in general:
+        req = p.get("requires")
+        if req is None:
+            continue
+        assert isinstance(req, dict) and req, f"{p['id']}: requires must be a non-empty mapping"
+        for key, val in req.items():
+            assert key in REQUIRE_VALUES, f"{p['id']}: requires key {key}"
+            vals = val if isinstance(val, list) else [val]
+            assert vals and set(vals) <= REQUIRE_VALUES[key], f"{p['id']}: requires {key}: {val}"
+            assert len(set(vals)) < len(REQUIRE_VALUES[key]), f"{p['id']}: requires {key} allows everyone"
+
+
+def test_requires_where_the_text_states_the_speakers_situation(general):
+    """Spot checks of the tagging: no-patient passages need research, clinic talk a clinical setting."""
+    by_id = {p["id"]: p for p in general}
+    for pid, p in by_id.items():
+        low = _text(p).lower()
+        req = p.get("requires") or {}
+        if "i don't see patients" in low or "research professor" in low:
+            assert req.get("setting") == "research", pid
+        if re.search(r"\b(my clinic|on service|bedside|operating room|block time|clinic days)\b", low):
+            assert req.get("setting") == "clinical" or "field" in req, pid
+        if "full professor" in low and low.startswith("becoming a full professor"):
+            assert req.get("rank") == "full", pid
+    assert by_id["gen_lead_01"]["requires"] == {"leadership": "chair"}
+    assert by_id["gen_lead_02"]["requires"] == {"leadership": "center director"}
+    caregivers = [p for p in general if p.get("primary_caregiver")]
+    assert any("setting" not in (p.get("requires") or {}) for p in caregivers), (
+        "a caregiver man in a research setting needs a caregiver passage he can tell")
 
 
 def test_minimum_counts(general):

@@ -60,6 +60,18 @@ REQUIRED_KEYS = {
     "sentences",
     "codes",
 }
+OPTIONAL_KEYS = {"primary_caregiver", "requires"}
+REQUIRE_VALUES = {
+    "setting": {"clinical", "research"},
+    "degree": {"MD", "PhD", "MD-PhD"},
+    "rank": {"assistant", "associate", "full"},
+    "career_stage": {"early", "mid", "senior"},
+    "leadership": {"dean", "chair", "center director", "other", "none"},
+    "field": {"general surgery", "otolaryngology", "obstetrics and gynecology", "cardiology", "pediatrics",
+              "radiation oncology", "internal medicine", "anesthesiology", "neurology", "emergency medicine",
+              "neuroscience", "immunology", "biochemistry", "epidemiology", "genetics", "pharmacology",
+              "health services research"},
+}
 GUIDE_SECTIONS = {
     "career_path",
     "being_mentored",
@@ -159,8 +171,14 @@ def test_ids_unique_across_files():
 def test_structure(name, p):
     theme, subthemes = THEME_FILES[name]
     # primary_caregiver (optional) marks a man who is his family's primary caregiver: the
-    # generator gives such passages only to participants recorded as primary caregivers
-    assert set(p) - {"primary_caregiver"} == REQUIRED_KEYS, f"keys {sorted((set(p) - {'primary_caregiver'}) ^ REQUIRED_KEYS)} missing or unexpected"
+    # generator gives such passages only to participants recorded as primary caregivers;
+    # requires (optional) restricts the tellers by profile (README "Who may tell a passage")
+    assert set(p) - OPTIONAL_KEYS == REQUIRED_KEYS, f"keys {sorted((set(p) - OPTIONAL_KEYS) ^ REQUIRED_KEYS)} missing or unexpected"
+    for key, val in (p.get("requires") or {}).items():
+        vals = val if isinstance(val, list) else [val]
+        assert key in REQUIRE_VALUES and vals and set(vals) <= REQUIRE_VALUES[key], f"requires {key}: {val}"
+    if p["theme"] == 4:
+        assert "requires" not in p, "every woman may be given a harassment passage"
     if "primary_caregiver" in p:
         assert p["primary_caregiver"] is True and p["speaker_gender"] == "man"
     assert p["category"] == f"theme{theme}"
@@ -256,3 +274,18 @@ def test_no_sentence_shared_between_passages():
                 clashes.append((p["id"], p["id"], s))
             seen[key] = p["id"]
     assert not clashes, f"shared sentences: {clashes[:5]}"
+
+
+def test_requires_where_the_speaker_states_it():
+    """Spot checks of the tagging: the speaker's own clinic, service or operating room needs a
+    clinical setting; a stated full professorship needs that rank; "as {senior_title}" needs a post."""
+    for _, p in CASES:
+        low = " ".join(p["sentences"]).lower()
+        req = p.get("requires") or {}
+        if re.search(r"\b(my clinic|clinical service|operating room|on rounds|residents i mentor)\b", low):
+            assert req.get("setting") == "clinical", p["id"]
+        if "i made full professor" in low:
+            assert req.get("rank") == "full", p["id"]
+        if re.search(r"\b(as|became) \{senior_title\}", low):
+            lead = req.get("leadership")
+            assert lead and "none" not in lead and "center director" not in lead, p["id"]

@@ -23,7 +23,10 @@ per stage, spawned from ``--seed``):
   rank-dependent probabilities that follow the paper's Table 1 patterns (men more often
   MD or MD-PhD and in leadership and endowed chairs; every rank for both genders).
 - transcripts: the guide's six sections in order; each participant answer is one bank
-  passage matching the speaker's gender, slots filled from the profile; 2-4 theme
+  passage matching the speaker's gender and whose ``requires`` fits the speaker's
+  profile (:func:`speaker_facts`, :func:`passage_fits`: clinical or research setting,
+  degree, rank, career stage, leadership post, field), slots filled from the profile
+  (:func:`slot_options`); 2-4 theme
   passages (themes 1-3) per transcript, a harassment passage (theme 4) for some women,
   a primary-caregiver passage for the men who are primary caregivers; general passages
   fill each interview to a word target proportional to its length in minutes.
@@ -83,12 +86,38 @@ SLOTS = {
     "child": ["son", "daughter"],
     "kid_event": ["soccer game", "school concert", "swim meet", "class play", "science fair"],
     "colleague": ["a colleague down the hall", "a collaborator in another department",
-                  "a friend from residency", "a senior colleague in my division"],
+                  "a friend from residency", "a friend from graduate school", "a senior colleague in my division"],
 }
 CLINICAL_FIELDS = ["cardiology", "general surgery", "pediatrics", "radiation oncology", "internal medicine",
                    "obstetrics and gynecology", "anesthesiology", "otolaryngology", "neurology", "emergency medicine"]
 RESEARCH_FIELDS = ["neuroscience", "immunology", "biochemistry", "epidemiology", "genetics", "pharmacology",
                    "health services research"]
+#: Slot values that depend on the speaker's setting (a subset of SLOTS each): a
+#: researcher who never trained in a clinic was no resident and has no friend from
+#: residency; a clinician was no graduate student.
+SETTING_SLOTS = {
+    "clinical": {"trainee": ["postdoc", "fellow", "resident", "junior faculty member"],
+                 "colleague": ["a colleague down the hall", "a collaborator in another department",
+                               "a friend from residency", "a senior colleague in my division"]},
+    "research": {"trainee": ["postdoc", "fellow", "graduate student", "junior faculty member"],
+                 "colleague": ["a colleague down the hall", "a collaborator in another department",
+                               "a friend from graduate school", "a senior colleague in my division"]},
+}
+#: How many of SLOTS["years"] (two ... twelve, ascending) a speaker of each career stage
+#: may use: an early-career faculty member was not twelve years into the job.
+YEARS_BY_STAGE = {"early": 4, "mid": 7, "senior": 9}
+#: The speaker's own post as {senior_title} (leadership column -> title); "other" is a
+#: division chief in a clinical setting and a section head in a research one.
+OWN_TITLE = {"chair": "department chair", "dean": "vice dean"}
+#: Profile facts a passage's ``requires`` may name, and their allowed values.
+REQUIRE_VALUES = {
+    "setting": {"clinical", "research"},
+    "degree": {"MD", "PhD", "MD-PhD"},
+    "rank": {"assistant", "associate", "full"},
+    "career_stage": {"early", "mid", "senior"},
+    "leadership": {"dean", "chair", "center director", "other", "none"},
+    "field": set(CLINICAL_FIELDS) | set(RESEARCH_FIELDS),
+}
 
 CONSENT_REPLIES = [
     "Yes, that's fine, go ahead.", "Sure, that's all right with me.", "Yes, please, go ahead and record.",
@@ -191,10 +220,114 @@ class Passage:
     caregiver: bool = False
     words: int = 0
     file: str = ""
+    requires: dict[str, frozenset] = field(default_factory=dict)  # profile fact -> allowed values
+
+    @property
+    def own_title(self) -> bool:
+        """True if ``{senior_title}`` names the speaker's own post (rule of :func:`slot_options`).
+
+        That is: the passage uses the slot and its ``requires`` names leadership posts
+        without "none".
+        """
+        lead = self.requires.get("leadership")
+        return (lead is not None and "none" not in lead
+                and any("senior_title" in pieces[1::2] for pieces in self.parts))
 
 
 def _bank_error(file: Path, pid: str, what: str, fix: str) -> DataError:
     return DataError(file, f"passage {pid!r}", what, fix)
+
+
+def _parse_requires(file: Path, pid: str, raw) -> dict[str, frozenset]:
+    """A passage's ``requires`` as {fact: frozenset of allowed values}, checked."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        raise _bank_error(file, pid, f"requires {raw!r} is not a mapping",
+                          "write e.g. requires: {setting: clinical, rank: [associate, full]}")
+    out = {}
+    for key, val in raw.items():
+        if key not in REQUIRE_VALUES:
+            raise _bank_error(file, pid, f"requires key {key!r} is unknown", f"use one of {sorted(REQUIRE_VALUES)}")
+        vals = val if isinstance(val, list) else [val]
+        bad = [v for v in vals if v not in REQUIRE_VALUES[key]]
+        if not vals or bad:
+            raise _bank_error(file, pid, f"requires {key}: {val!r} holds no value or unknown value(s) {bad}",
+                              f"use values of {sorted(REQUIRE_VALUES[key])}")
+        out[key] = frozenset(vals)
+    return out
+
+
+def setting_of(degree: str, field_: str) -> str:
+    """The speaker's setting, "clinical" (sees patients) or "research" (no patients).
+
+    Rule: a PhD is "research", an MD "clinical"; an MD-PhD is "clinical" when the
+    field drawn for them (seeded, in :func:`make_participants`) is one of
+    :data:`CLINICAL_FIELDS`, else "research" (neuroscience, genetics, ...). Derived from
+    the participants table, so it needs no column of its own.
+    """
+    if degree == "PhD":
+        return "research"
+    if degree == "MD":
+        return "clinical"
+    if degree == "MD-PhD":
+        return "clinical" if field_ in CLINICAL_FIELDS else "research"
+    raise DataError("participants", f"degree {degree!r}", "is not MD, PhD or MD-PhD", "fix the degree column")
+
+
+def speaker_facts(prof: dict) -> dict[str, str]:
+    """The profile facts a passage's ``requires`` is checked against.
+
+    ``prof`` is one participants row (dict); returns ``setting`` (:func:`setting_of`),
+    ``degree``, ``rank``, ``career_stage``, ``leadership`` and ``field``.
+    """
+    facts = {k: str(prof[k]) for k in ("degree", "rank", "career_stage", "leadership", "field")}
+    facts["setting"] = setting_of(facts["degree"], facts["field"])
+    return facts
+
+
+def passage_fits(requires: dict, facts: dict[str, str]) -> bool:
+    """True if every ``requires`` key holds the speaker's value (``facts[key] in allowed``).
+
+    An empty ``requires`` fits everyone; keys are ANDed, the values of a key ORed.
+    """
+    return all(facts[k] in allowed for k, allowed in requires.items())
+
+
+def own_title(facts: dict[str, str]) -> str | None:
+    """The speaker's post as a ``{senior_title}`` value, or None without a matching post.
+
+    chair -> department chair, dean -> vice dean, other -> division chief (clinical
+    setting) or section head (research setting); center director and none -> None.
+    """
+    lead = facts["leadership"]
+    if lead == "other":
+        return "division chief" if facts["setting"] == "clinical" else "section head"
+    return OWN_TITLE.get(lead)
+
+
+def slot_options(facts: dict[str, str], passage: Passage | None = None) -> dict[str, list[str]]:
+    """The values each slot may take for this speaker (and passage), drawn uniformly.
+
+    Rules: ``{trainee}`` and ``{colleague}`` from :data:`SETTING_SLOTS` of the speaker's
+    setting; ``{years}`` from the first :data:`YEARS_BY_STAGE` values for the career
+    stage; ``{senior_title}`` is the speaker's own post (:func:`own_title`) in a passage
+    whose ``requires`` names leadership posts without "none" (the speaker says "as
+    {senior_title}"), elsewhere any title but the speaker's own (someone else's post).
+    ``{field}`` is not included: it is always the participant's field.
+    """
+    opts = dict(SLOTS)
+    opts.update(SETTING_SLOTS[facts["setting"]])
+    opts["years"] = SLOTS["years"][: YEARS_BY_STAGE[facts["career_stage"]]]
+    mine = own_title(facts)
+    if passage is not None and passage.own_title:
+        if mine is None:
+            raise DataError(passage.file, f"passage {passage.id!r}", f"needs the speaker's own title, but leadership "
+                            f"{facts['leadership']!r} has none", "require only chair, dean or other")
+        opts["senior_title"] = [mine]
+    else:
+        opts["senior_title"] = [t for t in SLOTS["senior_title"] if t != mine]
+    return opts
 
 
 def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
@@ -203,7 +336,8 @@ def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
     Checks: unique ids, known category, section, gender and slots; sentences without
     newlines; code ranges inside the passage; codes of the codebook; theme passages carry
     ``gender_inequities`` and a mentorship child with overlapping ranges; general passages
-    never carry both; theme-4 passages are spoken by women only.
+    never carry both; theme-4 passages are spoken by women only; ``requires`` maps
+    keys of :data:`REQUIRE_VALUES` to one allowed value or a non-empty list of them.
     """
     out: list[Passage] = []
     seen: set[str] = set()
@@ -248,6 +382,12 @@ def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
                                       f"the {len(sents)} sentences", "write 0-based inclusive sentence numbers")
                 codes.append((code, int(rng[0]), int(rng[1])))
             names = {c for c, _, _ in codes}
+            requires = _parse_requires(file, pid, p.get("requires"))
+            lead = requires.get("leadership", frozenset({"none"}))
+            if "none" not in lead and not lead <= set(OWN_TITLE) | {"other"} and any(
+                    "senior_title" in piece[1::2] for piece in parts):
+                raise _bank_error(file, pid, "says {senior_title} is the speaker's post, but requires a post with no "
+                                  "title (center director)", "require only chair, dean or other")
             theme = int(p.get("theme") or 0)
             if cat.startswith("theme"):
                 gi = [(a, b) for c, a, b in codes if c == "gender_inequities"]
@@ -266,7 +406,7 @@ def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
             out.append(Passage(
                 id=pid, category=cat, theme=theme, subtheme=str(p.get("subtheme") or ""), section=sec, gender=gen,
                 parts=parts, codes=codes, caregiver=bool(p.get("primary_caregiver", False)),
-                words=sum(len(" ".join(x).split()) for x in parts), file=file.name,
+                words=sum(len(" ".join(x).split()) for x in parts), file=file.name, requires=requires,
             ))
     if not out:
         raise DataError(folder, "passage bank", "holds no passages", "add passage files (see passages/README.md)")
@@ -436,19 +576,51 @@ class Composer:
         self.guide_parts = {
             s: ([_SLOT_RE.split(q) for q in guide["sections"][s]["questions"]],
                 [_SLOT_RE.split(q) for q in guide["sections"][s].get("probes") or []]) for s in SECTIONS}
+        self._fitting: dict[tuple, tuple] = {}
 
-    def choose(self, gender: str, caregiver: bool, harassed: bool, target_words: int) -> dict[str, list[int]]:
-        """The passages of one interview, by section (rule in the module docstring)."""
+    def pools(self, facts: dict[str, str], gender: str, care: bool) -> tuple:
+        """(theme pool, harassment pool, caregiver pool, general pools by section) of one speaker.
+
+        The bank's pools restricted to the passages whose ``requires`` fits ``facts``
+        (:func:`passage_fits`); cached per distinct profile.
+        """
+        key = (gender, care, *sorted(facts.items()))
+        got = self._fitting.get(key)
+        if got is None:
+            ok = [passage_fits(p.requires, facts) for p in self.bank]
+            got = ([i for i in self.theme_pool[(gender, care)] if ok[i]], [i for i in self.harass_pool if ok[i]],
+                   [i for i in self.care_pool if ok[i]],
+                   {s: [i for i in self.general[(s, gender, care)] if ok[i]] for s in SECTIONS})
+            self._fitting[key] = got
+        return got
+
+    def choose(self, gender: str, caregiver: bool, harassed: bool, target_words: int,
+               facts: dict[str, str] | None = None) -> dict[str, list[int]]:
+        """The passages of one interview, by section (rule in the module docstring).
+
+        Only passages whose ``requires`` fits ``facts`` (:func:`speaker_facts`) are
+        drawn; ``facts=None`` ignores ``requires``. Raises :class:`DataError` if no theme
+        passage (or, for a harassed woman or a caregiver man, no such passage) fits.
+        """
         d = self.d
         care = caregiver and gender == "man"
         chosen: dict[str, list[int]] = {s: [] for s in SECTIONS}
-        pool = self.theme_pool[(gender, care)]
+        if facts is None:
+            pool, harass_pool, care_pool = self.theme_pool[(gender, care)], self.harass_pool, self.care_pool
+            general = {s: self.general[(s, gender, care)] for s in SECTIONS}
+        else:
+            pool, harass_pool, care_pool, general = self.pools(facts, gender, care)
+        for name, p, needed in (("theme", pool, True), ("harassment", harass_pool, harassed),
+                                ("primary-caregiver", care_pool, care)):
+            if needed and not p:
+                raise DataError(PASSAGE_DIR, f"{name} passages", f"none fits a {gender} speaker with profile {facts}",
+                                "loosen a passage's requires or write a passage for this profile")
         k = min(len(pool), 2 + d.int(3))
         picks = [pool[j] for j in d.perm(len(pool))[:k]]
-        if harassed and self.harass_pool:
-            picks.append(self.harass_pool[d.int(len(self.harass_pool))])
-        if care and self.care_pool:
-            picks.append(self.care_pool[d.int(len(self.care_pool))])
+        if harassed and harass_pool:
+            picks.append(harass_pool[d.int(len(harass_pool))])
+        if care and care_pool:
+            picks.append(care_pool[d.int(len(care_pool))])
         picks = list(dict.fromkeys(picks))  # a caregiver pick may repeat a theme pick
         for i in picks:
             chosen[self.bank[i].section].append(i)
@@ -456,19 +628,18 @@ class Composer:
         words = sum(self.bank[i].words for i in picks)
         for s in SECTIONS:  # every section answered at least once, career path twice
             want = 2 if s == "career_path" else 1
-            cands = [i for i in self.general[(s, gender, care)] if i not in used]
+            cands = [i for i in general[s] if i not in used]
             while len(chosen[s]) < want and cands:
                 i = cands.pop(d.int(len(cands)))
                 chosen[s].append(i)
                 used.add(i)
                 words += self.bank[i].words
         while words < target_words:
-            open_ = [s for s in SECTIONS if len(chosen[s]) < 5
-                     and any(i not in used for i in self.general[(s, gender, care)])]
+            open_ = [s for s in SECTIONS if len(chosen[s]) < 5 and any(i not in used for i in general[s])]
             if not open_:
                 break
             s = open_[d.int(len(open_))]
-            cands = [i for i in self.general[(s, gender, care)] if i not in used]
+            cands = [i for i in general[s] if i not in used]
             i = cands[d.int(len(cands))]
             chosen[s].append(i)
             used.add(i)
@@ -491,9 +662,14 @@ class Composer:
         comp = Composed(text="")
         turn = 0
         child = SLOTS["child"][d.int(2)]
+        facts = speaker_facts(prof)
+        options = {False: slot_options(facts)}
 
-        def values() -> dict[str, str]:
-            v = {k: opts[d.int(len(opts))] for k, opts in SLOTS.items()}
+        def values(p: Passage | None = None) -> dict[str, str]:
+            mine = p is not None and p.own_title
+            if mine not in options:
+                options[mine] = slot_options(facts, p)
+            v = {k: opts[d.int(len(opts))] for k, opts in options[mine].items()}
             v["field"], v["child"] = prof["field"], child
             return v
 
@@ -519,13 +695,13 @@ class Composer:
             if probes:
                 asks += [probes[j] for j in d.perm(len(probes))]
             for k, i in enumerate(chosen[s]):
-                v = values()
+                p = self.bank[i]
+                v = values(p)
                 q = _fill(asks[k % len(asks)], v)
                 if k == 0 and si > 0 and d.random() < 0.6:
                     opts = TRANSITIONS[s]
                     q = opts[d.int(len(opts))] + " " + q
                 add("INTERVIEWER", q)
-                p = self.bank[i]
                 sents = [_fill(x, v) for x in p.parts]
                 t, ustart, uend = add("PARTICIPANT", " ".join(sents))
                 bounds = list(accumulate([len(x) + 1 for x in sents], initial=0))  # sentence k: [b[k], b[k+1]-1)
@@ -905,7 +1081,8 @@ def generate(out: str | Path, n_participants: int = 104, seed: int = 2019,
         pid = prof["participant_id"]
         target = int(prof["interview_minutes"] * r_text.uniform(40, 48))
         for _ in range(50):  # no two transcripts share a passage sequence
-            chosen = composer.choose(prof["gender"], prof["primary_caregiver"] == "yes", bool(harassed[idx]), target)
+            chosen = composer.choose(prof["gender"], prof["primary_caregiver"] == "yes", bool(harassed[idx]), target,
+                                     speaker_facts(prof))
             seq = tuple(i for s in SECTIONS for i in chosen[s])
             if seq not in seen:
                 break
