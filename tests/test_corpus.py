@@ -343,3 +343,12 @@ def test_slot_fills_fit_the_teller(told):
             elif slot == "senior_title":
                 assert value != own_title(f), where
     assert n_own >= 3  # some leaders speak of their own post
+
+
+def test_two_to_four_theme_answers_per_transcript(told):
+    """2-4 answers of themes 1-3 per transcript, a caregiver's theme-3 passage counted among them."""
+    per = {}
+    for r in told:
+        if 1 <= r["passage"].theme <= 3:
+            per[r["transcript_id"]] = per.get(r["transcript_id"], 0) + 1
+    assert len(per) == 104 and min(per.values()) >= 2 and max(per.values()) <= 4, sorted(per.values())[-3:]

@@ -26,9 +26,9 @@ per stage, spawned from ``--seed``):
   passage matching the speaker's gender and whose ``requires`` fits the speaker's
   profile (:func:`speaker_facts`, :func:`passage_fits`: clinical or research setting,
   degree, rank, career stage, leadership post, field), slots filled from the profile
-  (:func:`slot_options`); 2-4 theme
-  passages (themes 1-3) per transcript, a harassment passage (theme 4) for some women,
-  a primary-caregiver passage for the men who are primary caregivers; general passages
+  (:func:`slot_options`); 2-4 theme passages (themes 1-3) per transcript, a harassment
+  passage (theme 4) for some women, a primary-caregiver passage for the men who are
+  primary caregivers (a theme-3 one counts among the 2-4); general passages
   fill each interview to a word target proportional to its length in minutes.
 - true codings: each passage's sentence-range codes as code-point spans.
 - coder codings: the truth with simulated noise (misses, confusions between
@@ -620,8 +620,11 @@ class Composer:
         if harassed and harass_pool:
             picks.append(harass_pool[d.int(len(harass_pool))])
         if care and care_pool:
-            picks.append(care_pool[d.int(len(care_pool))])
-        picks = list(dict.fromkeys(picks))  # a caregiver pick may repeat a theme pick
+            c = care_pool[d.int(len(care_pool))]
+            if self.bank[c].theme and c not in picks:
+                picks[k - 1] = c  # a theme-3 caregiver passage takes the place of the last theme pick (2-4 in all)
+            elif c not in picks:
+                picks.append(c)
         for i in picks:
             chosen[self.bank[i].section].append(i)
         used = set(picks)
