@@ -71,15 +71,26 @@ def ensure_corpus(n_participants: int, root: Path | None = None) -> Path:
     """The generated corpus of ``n_participants`` under ``benchmarks/corpora/<n>``, made on demand.
 
     Runs ``python -m qda generate --out <root>/<n> --participants <n>`` (seeded, so
-    every machine gets the same corpus) unless ``participants.csv`` is already there.
+    every machine gets the same corpus) unless it is already there, made by the same
+    generator (a hash of ``qda/synthetic`` is kept beside it).
     """
     import subprocess
     import sys
 
+    import hashlib
+
+    import qda.synthetic
+
     folder = (root or CORPORA) / str(n_participants)
-    if not (folder / "participants.csv").is_file():
+    gen = Path(qda.synthetic.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for f in sorted(p for p in gen.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(f.read_bytes())
+    stamp = folder / ".generator-sha256"
+    if not (folder / "participants.csv").is_file() or not stamp.is_file() or stamp.read_text() != digest.hexdigest():
         subprocess.run([sys.executable, "-m", "qda", "generate", "--out", str(folder),
                         "--participants", str(n_participants)], check=True, stdout=subprocess.DEVNULL)
+        stamp.write_text(digest.hexdigest())
     return folder
 
 

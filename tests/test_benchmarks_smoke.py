@@ -102,7 +102,8 @@ def test_target_verdicts_follow_the_thresholds():
         f"cooc_pairs/{s.cooc_large}/ours": rec("", 3.0),
         "whole/1x": rec("", 59.0, 5 * run.GIB),
     }
-    make = {"test_seconds": 301.0, "test_ok": True, "book": {"seconds": 10.0, "rc": 0}}
+    make = {"test_seconds": 301.0, "test_steps": {"unit": {"seconds": 301.0, "rc": 0}},
+            "book": {"seconds": 10.0, "rc": 0}}
     v = {t: verdict for t, _, verdict in run.targets(recs, make, s)}
     get = lambda prefix: next(verdict for t, verdict in v.items() if t.startswith(prefix))  # noqa: E731
     assert get("alpha nominal") == "PASS" and get("alpha ordinal") == "MISS" and get("alpha ratio") == "NOT RUN"
@@ -111,6 +112,14 @@ def test_target_verdicts_follow_the_thresholds():
     assert get("1x corpus, whole analysis: < 60 s") == "PASS"
     assert get("1x corpus, whole analysis: < 4 GiB") == "MISS"
     assert get("make test") == "MISS" and get("make book") == "PASS"
+    # a failing nbval still ran every cell: judged on time; a failing html build stopped early: a miss
+    make["test_seconds"] = 100.0
+    make["test_steps"] = {"nbval": {"seconds": 50.0, "rc": 2}, "html": {"seconds": 50.0, "rc": 0}}
+    assert next(x for t, _, x in run.targets(recs, make, s) if t.startswith("make test")) == "PASS"
+    make["test_steps"]["html"]["rc"] = 2
+    make["book"]["rc"] = 2
+    v = {t: verdict for t, _, verdict in run.targets(recs, make, s)}
+    assert get("make test") == "MISS" and get("make book") == "MISS"
 
 
 def test_subprocess_measurement_and_memory_cap():
