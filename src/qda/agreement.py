@@ -546,6 +546,21 @@ def _ratio_expected_sum(values: np.ndarray, counts: np.ndarray, exact_max: int) 
     return float(n_tot * n_tot - 4.0 * integral - n0 * n0)
 
 
+def _value_counts(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted distinct values, code of each value, count of each distinct value).
+
+    ``pd.factorize`` hashes (O(n)) where ``np.unique`` sorts all n values: the hot spot
+    of the ordinal level at 10^6 units (benchmarks/README.md).
+    """
+    codes, uniq = pd.factorize(vals, sort=True)
+    return np.asarray(uniq, dtype=float), codes, np.bincount(codes, minlength=len(uniq)).astype(float)
+
+
+#: Up to this many coders, per-unit sums run over the c(c-1)/2 coder-column pairs
+#: (cheaper than sorting every row); beyond it, rows are sorted.
+_PAIRWISE_MAX_CODERS = 12
+
+
 def _alpha_parts(x: np.ndarray, level: str, *, ratio_exact_max: int = _RATIO_EXACT_MAX_VALUES
                  ) -> tuple[float, float, float, int]:
     """(alpha, D_o, D_e, n) for a units x coders float matrix (NaN = missing)."""
@@ -564,14 +579,20 @@ def _alpha_parts(x: np.ndarray, level: str, *, ratio_exact_max: int = _RATIO_EXA
         raise AgreementError("reliability_data", "holds negative values at the ratio level",
                              "the ratio metric needs values >= 0; use level='interval'")
     if level == "nominal":
-        eq = _equal_pairs_per_row(x)
+        c = x.shape[1]
+        if c <= _PAIRWISE_MAX_CODERS:
+            eq = np.zeros(len(x))
+            for i in range(c):
+                for j in range(i + 1, c):
+                    eq += x[:, i] == x[:, j]  # NaN == NaN is False
+        else:
+            eq = _equal_pairs_per_row(x)
         d_o = float(((m * (m - 1) - 2 * eq) / (m - 1)).sum() / n)
-        _, cnt = np.unique(vals, return_counts=True)
-        cnt = cnt.astype(float)
+        _, _, cnt = _value_counts(vals)
         d_e = float((n * (n - 1) - (cnt * (cnt - 1)).sum()) / (n * (n - 1)))
     elif level in ("interval", "ordinal"):
         if level == "ordinal":
-            uniq, inv, cnt = np.unique(vals, return_inverse=True, return_counts=True)
+            _, inv, cnt = _value_counts(vals)
             pos = np.cumsum(cnt) - cnt / 2.0  # mid-rank: delta_ck = (pos_k - pos_c)^2
             x = np.full(x.shape, np.nan)
             x[mask] = pos[inv]
@@ -582,17 +603,26 @@ def _alpha_parts(x: np.ndarray, level: str, *, ratio_exact_max: int = _RATIO_EXA
         ss_tot = float(((vals - vals.mean()) ** 2).sum())
         d_e = 2.0 * ss_tot / (n - 1)
     else:  # ratio
-        s = np.sort(x, axis=1)  # values first, NaN last
         inv_w = 1.0 / (m - 1)
         tot = 0.0
-        for d in range(1, s.shape[1]):
-            a, b = s[:, :-d], s[:, d:]
-            ok = ~np.isnan(b)  # b non-NaN implies a non-NaN (NaN sort last)
-            dl = np.where(ok, _ratio_delta(np.where(ok, a, 0.0), np.where(ok, b, 0.0)), 0.0)
-            tot += float((dl.sum(1) * inv_w).sum())
+        c = x.shape[1]
+        if c <= _PAIRWISE_MAX_CODERS:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                for i in range(c):
+                    for j in range(i + 1, c):
+                        a, b = x[:, i], x[:, j]
+                        d = (a - b) / (a + b)  # NaN where a value is missing or both are 0 (delta 0)
+                        tot += float(np.nansum(d * d * inv_w))
+        else:
+            srt = np.sort(x, axis=1)  # values first, NaN last
+            for d in range(1, srt.shape[1]):
+                a, b = srt[:, :-d], srt[:, d:]
+                ok = ~np.isnan(b)  # b non-NaN implies a non-NaN (NaN sort last)
+                dl = np.where(ok, _ratio_delta(np.where(ok, a, 0.0), np.where(ok, b, 0.0)), 0.0)
+                tot += float((dl.sum(1) * inv_w).sum())
         d_o = 2.0 * tot / n
-        uniq, cnt = np.unique(vals, return_counts=True)
-        d_e = _ratio_expected_sum(uniq, cnt.astype(float), ratio_exact_max) / (n * (n - 1))
+        uniq, _, cnt = _value_counts(vals)
+        d_e = _ratio_expected_sum(uniq, cnt, ratio_exact_max) / (n * (n - 1))
     if d_e <= 0 or not np.isfinite(d_e):
         return float("nan"), d_o, d_e, int(n)
     return float(1.0 - d_o / d_e), d_o, d_e, int(n)
