@@ -385,3 +385,10 @@ def test_the_synthetic_corpus_has_zero_findings(capsys):
     assert found.empty, found[["file", "location", "kind", "match", "context"]].head(20).to_string()
     code, out, _ = run_cli(capsys, DATA)
     assert code == 0 and out[-1].startswith("deidentify-check: no unreviewed identifying data")
+
+
+def test_an_emeritus_title_does_not_hide_the_name():
+    from qda.deidentify import find_identifiers
+
+    found = find_identifiers("We still ask Professor Emeritus Smith for advice.")
+    assert list(found["kind"]) == ["person name"] and "Smith" in found["match"].iloc[0]

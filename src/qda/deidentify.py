@@ -142,7 +142,7 @@ def word_lists() -> WordLists:
 _CAP = r"(?:(?:[A-Z]['\u2019](?=[A-Z]))?[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['\u2019-][A-Z]?[a-z]+)*)"
 _WORD = re.compile(r"[A-Z][a-z]+")  # a plain capitalised word (fast: see "Speed" below)
 _TITLE = re.compile(
-    r"\b(?:(?:Dr|Drs|Prof|Mr|Mrs|Ms|Mx)\.?|Doctor|Professor)[ \t]+"
+    r"\b(?:(?:Dr|Drs|Prof|Mr|Mrs|Ms|Mx)\.?|Doctor|Professor)[ \t]+(?:Emerit(?:us|a)[ \t]+)?"
     rf"(?:[A-Z]\.[ \t]*)?(?P<w1>{_CAP})(?:[ \t]+(?:[A-Z]\.[ \t]+)?(?P<w2>{_CAP}))?"
 )
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
