@@ -58,18 +58,8 @@ GUIDE_SECTIONS = [
 REQUIRED_KEYS = {"id", "category", "guide_section", "speaker_gender", "sentences", "codes"}
 FLAG_KEYS = {"primary_caregiver", "doubts_systemic"}
 OPTIONAL_KEYS = FLAG_KEYS | {"requires"}
-# requires: profile fact -> allowed values (README "Who may tell a passage").
-REQUIRE_VALUES = {
-    "setting": {"clinical", "research"},
-    "degree": {"MD", "PhD", "MD-PhD"},
-    "rank": {"assistant", "associate", "full"},
-    "career_stage": {"early", "mid", "senior"},
-    "leadership": {"dean", "chair", "center director", "other", "none"},
-    "field": {"cardiology", "general surgery", "pediatrics", "radiation oncology", "internal medicine",
-              "obstetrics and gynecology", "anesthesiology", "otolaryngology", "neurology", "emergency medicine",
-              "neuroscience", "immunology", "biochemistry", "epidemiology", "genetics", "pharmacology",
-              "health services research"},
-}
+# requires: profile fact -> allowed values, as the generator defines them
+from qda.synthetic.generate import REQUIRE_VALUES  # noqa: E402
 MENTORING_CODES = {"mentoring", "being_mentored"}
 
 # Phrases of the paper or its participants that must never appear, with close variants;

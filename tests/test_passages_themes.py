@@ -61,17 +61,8 @@ REQUIRED_KEYS = {
     "codes",
 }
 OPTIONAL_KEYS = {"primary_caregiver", "requires"}
-REQUIRE_VALUES = {
-    "setting": {"clinical", "research"},
-    "degree": {"MD", "PhD", "MD-PhD"},
-    "rank": {"assistant", "associate", "full"},
-    "career_stage": {"early", "mid", "senior"},
-    "leadership": {"dean", "chair", "center director", "other", "none"},
-    "field": {"general surgery", "otolaryngology", "obstetrics and gynecology", "cardiology", "pediatrics",
-              "radiation oncology", "internal medicine", "anesthesiology", "neurology", "emergency medicine",
-              "neuroscience", "immunology", "biochemistry", "epidemiology", "genetics", "pharmacology",
-              "health services research"},
-}
+# requires: profile fact -> allowed values, as the generator defines them
+from qda.synthetic.generate import REQUIRE_VALUES  # noqa: E402
 GUIDE_SECTIONS = {
     "career_path",
     "being_mentored",
