@@ -198,3 +198,18 @@ def test_synthetic_same_turn_segments_contain_overlap_segments(study):
     for r in a.itertuples():
         g = by_t[r.transcript_id]
         assert ((g["start"] <= r.start) & (g["end"] >= r.end)).any(), r.segment_id
+
+
+def test_analysis_code_c_matches_the_c_coefficient_of_the_matrices(study):
+    from qda.analysis_set import analysis_code_c, with_merged_mentorship
+    from qda.cooccurrence import c_coefficient, cooccurrence_matrix
+
+    got = analysis_code_c(study)
+    full = study.codings[study.codings["round"] == "full"]
+    c = c_coefficient(cooccurrence_matrix(full))
+    assert got["mentoring"] == pytest.approx(c.loc["gender_inequities", "mentoring"])
+    assert got["being mentored"] == pytest.approx(c.loc["gender_inequities", "being_mentored"])
+    merged = with_merged_mentorship(study)
+    assert set(merged["code"]) & {"mentoring", "being_mentored"} == set()
+    assert (merged["code"] == "mentorship").sum() == full["code"].isin(["mentoring", "being_mentored"]).sum()
+    assert got["mentorship (both)"] > max(got["mentoring"], got["being mentored"])

@@ -279,3 +279,37 @@ def analysis_set_summary(study: Study, segments: pd.DataFrame | None = None, **k
     n_t = len(study.transcripts)
     out.attrs["share_covered"] = (segments["transcript_id"].nunique() / n_t) if n_t else float("nan")
     return out
+
+
+def with_merged_mentorship(study: Study, round: str | None = "full") -> pd.DataFrame:
+    """The codings of ``round`` with both mentorship children relabelled as their parent.
+
+    The study's analysis code "experiences of mentorship" is the union of mentoring
+    (giving) and being mentored (receiving) (Murphy et al. 2022); counting it as one
+    code answers "does gender inequity meet mentorship at all", whichever side.
+    """
+    codes = study.analysis_codes
+    c = study.codings if round is None else study.codings.loc[study.codings["round"].astype(str) == str(round)]
+    parent = codes.get("mentorship", "mentorship")
+    return c.assign(code=c["code"].replace({codes["mentoring"]: parent, codes["being_mentored"]: parent}))
+
+
+def analysis_code_c(study: Study, round: str | None = "full", rule: str = "overlap") -> pd.Series:
+    """ATLAS.ti's c-coefficient of gender inequities with mentoring, being mentored and both.
+
+    ``c = n12 / (n1 + n2 - n12)`` (ATLAS.ti manual, "Code Co-occurrence Coefficient"),
+    computed by :func:`qda.cooccurrence.cooccurrence_matrix` / :func:`c_coefficient`
+    on the codings of ``round``; "mentorship (both)" merges the two children first
+    (:func:`with_merged_mentorship`). Returns a Series indexed by those three labels.
+    """
+    from .cooccurrence import c_coefficient, cooccurrence_matrix
+
+    codes = study.analysis_codes
+    gi, m, bm = codes["gender_inequities"], codes["mentoring"], codes["being_mentored"]
+    c = study.codings if round is None else study.codings.loc[study.codings["round"].astype(str) == str(round)]
+    c_each = c_coefficient(cooccurrence_matrix(c, rule=rule, codes=[gi, m, bm]))
+    merged = with_merged_mentorship(study, round)
+    parent = codes.get("mentorship", "mentorship")
+    c_both = c_coefficient(cooccurrence_matrix(merged, rule=rule, codes=[gi, parent]))
+    return pd.Series({"mentoring": c_each.loc[gi, m], "being mentored": c_each.loc[gi, bm],
+                      "mentorship (both)": c_both.loc[gi, parent]}, name="c with gender inequities")

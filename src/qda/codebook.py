@@ -19,10 +19,10 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .corpus import SCHEMAS, _coerce
 from .errors import DataError
+from .io import read_yaml
 
 #: The text fields a version block may set.
 TEXT_FIELDS = ("definition", "inclusion", "exclusion", "example")
@@ -63,17 +63,7 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
         unknown version, a bad colour, a parent that does not exist in that version.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(path, "file", "does not exist", "write the codebook (see data/codebook.yml)") from None
-    except UnicodeDecodeError as e:
-        raise DataError(path, f"byte {e.start}", "is not UTF-8 text", "save the file as UTF-8") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "parsing"
-        raise DataError(path, where, f"is not valid YAML ({getattr(e, 'problem', e)})",
-                        "fix the indentation or quoting") from None
+    raw = read_yaml(path, "write the codebook (see data/codebook.yml)")
     if not isinstance(raw, dict) or not isinstance(raw.get("versions"), list) or not isinstance(raw.get("codes"), list):
         raise DataError(path, "top level", "needs a `versions` list and a `codes` list",
                         "follow the layout described at the top of data/codebook.yml")

@@ -306,7 +306,7 @@ def read_table(path: str | Path, table: str) -> pd.DataFrame:
     return _coerce(raw, table, path)
 
 
-def _read_transcripts(folder: Path, participant_ids: list[str]) -> pd.DataFrame:
+def _read_transcripts(folder: Path) -> pd.DataFrame:
     if not folder.is_dir():
         raise DataError(folder, "folder", "does not exist", "put one <transcript_id>.txt per transcript there")
     rows = []
@@ -385,7 +385,7 @@ def load_study(path: str | Path | None = None) -> Study:
     from .codebook import read_codebook  # the codebook is YAML with versions
 
     codebook = read_codebook(root / "codebook.yml")
-    transcripts = _read_transcripts(root / "transcripts", list(tables["participants"]["participant_id"]))
+    transcripts = _read_transcripts(root / "transcripts")
     synthetic = (root / "SYNTHETIC").exists()
     return Study(
         participants=tables["participants"], institutions=tables["institutions"], coders=tables["coders"],

@@ -41,6 +41,30 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
         raise
 
 
+def read_yaml(path: str | Path, fix_missing: str):
+    """``yaml.safe_load`` of ``path``; unreadable input raises :class:`qda.errors.DataError`.
+
+    The error names the file, the line (for YAML syntax errors) and a fix;
+    ``fix_missing`` is the fix printed when the file does not exist.
+    """
+    import yaml
+
+    from .errors import DataError
+
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(path, "file", "does not exist", fix_missing) from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, f"byte {e.start}", "is not UTF-8 text", "save the file as UTF-8") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "parsing"
+        raise DataError(path, where, f"is not valid YAML ({getattr(e, 'problem', e)})",
+                        "fix the indentation or quoting") from None
+
+
 def write_text_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` (UTF-8, LF) to ``path`` atomically."""
     with atomic_write(path, "w") as f:

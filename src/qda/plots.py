@@ -35,6 +35,16 @@ _RC = {
 }
 
 
+def _one_legend(axes, title: str) -> None:
+    """Keep only the legend of the last panel of a row of panels, titled ``title``."""
+    last = axes[0][-1]
+    for ax in axes[0]:
+        if ax is not last and ax.get_legend() is not None:
+            ax.get_legend().remove()
+    if last.get_legend() is not None:
+        last.get_legend().set_title(title)
+
+
 def _detached(fig):
     """Close ``fig`` in pyplot and return it.
 
@@ -132,11 +142,7 @@ def agreement_by_code(frame: pd.DataFrame, title: str = "Intercoder agreement by
             ax.set_title(str(meas), fontsize=11)
             ax.set_xlabel("Value")
             ax.set_ylabel("Code")
-            if ax is not axes[0][-1] and ax.get_legend() is not None:
-                ax.get_legend().remove()
-        leg = axes[0][-1].get_legend()
-        if leg is not None:
-            leg.set_title("Round")
+        _one_legend(axes, "Round")
         fig.suptitle(title, fontweight="bold")
         fig.tight_layout()
     return _detached(fig)
@@ -214,11 +220,7 @@ def participants_by_rank_degree(study: Study, title: str = "Participants by rank
             ax.set_ylabel("Participants (count)")
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xticks(range(len(ranks)), [str(r).capitalize() for r in ranks])
-            if ax is not axes[0][-1] and ax.get_legend() is not None:
-                ax.get_legend().remove()
-        leg = axes[0][-1].get_legend()
-        if leg is not None:
-            leg.set_title("Degree")
+        _one_legend(axes, "Degree")
         fig.suptitle(title, fontweight="bold")
         fig.tight_layout()
     return _detached(fig)

@@ -77,7 +77,7 @@ from defusedxml.common import DefusedXmlException, DTDForbidden, EntitiesForbidd
 
 from .corpus import DEFAULT_ANALYSIS_CODES, SCHEMAS, Study, _coerce, empty_frame
 from .errors import DataError, LimitExceededError, Problem, ReferenceIntegrityError, RefiError, UnsafeInputError
-from .io import atomic_write
+from .io import atomic_write, read_yaml
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -924,19 +924,8 @@ MAPPING_FILE = "qda-project.yml"
 
 def read_mapping(path: str | Path) -> dict:
     """Read a ``qda-project.yml`` mapping (see ``qda-project.example.yml``) with yaml.safe_load."""
-    import yaml
-
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise DataError(path, "file", "does not exist", "write it from qda-project.example.yml") from None
-    except UnicodeDecodeError as e:
-        raise DataError(path, f"byte {e.start}", "is not UTF-8 text", "save the file as UTF-8") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "YAML"
-        raise DataError(path, where, f"is not valid YAML ({getattr(e, 'problem', e)})", "fix the indentation or quoting") from None
+    data = read_yaml(path, "write it from qda-project.example.yml") or {}
     if not isinstance(data, dict):
         raise DataError(path, "top level", "is not a mapping", "start from qda-project.example.yml")
     unknown = set(data) - {"analysis_codes", "participants", "coders", "project_name"}
