@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# tools/ holds helpers shared by the chapters and the tests (the demo project maker)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

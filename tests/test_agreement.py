@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from qda import agreement as ag
+from qda.stats import agreement as sag
 from qda.errors import QDAError
 
 SHARED = Path(os.environ.get("QDA_SHARED", Path(__file__).parents[1].parent / "shared"))
@@ -205,8 +206,8 @@ def test_ratio_quadrature_equals_exact_sum():
     x[0, 0] = 0.0
     x[1, :2] = 0.0  # zero pairs: delta(0, 0) = 0
     x[rng.random(x.shape) < 0.1] = np.nan
-    exact = ag._alpha_parts(x, "ratio", ratio_exact_max=10**9)
-    quad = ag._alpha_parts(x, "ratio", ratio_exact_max=0)
+    exact = sag.alpha_parts(x, "ratio", ratio_exact_max=10**9)
+    quad = sag.alpha_parts(x, "ratio", ratio_exact_max=0)
     assert quad[2] == pytest.approx(exact[2], rel=1e-10)
     assert quad[0] == pytest.approx(exact[0], abs=1e-10)
 
@@ -442,8 +443,8 @@ def test_campbell_reliability_and_agreement():
 
 
 def test_campbell_on_synthetic_corpus(study):
-    """Integration: rounds 2 and 3 of the synthetic study, units from qda.codings."""
-    from qda.codings import participant_units, unit_decisions
+    """Integration: rounds 2 and 3 of the synthetic study, units from qda.study.units."""
+    from qda.study.units import participant_units, unit_decisions
 
     units = participant_units(study.transcripts)
     rounds = [r for r in ("2", "3") if (study.codings["round"] == r).any()]
@@ -539,7 +540,7 @@ def test_agreement_by_unit_choice_hand_example():
 
 
 def test_unit_choice_and_reliability_on_synthetic_corpus(study):
-    from qda.codings import participant_units, unit_decisions
+    from qda.study.units import participant_units, unit_decisions
 
     c = study.codings
     r23 = c[c["round"].astype(str).isin(["2", "3"])]

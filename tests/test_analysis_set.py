@@ -1,4 +1,4 @@
-"""Tests of qda.analysis_set on a hand-built study, and on the synthetic corpus when present."""
+"""Tests of qda.analysis.analysis_set on a hand-built study, and on the synthetic corpus when present."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qda.analysis_set import SEGMENT_COLUMNS, analysis_set, analysis_set_summary
-from qda.corpus import Study, _coerce
+from qda.analysis.analysis_set import SEGMENT_COLUMNS, analysis_set, analysis_set_summary
+from qda.study.model import Study
+from qda.study.schema import coerce
 from qda.errors import QDAError
 
 DATA = Path(os.environ.get("QDA_DATA") or Path(__file__).resolve().parents[1] / "data")
@@ -73,11 +74,11 @@ def tiny_study() -> Study:
                             "example": "", "origin": "deductive", "introduced_round": "1", "refined_round": "",
                             "color": "#000000"})
     return Study(
-        participants=_coerce(part, "participants", Path("participants")),
-        transcripts=_coerce(tr, "transcripts", Path("transcripts")),
-        codebook=_coerce(pd.DataFrame(cb_rows), "codebook", Path("codebook")),
-        codings=_coerce(cod, "codings", Path("codings")),
-        themes=_coerce(th.astype(str), "themes", Path("themes")),
+        participants=coerce(part, "participants", Path("participants")),
+        transcripts=coerce(tr, "transcripts", Path("transcripts")),
+        codebook=coerce(pd.DataFrame(cb_rows), "codebook", Path("codebook")),
+        codings=coerce(cod, "codings", Path("codings")),
+        themes=coerce(th.astype(str), "themes", Path("themes")),
     )
 
 
@@ -138,7 +139,7 @@ def test_overlapping_spans_merge_into_one_segment():
     st = tiny_study()
     extra = pd.DataFrame([{"coding_id": "X1", "transcript_id": "P001", "coder": "a", "round": "full",
                            "start": 75, "end": 210, "code": "gender_inequities", "codebook_version": "final"}])
-    st.codings = pd.concat([st.codings, _coerce(extra, "codings", Path("x"))], ignore_index=True)
+    st.codings = pd.concat([st.codings, coerce(extra, "codings", Path("x"))], ignore_index=True)
     seg = analysis_set(st)
     p1 = seg.loc[seg["transcript_id"] == "P001"]
     # X1 co-occurs with mentoring [30,80), [70,100) and being_mentored [200,240): one long segment
@@ -201,8 +202,8 @@ def test_synthetic_same_turn_segments_contain_overlap_segments(study):
 
 
 def test_analysis_code_c_matches_the_c_coefficient_of_the_matrices(study):
-    from qda.analysis_set import analysis_code_c, with_merged_mentorship
-    from qda.cooccurrence import c_coefficient, cooccurrence_matrix
+    from qda.analysis.analysis_set import analysis_code_c, with_merged_mentorship
+    from qda.analysis.cooccurrence import c_coefficient, cooccurrence_matrix
 
     got = analysis_code_c(study)
     full = study.codings[study.codings["round"] == "full"]

@@ -19,7 +19,7 @@ import pytest
 
 import qda
 from qda.__main__ import main as qda_main
-from qda.corpus import SCHEMAS
+from qda.study.schema import SCHEMAS
 from qda.errors import DataError, QDAError, SchemaError, ValidationError
 
 from conftest import DATA, ROOT

@@ -148,7 +148,7 @@ def test_restore_is_byte_identical_and_never_clobbers(tmp_path):
 
 def test_naive_pairs_match_the_sweep_on_edge_cases():
     import pandas as pd
-    from qda.cooccurrence import cooccurring_pairs
+    from qda.analysis.cooccurrence import cooccurring_pairs
 
     c = pd.DataFrame({"coding_id": ["a", "b", "c", "d"], "transcript_id": ["T", "T", "T", "U"],
                       "start": [0, 5, 3, 0], "end": [5, 9, 6, 9], "code": ["x", "y", "z", "x"]})

@@ -62,7 +62,7 @@ def test_chapter_asserts_its_key_results_in_a_hidden_cell(path):
 def test_every_figure_cell_has_a_caption_and_alt_text(path):
     nb = jupytext.read(path)
     for cell in nb.cells:
-        if cell.cell_type == "code" and "qda.plots." in cell.source and "remove-cell" not in cell.metadata.get("tags", []):
+        if cell.cell_type == "code" and "qda.show.plots." in cell.source and "remove-cell" not in cell.metadata.get("tags", []):
             meta = cell.metadata.get("mystnb", {})
             assert meta.get("figure", {}).get("caption"), f"{path.name}: figure without caption: {cell.source[:60]}"
             assert meta.get("image", {}).get("alt"), f"{path.name}: figure without alt text: {cell.source[:60]}"

@@ -1,4 +1,4 @@
-"""qda.codings: speaker turns, fixed units and per-unit decisions (Campbell et al. 2013);
+"""qda.study.units: speaker turns, fixed units and per-unit decisions (Campbell et al. 2013);
 the measured agreement of the simulated analysts, round 2 against round 3."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import qda
-from qda.codings import participant_units, speaker_turns, unit_decisions
+from qda.study.units import participant_units, speaker_turns, unit_decisions
 from qda.errors import SchemaError
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -1,4 +1,4 @@
-"""Tests of qda.cooccurrence: ATLAS.ti's c, the three rules, the sweep against brute force."""
+"""Tests of qda.analysis.cooccurrence: ATLAS.ti's c, the three rules, the sweep against brute force."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qda.cooccurrence import c_coefficient, cooccurrence_matrix, cooccurring_pairs
+from qda.analysis.cooccurrence import c_coefficient, cooccurrence_matrix, cooccurring_pairs
 from qda.errors import DataError, QDAError, SchemaError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "agreement"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import qda
-from qda.codebook import children, codes_in_version, compare_versions, read_codebook
+from qda.study.codebook import children, codes_in_version, compare_versions, read_codebook
 from qda.errors import DataError
 from qda.synthetic.generate import PASSAGE_DIR, generate, load_bank
 
@@ -139,7 +139,7 @@ def test_transcripts_read_as_interviews(study):
 
 
 def test_no_two_transcripts_alike(study):
-    from qda.codings import participant_units
+    from qda.study.units import participant_units
 
     u = participant_units(study.transcripts)
     texts = dict(zip(study.transcripts["transcript_id"], study.transcripts["text"]))
@@ -245,7 +245,7 @@ def test_codebook_errors_name_file_and_code(tmp_path, edit, message):
 def test_caregiver_passages_go_only_to_men_recorded_as_primary_caregivers():
     """A man who says he is his family's primary caregiver is recorded as one (and vice versa)."""
     import qda
-    from qda.corpus_facts import bank_passages, identify_passages
+    from qda.synthetic.facts import bank_passages, identify_passages
 
     study = qda.load_study(DATA)
     told = identify_passages(study).merge(bank_passages()[["passage_id", "primary_caregiver"]], on="passage_id")
@@ -263,7 +263,7 @@ def test_caregiver_passages_go_only_to_men_recorded_as_primary_caregivers():
 @pytest.fixture(scope="module")
 def told(study):
     """Every bank answer of data/ with its passage, the teller's profile facts and slot fills."""
-    from qda.corpus_facts import _template_regex, bank_passages, identify_passages
+    from qda.synthetic.facts import _template_regex, bank_passages, identify_passages
     from qda.synthetic.generate import speaker_facts
 
     ident = identify_passages(study)

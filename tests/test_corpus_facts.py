@@ -1,4 +1,4 @@
-"""Tests of qda.corpus_facts: passage identification, reuse, noise, harasser references."""
+"""Tests of qda.synthetic.facts: passage identification, reuse, noise, harasser references."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 from test_analysis_set import tiny_study
 
-from qda import corpus_facts as cf
+from qda.synthetic import facts as cf
 from qda.errors import QDAError
 from qda.synthetic import generate as gen
 
 
 # ------------------------------------------------------------ template inversion
 def _bank():
-    from qda.codebook import codes_in_version, read_codebook
+    from qda.study.codebook import codes_in_version, read_codebook
 
     return gen.load_bank(gen.PASSAGE_DIR, set(codes_in_version(read_codebook(gen.REPO_CODEBOOK), "final")))
 
@@ -62,7 +62,6 @@ def test_harasser_references_counts_whole_words():
     span = "He said his hem; she and her man. Theme"  # 'hem', 'Theme', 'shed' are not words of the lists
     span = span + " " * (40 - len(span))
     st.transcripts.loc[2, "text"] = text[:100] + span + text[140:]
-    st.extra.clear()
     r = cf.harasser_references(st)
     assert len(r) == 1 and r.loc[0, "participant_id"] == "P003" and r.loc[0, "gender"] == "woman"
     assert r.loc[0, "n_masculine"] == 3  # He, his, man
@@ -74,7 +73,6 @@ def test_harasser_references_false_without_a_man():
     st = tiny_study()
     text = st.transcripts.loc[2, "text"]
     st.transcripts.loc[2, "text"] = text[:100] + "x" * 40 + text[140:]
-    st.extra.clear()
     assert not cf.harasser_references(st)["refers_to_man"].any()
 
 
@@ -91,7 +89,7 @@ def test_coder_noise_is_the_generator_setting():
 # ------------------------------------------------------------ on the synthetic corpus
 def test_identify_passages_accounts_for_every_answer(study):
     ident = cf.identify_passages(study)
-    from qda.codings import speaker_turns
+    from qda.study.units import speaker_turns
 
     turns = speaker_turns(study.transcripts)
     assert len(ident) == int((turns["speaker"] == "PARTICIPANT").sum())
@@ -139,7 +137,7 @@ def test_every_harassment_answer_refers_to_a_man(study):
 
 def test_interviewer_wording(study):
     w = cf.interviewer_wording(study)
-    from qda.codings import speaker_turns
+    from qda.study.units import speaker_turns
 
     turns = speaker_turns(study.transcripts)
     assert w["n_turns"].sum() == int((turns["speaker"] == "INTERVIEWER").sum())

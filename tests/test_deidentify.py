@@ -1,4 +1,4 @@
-"""The confidentiality check (qda.deidentify): seeded identifiers are caught, the
+"""The confidentiality check (qda.study.deidentify): seeded identifiers are caught, the
 synthetic corpus is clean, reviewed findings pass, and the CLI speaks one line each."""
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import pytest
 import yaml
 
 import qda
-from qda import deidentify
+from qda.study import deidentify
 from qda.__main__ import main as qda_main
-from qda.corpus import SCHEMAS, Study, empty_frame
+from qda.study.model import Study
+from qda.study.schema import SCHEMAS, empty_frame
 from qda.errors import DataError, SchemaError
 
 from conftest import DATA, ROOT
@@ -388,7 +389,7 @@ def test_the_synthetic_corpus_has_zero_findings(capsys):
 
 
 def test_an_emeritus_title_does_not_hide_the_name():
-    from qda.deidentify import find_identifiers
+    from qda.study.deidentify import find_identifiers
 
     found = find_identifiers("We still ask Professor Emeritus Smith for advice.")
     assert list(found["kind"]) == ["person name"] and "Smith" in found["match"].iloc[0]

@@ -1,7 +1,7 @@
 """Issue 7, item 5: the book builds on a user's own project (QDA_PROJECT).
 
 The project is an export of the synthetic study whose analysis codes were renamed and
-whose synthetic marker was removed (qda.refi.make_demo_project), with a qda-project.yml
+whose synthetic marker was removed (make_demo_project), with a qda-project.yml
 mapping beside it. Runs `make book` with QDA_PROJECT, as a user would, in `make test`
 after the main build (marker `book`).
 """
@@ -15,14 +15,14 @@ import sys
 import pytest
 
 import qda
-import qda.refi
+from demo_project import make_demo_project
 from conftest import DATA, ROOT
 
 pytestmark = pytest.mark.book
 
 
 def test_book_builds_on_an_imported_project_with_renamed_codes(tmp_path):
-    project = qda.refi.make_demo_project(qda.load_study(DATA), tmp_path / "private")
+    project = make_demo_project(qda.load_study(DATA), tmp_path / "private")
     out = ROOT / "_build" / "project"
     env = {k: v for k, v in os.environ.items() if k not in {"QDA_DATA", "QDA_MAPPING"}}
     env["QDA_PROJECT"] = str(project)
@@ -42,7 +42,7 @@ def test_make_book_refuses_a_project_with_unreviewed_identifying_data(tmp_path):
     study = qda.load_study(DATA)
     study.transcripts.loc[0, "text"] = study.transcripts.loc[0, "text"] + "\n\nPARTICIPANT: Ask Dr. Sarah Whitfield."
     study.transcripts.loc[0, "n_chars"] = len(study.transcripts.loc[0, "text"])
-    project = qda.refi.make_demo_project(study, tmp_path / "private")
+    project = make_demo_project(study, tmp_path / "private")
     env = {k: v for k, v in os.environ.items() if k not in {"QDA_DATA", "QDA_MAPPING"}}
     env["QDA_PROJECT"] = str(project)
     done = subprocess.run(["make", "--no-print-directory", "deidentify-gate"], cwd=ROOT, env=env,

@@ -14,10 +14,12 @@ import xmlschema
 from conftest import DATA, SHARED
 
 import qda
-from qda.corpus import SCHEMAS, Study, _coerce
+from qda.exchange.safety import SCHEMA_DIR
+from qda.study.model import Study
+from qda.study.schema import SCHEMAS, coerce
 from qda.errors import DataError, RefiError
 from qda.refi import (
-    SCHEMA_DIR, apply_mapping, canonical_xml, code_description, export_codebook, export_project,
+    apply_mapping, canonical_xml, code_description, export_codebook, export_project,
     import_project, load_project, normalise_newlines, parse_code_description, read_qdpx_members,
     schema_errors, slugify, validate_file,
 )
@@ -27,7 +29,7 @@ FIXTURES = SHARED / "fixtures" / "refi"
 
 def frame(table: str, rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=list(SCHEMAS[table])).astype(object)
-    return _coerce(df.where(df.notna(), ""), table, Path(table))
+    return coerce(df.where(df.notna(), ""), table, Path(table))
 
 
 def small_study() -> Study:
@@ -319,7 +321,7 @@ def test_every_fixture_imports(shared, name):
     if top is not None:
         assert (st.codebook["parent"] == "").sum() == top
     assert len(st.transcripts) == trans and len(st.codings) == codings
-    assert len(st.extra.get("missing_sources") or []) == missing
+    assert len(st.imported.missing_sources) == missing
     assert st.synthetic is False
     assert validate_file(FIXTURES / name) == []
     for table in ("codings", "memos", "participants", "transcripts", "codebook"):
@@ -388,7 +390,7 @@ def test_load_project_reads_the_mapping_beside_the_file(tmp_path, monkeypatch):
         "participants:\n  rank:\n    variable: rank\n    values: {assistant: assistant, associate: associate, full: full}\n")
     st = qda.load_study(p)
     assert st.analysis_codes["mentorship"] == "mentorship"
-    assert st.extra["mapping"]["analysis_codes"] == {"mentorship": "Experiences of mentorship"}
+    assert st.imported.mapping["analysis_codes"] == {"mentorship": "Experiences of mentorship"}
     (tmp_path / "bad.yml").write_text("analysis_codes: [\n")
     monkeypatch.setenv("QDA_MAPPING", str(tmp_path / "bad.yml"))
     with pytest.raises(DataError, match=r"bad.yml: line \d+: is not valid YAML"):

@@ -1,4 +1,4 @@
-"""`python -m qda export|import|validate` (qda.refi_cli)."""
+"""`python -m qda export|import|validate` (qda.cli)."""
 
 from __future__ import annotations
 

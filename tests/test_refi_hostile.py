@@ -204,7 +204,6 @@ def test_import_writer_refuses_paths_outside_the_folder(tmp_path):
 
     st = _tiny_study()
     st.transcripts.loc[0, "transcript_id"] = "../../escape"
-    st.extra.clear()
     with pytest.raises(DataError, match=r"transcript '\.\./\.\./escape': is not a safe file name"):
         write_study(st, tmp_path / "out")
     assert not (tmp_path / "out").exists() and not (tmp_path.parent / "escape.txt").exists()

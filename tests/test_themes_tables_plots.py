@@ -1,4 +1,4 @@
-"""Tests of qda.themes, qda.tables and qda.plots (hand-built study; synthetic corpus when present)."""
+"""Tests of qda.analysis.themes, qda.show.tables and qda.show.plots (hand-built study; synthetic corpus when present)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from test_analysis_set import tiny_study  # noqa: E402
 
-from qda import plots  # noqa: E402
-from qda.analysis_set import analysis_set  # noqa: E402
-from qda.cooccurrence import c_coefficient, cooccurrence_matrix  # noqa: E402
+from qda.show import plots  # noqa: E402
+from qda.analysis.analysis_set import analysis_set  # noqa: E402
+from qda.analysis.cooccurrence import c_coefficient, cooccurrence_matrix  # noqa: E402
 from qda.errors import QDAError  # noqa: E402
-from qda.tables import codebook_table, table1, table1_counts, table1_styler  # noqa: E402
-from qda.themes import CAVEAT, excerpts, theme_by, theme_names  # noqa: E402
+from qda.show.tables import codebook_table, table1, table1_counts, table1_styler  # noqa: E402
+from qda.analysis.themes import CAVEAT, excerpts, theme_by, theme_names  # noqa: E402
 
 DATA = Path(os.environ.get("QDA_DATA") or Path(__file__).resolve().parents[1] / "data")
 
@@ -242,7 +242,7 @@ def test_synthetic_themes_and_figures_render(study):
 
 # ---------------------------------------------------------------- excerpt and table stylers
 def test_shorten_cuts_at_sentence_ends():
-    from qda.themes import shorten
+    from qda.analysis.themes import shorten
 
     t = "First one. Second? Third! Fourth."
     assert shorten(t, 2) == "First one. Second? [...]"
@@ -252,7 +252,7 @@ def test_shorten_cuts_at_sentence_ends():
 
 
 def test_excerpt_styler_requires_synthetic_label_and_renders():
-    from qda.themes import excerpt_styler
+    from qda.analysis.themes import excerpt_styler
 
     ex = excerpts(tiny_study(), 3, n=2, seed=1)
     with pytest.raises(QDAError, match="synthetic"):
@@ -264,7 +264,7 @@ def test_excerpt_styler_requires_synthetic_label_and_renders():
 
 
 def test_table_styler_needs_a_caption():
-    from qda.themes import table_styler
+    from qda.analysis.themes import table_styler
 
     t = theme_by(tiny_study(), by="gender")
     assert "My caption" in table_styler(t, "My caption").to_html()
@@ -274,7 +274,7 @@ def test_table_styler_needs_a_caption():
 
 # ---------------------------------------------------------------- book helpers (methods chapters)
 def test_stated_patterns_on_tiny_study():
-    from qda.tables import stated_patterns
+    from qda.show.tables import stated_patterns
 
     out = stated_patterns(tiny_study()).set_index("pattern")
     # women: P001 PhD assistant, P003 MD-PhD associate; man: P002 MD full chair, endowed
@@ -287,7 +287,7 @@ def test_stated_patterns_on_tiny_study():
 
 
 def test_stated_patterns_detects_a_reversed_pattern():
-    from qda.tables import stated_patterns
+    from qda.show.tables import stated_patterns
 
     st = tiny_study()
     st.participants = st.participants.assign(leadership=["dean", "none", "none"])  # the woman leads
@@ -299,13 +299,13 @@ def test_stated_patterns_detects_a_reversed_pattern():
 
 
 def test_synthetic_stated_patterns_hold(study):
-    from qda.tables import stated_patterns
+    from qda.show.tables import stated_patterns
 
     assert stated_patterns(study)["holds"].all()
 
 
 def test_captioned_styler():
-    from qda.tables import captioned
+    from qda.show.tables import captioned
 
     frame = pd.DataFrame({"code": ["x"], "value": [0.123456]})
     html = captioned(frame, "A caption (synthetic)", hide_index=True).to_html()
@@ -315,7 +315,7 @@ def test_captioned_styler():
 
 
 def test_coding_rounds_summary():
-    from qda.codebook import coding_rounds
+    from qda.study.codebook import coding_rounds
 
     out = coding_rounds(tiny_study().codings).set_index("round")
     assert list(out.index) == ["2", "full"]
@@ -347,7 +347,7 @@ def test_segments_per_participant_plot():
 
 
 def test_who_spoke_one_theme_several_characteristics():
-    from qda.themes import who_spoke
+    from qda.analysis.themes import who_spoke
 
     st = tiny_study()
     w = who_spoke(st, "Balancing")
@@ -365,7 +365,7 @@ def test_who_spoke_one_theme_several_characteristics():
 
 
 def test_answers_with_code_uses_the_overlap_rule():
-    from qda.themes import answers_with_code
+    from qda.analysis.themes import answers_with_code
 
     st = tiny_study()
     # P001 theme codings [0,70) and [60,90); full-round GI codings [10,50) and [220,260)

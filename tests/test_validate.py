@@ -11,7 +11,7 @@ import pytest
 
 import qda
 from qda.errors import Problem, ValidationError
-from qda.validate import problems, validate_study
+from qda.study.validation import problems, validate_study
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from qda.agreement import cohen_kappa
-from qda.codings import participant_units, unit_decisions
+from qda.study.units import participant_units, unit_decisions
 from qda.errors import QDAError
-from qda.widgets import (EXCERPT_COLUMNS, CodingExercise, analysis_set_under_rules, browse_excerpts,
+from qda.show.widgets import (EXCERPT_COLUMNS, CodingExercise, analysis_set_under_rules, browse_excerpts,
                          cooccurrence_explorer, excerpt_browser, rule_label)
 
 w = pytest.importorskip("ipywidgets")
@@ -215,7 +215,7 @@ def test_analysis_set_grows_weakly_as_the_rule_loosens(under_rules):
 
 
 def test_analysis_set_under_rules_matches_analysis_set(study, under_rules):
-    from qda.analysis_set import analysis_set
+    from qda.analysis.analysis_set import analysis_set
 
     seg = analysis_set(study, rule="within", within=100)
     row = under_rules.loc["within 100 characters"]

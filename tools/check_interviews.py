@@ -16,6 +16,8 @@ from qda.synthetic.authored import AuthoredError, authored_files, read
 from qda.synthetic.checks import card_conflicts, read_participants, repetition
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from forbidden_phrases import FORBIDDEN  # noqa: E402  (the paper's phrases, stored encoded)
 ANALYSIS_MENTORSHIP = ("mentoring", "being_mentored")
 
 
@@ -65,6 +67,10 @@ def main(argv: list[str]) -> int:
             c.code == "sexual_harassment" for c in iv.codings if "told" in c.attribute
         ):
             pass  # men may relay what a woman told them; the reader checks this by hand
+        low = path.read_text(encoding="utf-8").lower()
+        for phrase in FORBIDDEN:
+            if phrase in low:
+                problems.append(f"wording: a phrase of the paper ('{phrase}'); say it in this person's own words")
         for p in problems:
             print(f"{path}: {p}")
         bad += bool(problems)

@@ -1,30 +1,69 @@
 """qda: the helper package of the reproducible analysis book.
 
-Modules, one per concept:
+The folders are the architecture; imports go one way (see CONTRIBUTING.md):
 
-- :mod:`qda.corpus`       the Study object, its data contract, ``load_study``
-- :mod:`qda.codebook`     the versioned codebook (YAML) and version comparison
-- :mod:`qda.validate`     every invariant of a study, reported at once
-- :mod:`qda.codings`      coded segments: text, speaker turns, fixed units
-- :mod:`qda.agreement`    intercoder reliability and agreement statistics
-- :mod:`qda.cooccurrence` code co-occurrence (sweep line) and ATLAS.ti's c
-- :mod:`qda.analysis_set` the segments where the two analysis codes co-occur
-- :mod:`qda.themes`       theme tables (participants, not segments) and excerpts
-- :mod:`qda.tables`       Table 1 and the codebook as book-ready tables
-- :mod:`qda.plots`        the book's figures (seaborn, one colour-blind-safe style)
-- :mod:`qda.widgets`      teaching widgets (ipywidgets) with static renderings
-- :mod:`qda.refi`         REFI-QDA 1.5 import and export (.qdpx, .qde, .qdc)
-- :mod:`qda.synthetic`    the seeded generator of the synthetic corpus
+- :mod:`qda.stats`     coefficients over arrays and tables (agreement, co-occurrence c, spans);
+                       knows nothing of the study
+- :mod:`qda.study`     the study's tables and schemas, loading a data folder, the codebook,
+                       fixed units, validation, de-identification
+- :mod:`qda.analysis`  analyses of a study: co-occurrence, the analysis set, themes,
+                       reliability and agreement on codings, exercise scoring
+- :mod:`qda.show`      display only: book tables, figures, teaching widgets
+- :mod:`qda.exchange`  REFI-QDA: safe reading, import, mapping, export
+- :mod:`qda.synthetic` the synthetic corpus: authored interviews, generator, facts about it
+
+This top level is the public entry: :func:`load_study` (a data folder or a REFI-QDA file),
+:func:`validate`, the errors, and the stable facades :mod:`qda.agreement` and :mod:`qda.refi`.
 """
 
-from .corpus import SCHEMAS, Study, load_study
-from .errors import DataError, QDAError, RefiError, SchemaError, UnsafeInputError, ValidationError
+from __future__ import annotations
 
-# Import the submodule first: importing `qda.validate` binds the module to the name
-# `qda.validate`; the function defined below must be the binding that stays.
-from . import validate as _validate_module  # noqa: E402
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
-__version__ = "0.1.0"
+from qda.errors import (
+    DataError,
+    QDAError,
+    RefiError,
+    SchemaError,
+    UnsafeInputError,
+    ValidationError,
+)
+from qda.exchange.read import load_project
+from qda.study.folder import load_folder
+from qda.study.model import Study
+from qda.study.schema import SCHEMAS
+from qda.study.validation import validate_study
+
+try:
+    __version__ = version("qda")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+REFI_SUFFIXES = (".qdpx", ".qde", ".qdc")
+
+
+def load_study(path: str | Path | None = None) -> Study:
+    """Load a study from a data folder (the layout of ``data/``) or a REFI-QDA file.
+
+    Parameters
+    ----------
+    path : folder or ``.qdpx``/``.qde``/``.qdc`` file, optional
+        Default: the ``QDA_PROJECT`` environment variable (a REFI-QDA export with an
+        optional ``qda-project.yml`` mapping beside it, see :mod:`qda.refi`), else
+        ``QDA_DATA``, else the nearest ``data/`` folder above the working directory.
+
+    Returns
+    -------
+    Study
+        Typed DataFrames; see :data:`qda.SCHEMAS` and ``data/README.md``.
+    """
+    if path is None and os.environ.get("QDA_PROJECT"):
+        path = os.environ["QDA_PROJECT"]
+    if path is not None and Path(path).suffix.lower() in REFI_SUFFIXES:
+        return load_project(path)
+    return load_folder(path)
 
 
 def validate(study: Study, expect_design: bool | None = None) -> None:
@@ -34,7 +73,7 @@ def validate(study: Study, expect_design: bool | None = None) -> None:
     (104 participants, 52/52, 16 institutions, 2 video interviews, both analysis codes
     in every transcript); a user's own project gets the structural checks only.
     """
-    _validate_module.validate_study(study, expect_design=expect_design)
+    validate_study(study, expect_design=expect_design)
 
 
 __all__ = [

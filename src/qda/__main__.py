@@ -10,16 +10,16 @@ from __future__ import annotations
 import importlib
 import sys
 
-from .errors import QDAError, ValidationError
+from qda.errors import QDAError, ValidationError
 
 #: command -> (module, function, one-line help). The function takes argv (list of
 #: str, without the command) and returns an exit code.
 COMMANDS = {
     "generate": ("qda.synthetic.generate", "main", "regenerate the synthetic corpus (seeded, byte-identical)"),
-    "validate": ("qda.refi_cli", "validate_main", "check a REFI-QDA file or a data folder; exit 2 on errors"),
-    "export": ("qda.refi_cli", "export_main", "export the study as a REFI-QDA .qdpx project or .qdc codebook"),
-    "import": ("qda.refi_cli", "import_main", "import a REFI-QDA file and write the tidy data tables"),
-    "deidentify-check": ("qda.deidentify", "main", "scan transcripts and memos for identifying data"),
+    "validate": ("qda.cli", "validate_main", "check a REFI-QDA file or a data folder; exit 2 on errors"),
+    "export": ("qda.cli", "export_main", "export the study as a REFI-QDA .qdpx project or .qdc codebook"),
+    "import": ("qda.cli", "import_main", "import a REFI-QDA file and write the tidy data tables"),
+    "deidentify-check": ("qda.cli", "deidentify_main", "scan transcripts and memos for identifying data"),
 }
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from qda.errors import DataError
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
@@ -49,7 +51,6 @@ def read_yaml(path: str | Path, fix_missing: str):
     """
     import yaml
 
-    from .errors import DataError
 
     path = Path(path)
     try:

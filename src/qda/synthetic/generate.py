@@ -51,10 +51,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..codebook import codes_in_version, read_codebook
-from ..codings import participant_units, unit_decisions
-from ..errors import DataError
-from ..io import atomic_write, write_csv_atomic, write_text_atomic
+from qda.errors import DataError
+from qda.io import atomic_write, write_csv_atomic, write_text_atomic
+from qda.study.codebook import codes_in_version, read_codebook
+from qda.study.units import participant_units, unit_decisions
 
 PASSAGE_DIR = Path(__file__).parent / "passages"
 #: The hand-written codebook of the repository (copied into --out when absent there).

@@ -18,7 +18,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .errors import SchemaError
+from qda.errors import SchemaError
 
 #: One turn: a line ``LABEL: text`` (label in capitals). Turns hold no newline, so a
 #: turn is one line; ``#`` comment lines and blank lines are not turns.

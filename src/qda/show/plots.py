@@ -10,18 +10,18 @@ distinguishable under the common colour-vision deficiencies; sequential maps use
 from __future__ import annotations
 
 import contextlib
+import textwrap
 from collections.abc import Iterator
 
-import textwrap
-
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
-from .corpus import Study
-from .errors import QDAError
+from qda.errors import QDAError
+from qda.study.model import Study
+from qda.study.schema import ordered_levels
 
 #: Okabe-Ito colours (black omitted), in their usual order.
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
@@ -200,7 +200,6 @@ def participants_by_rank_degree(study: Study, title: str = "Participants by rank
     """
     p = study.participants
     _need(p, ["gender", "rank", "degree"], "participants")
-    from .tables import ordered_levels
 
     ranks = ordered_levels(p["rank"].astype(str), "rank")
     degrees = ordered_levels(p["degree"].astype(str), "degree")
@@ -274,7 +273,6 @@ def segments_per_participant(summary: pd.DataFrame, title: str = "Analysis-set s
     _need(summary, ["n_segments", "gender"], "summary")
     if summary.empty:
         raise QDAError(None, "summary", "has no rows", "pass analysis_set_summary(study)")
-    from .tables import ordered_levels
 
     genders = ordered_levels(summary["gender"].astype(str), "gender")
     ks = list(range(0, int(summary["n_segments"].max()) + 1))

@@ -25,8 +25,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .corpus import Study
-from .errors import QDAError
+from qda.analysis.analysis_set import analysis_set
+from qda.analysis.themes import excerpts, theme_names
+from qda.errors import QDAError
+from qda.stats.agreement import cohen_kappa_table
+from qda.study.model import Study
+from qda.study.units import participant_units, unit_decisions
 
 #: Columns of :func:`browse_excerpts`.
 EXCERPT_COLUMNS = ["participant_id", "gender", "career_stage", "code_or_theme", "text"]
@@ -80,7 +84,6 @@ class CodingExercise:
     codes: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        from .codings import participant_units, unit_decisions
 
         _check_n(self.n_units, "n_units", minimum=1)
         self.round = str(self.round)
@@ -161,7 +164,6 @@ class CodingExercise:
         ``only_reference`` (the two kinds of disagreement). With no answered unit
         every value is 0 or NaN. Counts are ``int``, shares ``float`` (object Series).
         """
-        from .agreement import cohen_kappa_table
 
         d = self.decisions(answers)
         if d.empty:
@@ -258,7 +260,6 @@ def browse_excerpts(study: Study, code: str | None = None, theme=None, gender: s
     Returns :data:`EXCERPT_COLUMNS` (``participant_id, gender, career_stage,
     code_or_theme, text``), sorted by participant and position.
     """
-    from .themes import excerpts
 
     n = _check_n(n)
     _check_level(study, "gender", gender)
@@ -362,8 +363,6 @@ def analysis_set_under_rules(study: Study, rules: Iterable[tuple[str, int]] = DE
     The index is the rule's label (:func:`rule_label`). Reference: ATLAS.ti
     manual, "Code Co-Occurrence Tools"; Murphy et al. 2022 (analysis set).
     """
-    from .analysis_set import analysis_set
-    from .themes import theme_names
 
     numbers = list(theme_names(study).index)
     rows = []

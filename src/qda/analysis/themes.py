@@ -15,9 +15,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from .corpus import Study
-from .errors import QDAError
-from .tables import ordered_levels
+from qda.errors import QDAError
+from qda.study.model import Study
+from qda.study.schema import ordered_levels
 
 CAVEAT = (
     "Counts are participants whose interview touches the theme, not segments. "

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .corpus import Study
-from .errors import QDAError
+from qda.errors import QDAError
+from qda.study.model import Study
+from qda.study.schema import ordered_levels
 
 #: (column of participants, label in the table) in the order Table 1 prints them.
 TABLE1_ROWS = [
@@ -24,28 +25,12 @@ TABLE1_ROWS = [
 ]
 
 #: Preferred level order where the data use these values; other values follow, sorted.
-LEVEL_ORDER = {
-    "gender": ["woman", "man"],
-    "rank": ["assistant", "associate", "full"],
-    "degree": ["MD", "MD-PhD", "PhD"],
-    "leadership": ["dean", "chair", "center director", "other", "none"],
-    "age_band": ["30-39", "40-49", "50-59", "60+"],
-    "career_stage": ["early", "mid", "senior"],
-}
-
 _LEVEL_LABEL = {
     "assistant": "Assistant professor", "associate": "Associate professor", "full": "Full professor",
     "dean": "Dean", "chair": "Department chair", "center director": "Center director", "other": "Other",
     "none": "None", "early": "Early", "mid": "Mid", "senior": "Senior",
 }
 _GENDER_LABEL = {"woman": "Women", "man": "Men"}
-
-
-def ordered_levels(values: pd.Series, column: str) -> list:
-    """The distinct values of ``values`` in :data:`LEVEL_ORDER` [column] order, others after, sorted."""
-    present = list(pd.unique(values.dropna()))
-    pref = [v for v in LEVEL_ORDER.get(column, []) if v in present]
-    return pref + sorted((v for v in present if v not in pref), key=str)
 
 
 def table1_counts(study: Study) -> pd.DataFrame:

@@ -34,9 +34,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .corpus import Study
-from .cooccurrence import cooccurring_pairs
-from .errors import QDAError, ReferenceIntegrityError
+from qda.analysis.cooccurrence import (
+    c_coefficient,
+    cooccurrence_matrix,
+    cooccurring_pairs,
+)
+from qda.errors import QDAError, ReferenceIntegrityError
+from qda.study.model import Study
+from qda.study.units import speaker_turns
 
 #: Columns of :func:`analysis_set`.
 SEGMENT_COLUMNS = [
@@ -174,11 +179,6 @@ def analysis_set(study: Study, rule: str = "overlap", within: int = 0, coders: I
                        "use span='union' or rule='overlap'")
     codings, codes = _analysis_codings(study, coders, round)
     if rule == "same_turn" and turns is None:
-        try:
-            from .codings import speaker_turns
-        except ImportError:  # pragma: no cover - module written in parallel
-            raise QDAError(None, "turns", "qda.codings.speaker_turns is not available",
-                           "pass turns= explicitly") from None
         turns = speaker_turns(study.transcripts)
     gi = codes["gender_inequities"]
     mentor_role = {codes["mentoring"]: "giving", codes["being_mentored"]: "receiving"}
@@ -302,7 +302,6 @@ def analysis_code_c(study: Study, round: str | None = "full", rule: str = "overl
     on the codings of ``round``; "mentorship (both)" merges the two children first
     (:func:`with_merged_mentorship`). Returns a Series indexed by those three labels.
     """
-    from .cooccurrence import c_coefficient, cooccurrence_matrix
 
     codes = study.analysis_codes
     gi, m, bm = codes["gender_inequities"], codes["mentoring"], codes["being_mentored"]

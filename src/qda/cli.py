@@ -1,7 +1,7 @@
-"""Command line for REFI-QDA exchange: ``python -m qda export|import|validate``.
+"""The commands of ``python -m qda``: export, import, validate (REFI-QDA) and deidentify-check.
 
 * ``export --out study.qdpx [--data DIR]`` writes the study (default: the one
-  :func:`qda.corpus.load_study` finds) as a REFI-QDA project; a ``.qdc`` suffix
+  :func:`qda.load_study` finds) as a REFI-QDA project; a ``.qdc`` suffix
   writes the codebook instead (``--version``, default ``final``).
 * ``import FILE --out DIR [--mapping qda-project.yml]`` reads a ``.qdpx``/``.qde``/``.qdc``
   and writes the tidy tables and transcripts in the ``data/`` layout, so that
@@ -20,7 +20,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import DataError, QDAError, ValidationError
+from qda import load_study
+from qda.errors import DataError, QDAError, ValidationError
+from qda.exchange.read import load_project, validate_file
+from qda.exchange.write import export_codebook, export_project, write_study
+from qda.study.deidentify import (
+    INSTITUTIONS_FILE,
+    NAMES_FILE,
+    read_list,
+    read_reviewed,
+    reviewed_path,
+    scan,
+    unreviewed,
+)
+from qda.study.validation import validate_study
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,8 +45,6 @@ class _Parser(argparse.ArgumentParser):
 
 def export_main(argv: list[str]) -> int:
     """``python -m qda export --out FILE.qdpx|FILE.qdc [--data DIR] [--version V]``."""
-    from .corpus import load_study
-    from .refi import export_codebook, export_project
 
     ap = _Parser(prog="qda export", description="Export the study as a REFI-QDA project (.qdpx) or codebook (.qdc).")
     ap.add_argument("--out", required=True, help="the .qdpx or .qdc file to write")
@@ -62,7 +73,6 @@ def export_main(argv: list[str]) -> int:
 
 def import_main(argv: list[str]) -> int:
     """``python -m qda import FILE --out DIR [--mapping YML]``: write the tidy tables of a REFI-QDA file."""
-    from .refi import load_project, write_study
 
     ap = _Parser(prog="qda import", description="Import a REFI-QDA file and write the data/ layout.")
     ap.add_argument("file", help=".qdpx, .qde or .qdc file")
@@ -71,13 +81,13 @@ def import_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     study = load_project(args.file, args.mapping)  # all parsing and checks happen before any write
     written = write_study(study, args.out)
-    missing = study.extra.get("missing_sources") or []
+    missing = (study.imported.missing_sources if study.imported else [])
     print(f"{args.out}: wrote {len(written)} files ({len(study.transcripts)} transcripts, "
           f"{study.codebook['code'].nunique()} codes, {len(study.codings)} codings, {len(study.memos)} memos)")
     if missing:
         print(f"{args.file}: sources: {len(missing)} source text(s) not in the file ({', '.join(missing[:3])}"
               f"{', ...' if len(missing) > 3 else ''}); export a .qdpx that includes the sources", file=sys.stderr)
-    lacking = study.extra.get("missing_participant_columns") or []
+    lacking = (study.imported.missing_participant_columns if study.imported else [])
     if lacking and study.transcripts.shape[0]:
         print(f"{args.file}: participants: no variable for {', '.join(lacking)}; "
               "map your variables in qda-project.yml (see qda-project.example.yml)", file=sys.stderr)
@@ -91,8 +101,6 @@ def validate_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     path = Path(args.path)
     if path.is_dir():
-        from .corpus import load_study
-        from .validate import validate_study  # written by another module owner
 
         try:
             validate_study(load_study(path))
@@ -102,7 +110,6 @@ def validate_main(argv: list[str]) -> int:
             return 2
         print(f"{path}: valid data folder")
         return 0
-    from .refi import validate_file
 
     problems = validate_file(path)
     for p in problems:
@@ -113,19 +120,65 @@ def validate_main(argv: list[str]) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - convenience
-    """Run one of the three commands directly (``python -m qda.refi_cli export ...``)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    cmds = {"export": export_main, "import": import_main, "validate": validate_main}
-    if not argv or argv[0] not in cmds:
-        print("usage: python -m qda.refi_cli export|import|validate ...", file=sys.stderr)
-        return 2
+def _display_file(root: Path | None, file: str) -> str:
+    if root is None:
+        return file
+    if root.is_dir() and not Path(file).is_absolute():
+        return str(root / file)
+    return str(root) if file == root.name else f"{root}!{file}"
+
+
+def deidentify_main(argv: list[str] | None = None) -> int:
+    """``python -m qda deidentify-check [PROJECT] [--names FILE] [--institutions FILE] [--reviewed FILE] [--gate]``.
+
+    Prints one line per unreviewed finding, ``FILE: where: kind 'match' found; review
+    it or remove it (then list it in deidentify-reviewed.yml)``, and returns 2 if there
+    is any, else 0. ``--gate`` (used by ``make book``) adds a summary line saying the
+    book will not be built. PROJECT: a data folder or a ``.qdpx``/``.qde`` file
+    (default: the repository's ``data/``). Without ``--names``/``--institutions``,
+    ``deidentify-names.txt``/``deidentify-institutions.txt`` beside the project are used
+    if present.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m qda deidentify-check",
+        description="Scan transcripts and memos for identifying data (names, e-mails, phones, "
+        "institutions, dates, URLs). Exit 2 if a finding is not listed in deidentify-reviewed.yml.",
+    )
+    parser.add_argument("project", nargs="?", help="data folder or .qdpx/.qde file (default: data/)")
+    parser.add_argument("--names", help="extra person names, one a line")
+    parser.add_argument("--institutions", help="extra institution names, one a line")
+    parser.add_argument("--reviewed", help="reviewed findings (default: deidentify-reviewed.yml beside the project)")
+    parser.add_argument("--gate", action="store_true", help="add the summary line of `make book`")
     try:
-        return cmds[argv[0]](argv[1:])
-    except QDAError as err:
-        print(str(err), file=sys.stderr)
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse printed its message already
+        return 0 if e.code == 0 else 2
+
+
+    study = load_study(args.project)
+    root = Path(study.root) if study.root is not None else Path(args.project or ".")
+    here = root if root.is_dir() else root.parent
+    names_file = Path(args.names) if args.names else (here / NAMES_FILE if (here / NAMES_FILE).is_file() else None)
+    inst_file = (Path(args.institutions) if args.institutions
+                 else (here / INSTITUTIONS_FILE if (here / INSTITUTIONS_FILE).is_file() else None))
+    names = read_list(names_file) if names_file else []
+    institutions = read_list(inst_file) if inst_file else []
+    rev_path = Path(args.reviewed) if args.reviewed else reviewed_path(root)
+    reviewed = read_reviewed(rev_path)
+
+    findings = scan(study, names=names, institutions=institutions)
+    todo = unreviewed(findings, reviewed)
+    for f, loc, kind, match in zip(todo["file"], todo["location"], todo["kind"], todo["match"]):
+        print(f"{_display_file(root, f)}: {loc}: {kind} {match!r} found; "
+              f"review it or remove it (then list it in {rev_path.name})")
+    n_rev = len(findings) - len(todo)
+    if len(todo):
+        summary = (f"deidentify-check: {len(todo)} unreviewed finding(s) in {root} ({n_rev} reviewed); "
+                   f"remove each or list it (file, kind, match) in {rev_path}")
+        if args.gate:
+            summary += "; the book will not be built until then"
+        print(summary, file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    print(f"deidentify-check: no unreviewed identifying data in {root} "
+          f"({len(findings)} finding(s), all reviewed)", file=sys.stderr if args.gate else sys.stdout)
+    return 0

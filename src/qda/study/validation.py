@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codings import speaker_turns
-from .corpus import CSV_FILES, Study
-from .errors import Problem, ValidationError
+from qda.errors import Problem, ValidationError
+from qda.study.model import Study
+from qda.study.schema import CSV_FILES
+from qda.study.units import speaker_turns
 
 #: The paper's design (Murphy et al. 2022).
 DESIGN = {"participants": 104, "institutions": 16, "video": 2}

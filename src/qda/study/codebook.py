@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .corpus import SCHEMAS, _coerce
-from .errors import DataError
-from .io import read_yaml
+from qda.errors import DataError
+from qda.io import read_yaml
+from qda.study.schema import SCHEMAS, coerce
 
 #: The text fields a version block may set.
 TEXT_FIELDS = ("definition", "inclusion", "exclusion", "example")
@@ -166,7 +166,7 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
                 raise DataError(path, f"code {code!r}, version {v}", f"parent {parent!r} is not a code of {v}",
                                 "define the parent code or correct the slug")
     frame["refined_round"] = frame["refined_round"].astype("Int64")
-    out = _coerce(frame.astype({"refined_round": object}).fillna({"refined_round": ""}), "codebook", path)
+    out = coerce(frame.astype({"refined_round": object}).fillna({"refined_round": ""}), "codebook", path)
     out["version"] = pd.Categorical(out["version"].astype(str), categories=versions, ordered=True)
     out = out.sort_values("version", kind="stable").reset_index(drop=True)
     out.attrs["versions"] = versions

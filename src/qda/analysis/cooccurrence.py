@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, QDAError, SchemaError
+from qda.errors import DataError, QDAError, SchemaError
 
 RULES = ("overlap", "within", "same_turn")
 

@@ -27,9 +27,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codings import speaker_turns
-from .corpus import Study
-from .errors import QDAError
+from qda.analysis.themes import theme_by, theme_names
+from qda.errors import QDAError
+from qda.study.codebook import codes_in_version, read_codebook
+from qda.study.model import Study
+from qda.study.units import speaker_turns
+from qda.synthetic.generate import (
+    CONSENT_REPLIES,
+    NOISE,
+    PASSAGE_DIR,
+    REPO_CODEBOOK,
+    load_bank,
+    load_guide,
+)
 
 #: Columns of :func:`bank_passages`.
 BANK_COLUMNS = ["passage_id", "file", "category", "theme", "subtheme", "speaker_gender", "guide_section",
@@ -53,8 +63,6 @@ def _require_synthetic(study: Study) -> None:
 
 def _load_bank(study: Study | None, folder: str | Path | None):
     """The generator's parsed bank (list of Passage) and its guide."""
-    from .codebook import codes_in_version, read_codebook
-    from .synthetic.generate import PASSAGE_DIR, REPO_CODEBOOK, load_bank, load_guide
 
     folder = Path(folder) if folder is not None else PASSAGE_DIR
     if study is not None and len(study.codebook):
@@ -117,22 +125,15 @@ def identify_passages(study: Study, folder: str | Path | None = None) -> pd.Data
     empty ``passage_id``; an answer matching nothing gets "unmatched" (kept, never
     dropped). ``theme`` is 0 for non-theme answers. Raises
     :class:`~qda.errors.QDAError` if the study is not synthetic or an answer matches
-    two passages (the bank would then be ambiguous). The result is cached on the
-    study (``study.extra``).
+    two passages (the bank would then be ambiguous).
     """
     _require_synthetic(study)
-    key = ("_identified", str(folder))
-    cached = study.extra.get(key)
-    if cached is not None and len(cached[0]) == len(study.transcripts):
-        return cached[1].copy()
-    from .synthetic.generate import CONSENT_REPLIES
-
     bank, guide = _load_bank(study, folder)
     compiled = [(p, *_template_regex(p.parts)) for p in bank]
     consent, closing = set(CONSENT_REPLIES), set(guide["closing_answers"])
     turns = speaker_turns(study.transcripts)
     turns = turns.loc[turns["speaker"] == "PARTICIPANT"].reset_index(drop=True)
-    texts = study._texts()
+    texts = study.texts()
     t2p = study.transcripts.set_index("transcript_id")["participant_id"]
     rows = []
     for tid, s, e in zip(turns["transcript_id"], turns["start"].tolist(), turns["end"].tolist()):
@@ -154,8 +155,7 @@ def identify_passages(study: Study, folder: str | Path | None = None) -> pd.Data
     out["participant_id"] = out["transcript_id"].map(t2p).astype(str)
     out["theme"] = out["theme"].astype("int64")
     out = out[IDENTIFIED_COLUMNS]
-    study.extra[key] = (study.transcripts["transcript_id"].tolist(), out)
-    return out.copy()
+    return out
 
 
 def passage_reuse(study: Study, folder: str | Path | None = None) -> pd.DataFrame:
@@ -268,7 +268,6 @@ def coder_noise() -> pd.DataFrame:
     not real coders; in the full round the analysis codes are also protected from
     misses (data/README.md, "How the codings were made").
     """
-    from .synthetic.generate import NOISE
 
     rows = [{"round": r, "parameter": k, "value": float(v), "meaning": NOISE_MEANING.get(k, "")}
             for r, params in NOISE.items() for k, v in params.items()]
@@ -302,7 +301,6 @@ def bank_subtheme_by(study: Study, theme: int, by: str = "gender", labels: dict 
     sub-theme, renamed by ``labels`` if given) plus the "participants" row, with
     the caveat in ``.attrs``; :func:`qda.plots.theme_by_gender` draws it.
     """
-    from .themes import theme_by, theme_names
 
     names = theme_names(study)
     if theme not in names.index:

@@ -47,10 +47,8 @@ e-mail addresses, URLs.
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,7 +58,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .errors import DataError, SchemaError
+from qda.errors import DataError, SchemaError
 
 #: Columns of the findings table returned by :func:`scan`.
 FINDING_COLUMNS = ["file", "location", "kind", "match", "context", "source", "id", "start", "end", "line"]
@@ -551,66 +549,3 @@ def unreviewed(findings: pd.DataFrame, reviewed: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
-def _display_file(root: Path | None, file: str) -> str:
-    if root is None:
-        return file
-    if root.is_dir() and not Path(file).is_absolute():
-        return str(root / file)
-    return str(root) if file == root.name else f"{root}!{file}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m qda deidentify-check [PROJECT] [--names FILE] [--institutions FILE] [--reviewed FILE] [--gate]``.
-
-    Prints one line per unreviewed finding, ``FILE: where: kind 'match' found; review
-    it or remove it (then list it in deidentify-reviewed.yml)``, and returns 2 if there
-    is any, else 0. ``--gate`` (used by ``make book``) adds a summary line saying the
-    book will not be built. PROJECT: a data folder or a ``.qdpx``/``.qde`` file
-    (default: the repository's ``data/``). Without ``--names``/``--institutions``,
-    ``deidentify-names.txt``/``deidentify-institutions.txt`` beside the project are used
-    if present.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m qda deidentify-check",
-        description="Scan transcripts and memos for identifying data (names, e-mails, phones, "
-        "institutions, dates, URLs). Exit 2 if a finding is not listed in deidentify-reviewed.yml.",
-    )
-    parser.add_argument("project", nargs="?", help="data folder or .qdpx/.qde file (default: data/)")
-    parser.add_argument("--names", help="extra person names, one a line")
-    parser.add_argument("--institutions", help="extra institution names, one a line")
-    parser.add_argument("--reviewed", help="reviewed findings (default: deidentify-reviewed.yml beside the project)")
-    parser.add_argument("--gate", action="store_true", help="add the summary line of `make book`")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse printed its message already
-        return 0 if e.code == 0 else 2
-
-    from .corpus import load_study
-
-    study = load_study(args.project)
-    root = Path(study.root) if study.root is not None else Path(args.project or ".")
-    here = root if root.is_dir() else root.parent
-    names_file = Path(args.names) if args.names else (here / NAMES_FILE if (here / NAMES_FILE).is_file() else None)
-    inst_file = (Path(args.institutions) if args.institutions
-                 else (here / INSTITUTIONS_FILE if (here / INSTITUTIONS_FILE).is_file() else None))
-    names = read_list(names_file) if names_file else []
-    institutions = read_list(inst_file) if inst_file else []
-    rev_path = Path(args.reviewed) if args.reviewed else reviewed_path(root)
-    reviewed = read_reviewed(rev_path)
-
-    findings = scan(study, names=names, institutions=institutions)
-    todo = unreviewed(findings, reviewed)
-    for f, loc, kind, match in zip(todo["file"], todo["location"], todo["kind"], todo["match"]):
-        print(f"{_display_file(root, f)}: {loc}: {kind} {match!r} found; "
-              f"review it or remove it (then list it in {rev_path.name})")
-    n_rev = len(findings) - len(todo)
-    if len(todo):
-        summary = (f"deidentify-check: {len(todo)} unreviewed finding(s) in {root} ({n_rev} reviewed); "
-                   f"remove each or list it (file, kind, match) in {rev_path}")
-        if args.gate:
-            summary += "; the book will not be built until then"
-        print(summary, file=sys.stderr)
-        return 2
-    print(f"deidentify-check: no unreviewed identifying data in {root} "
-          f"({len(findings)} finding(s), all reviewed)", file=sys.stderr if args.gate else sys.stdout)
-    return 0

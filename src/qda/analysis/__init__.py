@@ -1,0 +1,1 @@
+"""Analyses of a study: co-occurrence, the analysis set, themes, reliability and agreement on codings."""

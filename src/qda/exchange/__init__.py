@@ -1,0 +1,3 @@
+"""REFI-QDA exchange: safe reading of untrusted files, import, mapping, export."""
+
+from __future__ import annotations

@@ -1,0 +1,122 @@
+"""Names, GUIDs and labelled descriptions shared by REFI-QDA reading and writing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import pandas as pd
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+#: Namespace of the deterministic GUIDs this package writes (uuid5).
+GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/qda-book/qda/refi")
+#: Start of the project description of an export of the synthetic corpus.
+SYNTHETIC_MARKER = "SYNTHETIC DATA"
+#: Participant variables that describe the institution carry this prefix.
+INSTITUTION_PREFIX = "institution_"
+
+
+def origin() -> str:
+    """The ``origin`` attribute written into exports: this package and its version."""
+    try:
+        return f"qda {version('qda')} (reproducible analysis book)"
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "qda (reproducible analysis book)"
+
+
+def make_guid(kind: str, key: str) -> str:
+    """Deterministic GUID: ``uuid5(GUID_NAMESPACE, f"{kind}:{key}")`` (RFC 4122 section 4.3), lower case."""
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{key}"))
+
+
+def norm_guid(g: str | None) -> str:
+    """GUIDs compare case-insensitively and with or without braces (Project.xsd GUIDType)."""
+    return (g or "").strip().strip("{}").lower()
+
+
+def slugify(name: str) -> str:
+    """Code slug from a display name: lower case, runs of non-alphanumerics -> ``_``, ``c_`` before a digit.
+
+    The result matches ``qda.codebook``'s slug rule ``^[a-z][a-z0-9_]*$``.
+    """
+    s = re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+    if not s:
+        return "code"
+    return s if s[0].isalpha() else f"c_{s}"
+
+
+def sanitise_id(name: str) -> str:
+    """A file-safe identifier: characters outside ``[A-Za-z0-9_.-]`` -> ``_``; no leading dot."""
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("._")
+    return s[:120] or "source"
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+#: Labels of the structured code Description, in export order -> codebook column.
+_DESC_LABELS = {
+    "Definition": "definition", "Inclusion": "inclusion", "Exclusion": "exclusion", "Example": "example",
+    "Origin": "origin", "Introduced in round": "introduced_round", "Refined in round": "refined_round",
+    "Code ID": "code",
+}
+_SEL_LABELS = {"Coding ID": "coding_id", "Round": "round", "Codebook version": "codebook_version"}
+
+
+def _labelled_text(fields: list[tuple[str, str]]) -> str:
+    return "\n".join(f"{label}: {value}" for label, value in fields if value != "")
+
+
+def _parse_labelled(text: str, labels: dict[str, str], default: str | None) -> dict[str, str]:
+    """Inverse of :func:`_labelled_text`: ``Label: value`` lines, continuation lines appended.
+
+    Text before the first label (or all of it when there is no label) goes to ``default``.
+    """
+    out: dict[str, str] = {}
+    pat = re.compile(r"^(" + "|".join(re.escape(k) for k in labels) + r"):[ \t]?(.*)$")
+    key = default
+    for line in (text or "").split("\n"):
+        m = pat.match(line)
+        if m:
+            key = labels[m.group(1)]
+            out[key] = m.group(2)
+        elif key is not None:
+            out[key] = f"{out[key]}\n{line}" if key in out else line
+    return {k: v.strip("\n") for k, v in out.items()}
+
+
+def code_description(row: pd.Series | dict, with_id: bool = False) -> str:
+    """The structured ``Description`` of a Code.
+
+    Lines ``Definition:``, ``Inclusion:``, ``Exclusion:``, ``Example:``, ``Origin:``,
+    ``Introduced in round:``, ``Refined in round:`` (empty fields left out), and
+    ``Code ID: <slug>`` when the slug cannot be derived from the name
+    (:func:`slugify`).  REFI-QDA 1.5 has no separate criteria fields (a Code has only
+    Description and NoteRef), so this is our convention; tools show it as free text.
+    """
+    rr = row.get("refined_round")
+    ir = row.get("introduced_round")
+    fields = [
+        ("Definition", str(row.get("definition", "") or "")),
+        ("Inclusion", str(row.get("inclusion", "") or "")),
+        ("Exclusion", str(row.get("exclusion", "") or "")),
+        ("Example", str(row.get("example", "") or "")),
+        ("Origin", str(row.get("origin", "") or "")),
+        ("Introduced in round", "" if ir is None or pd.isna(ir) or int(ir) == 0 else str(int(ir))),
+        ("Refined in round", "" if rr is None or pd.isna(rr) else str(int(rr))),
+    ]
+    if with_id:
+        fields.append(("Code ID", str(row["code"])))
+    return _labelled_text(fields)
+
+
+def parse_code_description(text: str) -> dict[str, str]:
+    """Inverse of :func:`code_description`; unlabelled text is the definition."""
+    return _parse_labelled(text, _DESC_LABELS, "definition")
+
+

@@ -1,0 +1,1 @@
+"""Display only: book-ready tables, figures and teaching widgets. Computes nothing."""
