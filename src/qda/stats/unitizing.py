@@ -160,6 +160,8 @@ def _check_columns(segments: pd.DataFrame) -> None:
 
 def _integer_positions(segments: pd.DataFrame, column: str) -> np.ndarray:
     series = segments[column]
+    if series.empty:
+        return np.zeros(0, dtype=np.int64)
     if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
         raise UnitizingError(f"segments column {column!r}", "is not numeric", "pass integer code-point positions")
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -198,7 +200,7 @@ def _source_layout(segments: pd.DataFrame, length: int | Mapping[Hashable, int])
         )
     names = list(length)
     lengths = np.array([_checked_length(length[name], f"length[{name!r}]") for name in names], dtype=np.int64)
-    codes = pd.Categorical(segments["source"], categories=names).codes.astype(np.int64)
+    codes = pd.Index(names).get_indexer(segments["source"]).astype(np.int64)
     if (codes < 0).any():
         row = segments.index[codes < 0][0]
         raise UnitizingError(
@@ -235,7 +237,7 @@ def _coder_codes(segments: pd.DataFrame, coders: Iterable[Hashable] | None) -> t
         codes, names = _factorized(segments["coder"])
     else:
         names = list(dict.fromkeys(coders))
-        codes = pd.Categorical(segments["coder"], categories=names).codes.astype(np.int64)
+        codes = pd.Index(names).get_indexer(segments["coder"]).astype(np.int64)
         if (codes < 0).any():
             row = segments.index[codes < 0][0]
             raise UnitizingError(
