@@ -386,7 +386,7 @@ def _alpha_from_disagreements(observed_disagreement: float, expected_disagreemen
 
 
 def nominal_alpha(observed: np.ndarray, expected: np.ndarray) -> float:
-    """Nominal alpha from coincidences: ``1 - (l.. - sum_c l_cc) / (e.. - sum_c e_cc)`` (Krippendorff 2019, sec. 12.6).
+    """Nominal alpha from coincidences: ``alpha = 1 - (l.. - sum_c l_cc) / (e.. - sum_c e_cc)`` (Krippendorff 2019, sec. 12.6).
 
     NaN when the expected disagreement is zero.
     """
@@ -395,7 +395,7 @@ def nominal_alpha(observed: np.ndarray, expected: np.ndarray) -> float:
 
 
 def binary_alpha(observed: np.ndarray, expected: np.ndarray, category: int) -> float:
-    """Alpha of one category against all others: ``1 - (l_c. - l_cc) / (e_c. - e_cc)``.
+    """Alpha of one category against all others: ``alpha_c = 1 - (l_c. - l_cc) / (e_c. - e_cc)``.
 
     With the gap category this is |u-alpha (Krippendorff et al. 2016, eq. 6). NaN when the
     expected disagreement is zero.
@@ -406,7 +406,7 @@ def binary_alpha(observed: np.ndarray, expected: np.ndarray, category: int) -> f
 
 
 def value_alphas(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """(k)u-alpha of every value: ``1 - (e_k. / l_k.) (l_k. - l_kk) / (e_k. - e_kk)`` (Krippendorff et al. 2016, eq. 13b).
+    """(k)u-alpha of every value: ``alpha_k = 1 - (e_k. / l_k.) (l_k. - l_kk) / (e_k. - e_kk)`` (Krippendorff et al. 2016, eq. 13b).
 
     ``observed`` and ``expected`` are the coincidences among valued matter (l*, e*). NaN for
     a value without valued intersections or without expected disagreement.
