@@ -260,7 +260,8 @@ def _coder_codes(segments: pd.DataFrame, coders: Iterable[Hashable] | None) -> t
 def _overlap_error(segments: pd.DataFrame, coder: Hashable, first: int, second: int) -> UnitizingError:
     def describe(i: int) -> str:
         row = segments.iloc[i]
-        return f"[{row['start']}, {row['end']}) {row['value']!r}"
+        where = f"{row['source']!r} " if "source" in segments.columns else ""
+        return f"{where}[{row['start']}, {row['end']}) {row['value']!r}"
 
     rows = f"segments rows {segments.index[first]!r} and {segments.index[second]!r}"
     return UnitizingError(
@@ -280,7 +281,8 @@ def _coder_partitions(
     total: int,
 ) -> list[_Partition]:
     """Each coder's sorted, non-overlapping segments as a :class:`_Partition` of [0, total)."""
-    order = np.lexsort((start, coder_codes))
+    key = coder_codes * (total + 1) + start  # one sort on (coder, start); m (total + 1) fits in int64
+    order = np.arange(len(key)) if np.all(key[1:] >= key[:-1]) else np.argsort(key)
     sorted_coders = coder_codes[order]
     cuts = np.searchsorted(sorted_coders, np.arange(len(coder_names) + 1))
     partitions = []
