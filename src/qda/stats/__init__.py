@@ -1,1 +1,1 @@
-"""Coefficients over arrays and tables: agreement, co-occurrence, span overlap. Knows nothing of the study."""
+"""Coefficients over arrays and tables: agreement, unitizing, co-occurrence, span overlap. Knows nothing of the study."""
