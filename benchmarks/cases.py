@@ -102,7 +102,7 @@ def naive_pairs(codings: pd.DataFrame) -> pd.DataFrame:
 
     Quadratic in codings per transcript (every pair of one transcript is materialised).
     Keeps pairs of different codes that share a character, as
-    ``qda.cooccurrence.cooccurring_pairs`` does by default.
+    ``qda.analysis.cooccurrence.cooccurring_pairs`` does by default.
     """
     c = codings[["coding_id", "transcript_id", "start", "end", "code"]]
     m = c.merge(c, on="transcript_id", suffixes=("_1", "_2"))
@@ -131,8 +131,9 @@ def whole_analysis(folder: str | Path) -> dict[str, Any]:
     (``campbell_reliability_agreement``) and the unitized alpha of each round.
     """
     import qda
-    from qda import agreement, analysis_set, cooccurrence, themes
-    from qda.codings import participant_units, unit_decisions
+    from qda import agreement
+    from qda.analysis import analysis_set, cooccurrence, themes
+    from qda.study.units import participant_units, unit_decisions
 
     stages: dict[str, float] = {}
     t = time.perf_counter()
@@ -247,13 +248,13 @@ def _codings_setup(n_codings: int, corpus: str | None = None) -> pd.DataFrame:
 
 
 def _ours_pairs(c: pd.DataFrame) -> int:
-    from qda.cooccurrence import cooccurring_pairs
+    from qda.analysis.cooccurrence import cooccurring_pairs
 
     return int(len(cooccurring_pairs(c)))
 
 
 def _ours_matrix(c: pd.DataFrame) -> int:
-    from qda.cooccurrence import cooccurrence_matrix
+    from qda.analysis.cooccurrence import cooccurrence_matrix
 
     m = cooccurrence_matrix(c)
     return int((m.to_numpy().sum() - np.trace(m.to_numpy())) // 2)
@@ -292,7 +293,7 @@ def _validate(study) -> str:
 
 
 def _analysis_set(study) -> int:
-    from qda.analysis_set import analysis_set
+    from qda.analysis.analysis_set import analysis_set
 
     return int(len(analysis_set(study)))
 
@@ -308,12 +309,12 @@ CASES: dict[str, Case] = {
     "cohen_sm": Case(_cohen_setup, _sm_cohen, "statsmodels cohens_kappa(pd.crosstab(a, b))", ("statsmodels.stats.inter_rater",)),
     "fleiss_ours": Case(_fleiss_setup, _ours_fleiss, "qda.agreement.fleiss_kappa(counts)", ("qda.agreement",)),
     "fleiss_sm": Case(_fleiss_setup, _sm_fleiss, "statsmodels fleiss_kappa(counts)", ("statsmodels.stats.inter_rater",)),
-    "cooc_pairs_ours": Case(_codings_setup, _ours_pairs, "qda.cooccurrence.cooccurring_pairs", ("qda.cooccurrence",)),
-    "cooc_matrix_ours": Case(_codings_setup, _ours_matrix, "qda.cooccurrence.cooccurrence_matrix", ("qda.cooccurrence",)),
+    "cooc_pairs_ours": Case(_codings_setup, _ours_pairs, "qda.analysis.cooccurrence.cooccurring_pairs", ("qda.analysis.cooccurrence",)),
+    "cooc_matrix_ours": Case(_codings_setup, _ours_matrix, "qda.analysis.cooccurrence.cooccurrence_matrix", ("qda.analysis.cooccurrence",)),
     "cooc_pairs_naive": Case(_codings_setup, _naive_pairs_run, "pandas self-merge on transcript_id + filter"),
     "cooc_matrix_naive": Case(_codings_setup, _naive_matrix_run, "naive pairs + pd.crosstab"),
-    "load": Case(_path, _load, "qda.load_study", ("qda", "qda.codebook")),
+    "load": Case(_path, _load, "qda.load_study", ("qda", "qda.study.codebook")),
     "validate": Case(_study, _validate, "qda.validate (study loaded in setup)", ("qda.validate",)),
-    "analysis_set": Case(_study, _analysis_set, "qda.analysis_set.analysis_set (study loaded in setup)", ("qda.analysis_set",)),
-    "whole": Case(_path, _whole, "load + validate + agreement + co-occurrence + analysis set + theme tables", ("qda", "qda.codebook", "qda.validate", "qda.agreement", "qda.cooccurrence", "qda.analysis_set", "qda.themes", "qda.codings")),
+    "analysis_set": Case(_study, _analysis_set, "qda.analysis.analysis_set.analysis_set (study loaded in setup)", ("qda.analysis.analysis_set",)),
+    "whole": Case(_path, _whole, "load + validate + agreement + co-occurrence + analysis set + theme tables", ("qda", "qda.study.codebook", "qda.validate", "qda.agreement", "qda.analysis.cooccurrence", "qda.analysis.analysis_set", "qda.analysis.themes", "qda.study.units")),
 }
