@@ -14,9 +14,10 @@ author writes for co-occurrence (:func:`naive_pairs`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,9 @@ LEVELS = ("nominal", "ordinal", "interval", "ratio")
 # ---------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------
-def reliability_data(n_units: int, n_coders: int = 5, n_values: int = 5, p_agree: float = 0.8,
-                     p_missing: float = 0.1, seed: int = 0) -> np.ndarray:
+def reliability_data(
+    n_units: int, n_coders: int = 5, n_values: int = 5, p_agree: float = 0.8, p_missing: float = 0.1, seed: int = 0
+) -> np.ndarray:
     """Units x coders float matrix: values ``0..n_values-1``, NaN = not coded.
 
     Each unit has a true value; each coder reports it with probability ``p_agree``,
@@ -74,10 +76,9 @@ def ensure_corpus(n_participants: int, root: Path | None = None) -> Path:
     every machine gets the same corpus) unless it is already there, made by the same
     generator (a hash of ``qda/synthetic`` is kept beside it).
     """
+    import hashlib
     import subprocess
     import sys
-
-    import hashlib
 
     import qda.synthetic
 
@@ -88,8 +89,11 @@ def ensure_corpus(n_participants: int, root: Path | None = None) -> Path:
         digest.update(f.read_bytes())
     stamp = folder / ".generator-sha256"
     if not (folder / "participants.csv").is_file() or not stamp.is_file() or stamp.read_text() != digest.hexdigest():
-        subprocess.run([sys.executable, "-m", "qda", "generate", "--out", str(folder),
-                        "--participants", str(n_participants)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "qda", "generate", "--out", str(folder), "--participants", str(n_participants)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         stamp.write_text(digest.hexdigest())
     return folder
 
@@ -106,8 +110,12 @@ def naive_pairs(codings: pd.DataFrame) -> pd.DataFrame:
     """
     c = codings[["coding_id", "transcript_id", "start", "end", "code"]]
     m = c.merge(c, on="transcript_id", suffixes=("_1", "_2"))
-    keep = ((m["coding_id_1"] < m["coding_id_2"]) & (m["start_1"] < m["end_2"])
-            & (m["start_2"] < m["end_1"]) & (m["code_1"] != m["code_2"]))
+    keep = (
+        (m["coding_id_1"] < m["coding_id_2"])
+        & (m["start_1"] < m["end_2"])
+        & (m["start_2"] < m["end_1"])
+        & (m["code_1"] != m["code_2"])
+    )
     return m.loc[keep]
 
 
@@ -170,8 +178,13 @@ def whole_analysis(folder: str | Path) -> dict[str, Any]:
     themes.theme_by(study, "gender", segments=seg)
     themes.theme_by(study, "gender", level="subtheme")
     lap("themes")
-    return {"stages": stages, "codings": int(len(c)), "segments": int(len(seg)),
-            "campbell_rows": int(len(campbell)), "codes": int(mat.shape[0])}
+    return {
+        "stages": stages,
+        "codings": int(len(c)),
+        "segments": int(len(seg)),
+        "campbell_rows": int(len(campbell)),
+        "codes": int(mat.shape[0]),
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -306,15 +319,42 @@ CASES: dict[str, Case] = {
     "alpha_ours": Case(_alpha_setup, _ours_alpha, "qda.agreement.krippendorff_alpha", ("qda.agreement",)),
     "alpha_pkg": Case(_alpha_setup, _pkg_alpha, "krippendorff.alpha (package 'krippendorff')", ("krippendorff",)),
     "cohen_ours": Case(_cohen_setup, _ours_cohen, "qda.agreement.cohen_kappa(a, b)", ("qda.agreement",)),
-    "cohen_sm": Case(_cohen_setup, _sm_cohen, "statsmodels cohens_kappa(pd.crosstab(a, b))", ("statsmodels.stats.inter_rater",)),
+    "cohen_sm": Case(
+        _cohen_setup, _sm_cohen, "statsmodels cohens_kappa(pd.crosstab(a, b))", ("statsmodels.stats.inter_rater",)
+    ),
     "fleiss_ours": Case(_fleiss_setup, _ours_fleiss, "qda.agreement.fleiss_kappa(counts)", ("qda.agreement",)),
-    "fleiss_sm": Case(_fleiss_setup, _sm_fleiss, "statsmodels fleiss_kappa(counts)", ("statsmodels.stats.inter_rater",)),
-    "cooc_pairs_ours": Case(_codings_setup, _ours_pairs, "qda.analysis.cooccurrence.cooccurring_pairs", ("qda.analysis.cooccurrence",)),
-    "cooc_matrix_ours": Case(_codings_setup, _ours_matrix, "qda.analysis.cooccurrence.cooccurrence_matrix", ("qda.analysis.cooccurrence",)),
+    "fleiss_sm": Case(
+        _fleiss_setup, _sm_fleiss, "statsmodels fleiss_kappa(counts)", ("statsmodels.stats.inter_rater",)
+    ),
+    "cooc_pairs_ours": Case(
+        _codings_setup, _ours_pairs, "qda.analysis.cooccurrence.cooccurring_pairs", ("qda.analysis.cooccurrence",)
+    ),
+    "cooc_matrix_ours": Case(
+        _codings_setup, _ours_matrix, "qda.analysis.cooccurrence.cooccurrence_matrix", ("qda.analysis.cooccurrence",)
+    ),
     "cooc_pairs_naive": Case(_codings_setup, _naive_pairs_run, "pandas self-merge on transcript_id + filter"),
     "cooc_matrix_naive": Case(_codings_setup, _naive_matrix_run, "naive pairs + pd.crosstab"),
     "load": Case(_path, _load, "qda.load_study", ("qda", "qda.study.codebook")),
     "validate": Case(_study, _validate, "qda.validate (study loaded in setup)", ("qda.validate",)),
-    "analysis_set": Case(_study, _analysis_set, "qda.analysis.analysis_set.analysis_set (study loaded in setup)", ("qda.analysis.analysis_set",)),
-    "whole": Case(_path, _whole, "load + validate + agreement + co-occurrence + analysis set + theme tables", ("qda", "qda.study.codebook", "qda.validate", "qda.agreement", "qda.analysis.cooccurrence", "qda.analysis.analysis_set", "qda.analysis.themes", "qda.study.units")),
+    "analysis_set": Case(
+        _study,
+        _analysis_set,
+        "qda.analysis.analysis_set.analysis_set (study loaded in setup)",
+        ("qda.analysis.analysis_set",),
+    ),
+    "whole": Case(
+        _path,
+        _whole,
+        "load + validate + agreement + co-occurrence + analysis set + theme tables",
+        (
+            "qda",
+            "qda.study.codebook",
+            "qda.validate",
+            "qda.agreement",
+            "qda.analysis.cooccurrence",
+            "qda.analysis.analysis_set",
+            "qda.analysis.themes",
+            "qda.study.units",
+        ),
+    ),
 }

@@ -108,7 +108,9 @@ def plan(sizes: Sizes, groups: set[str], corpus_paths: dict[str, Path]) -> list[
     if "aset" in groups:
         for label, path in corpus_paths.items():
             rr = h if label == big and len(corpus_paths) > 1 else r
-            jobs.append(Job(f"analysis_set/{label}", "aset", "analysis_set", {"folder": str(path)}, f"{label} corpus", rr))
+            jobs.append(
+                Job(f"analysis_set/{label}", "aset", "analysis_set", {"folder": str(path)}, f"{label} corpus", rr)
+            )
     if "alpha" in groups:
         n = sizes.alpha_units
         for level in LEVELS:
@@ -128,23 +130,38 @@ def plan(sizes: Sizes, groups: set[str], corpus_paths: dict[str, Path]) -> list[
             jobs.append(Job(f"alpha_many_small/{level}/pkg", "alpha", "alpha_pkg", ps, size_s, h))
     if "kappa" in groups:
         n = sizes.kappa_units
-        jobs.append(Job("cohen/ours", "kappa", "cohen_ours", {"n_units": n}, f"2 raters x {n:,} units, 5 categories", r))
+        jobs.append(
+            Job("cohen/ours", "kappa", "cohen_ours", {"n_units": n}, f"2 raters x {n:,} units, 5 categories", r)
+        )
         jobs.append(Job("cohen/sm", "kappa", "cohen_sm", {"n_units": n}, f"2 raters x {n:,} units, 5 categories", r))
-        jobs.append(Job("fleiss/ours", "kappa", "fleiss_ours", {"n_units": n}, f"5 raters x {n:,} subjects, 5 categories", r))
-        jobs.append(Job("fleiss/sm", "kappa", "fleiss_sm", {"n_units": n}, f"5 raters x {n:,} subjects, 5 categories", r))
+        jobs.append(
+            Job("fleiss/ours", "kappa", "fleiss_ours", {"n_units": n}, f"5 raters x {n:,} subjects, 5 categories", r)
+        )
+        jobs.append(
+            Job("fleiss/sm", "kappa", "fleiss_sm", {"n_units": n}, f"5 raters x {n:,} subjects, 5 categories", r)
+        )
     if "cooc" in groups:
         c1 = str(corpus_paths.get("1x", next(iter(corpus_paths.values()))))
         for n, who in ((sizes.cooc_small, ("ours", "naive")), (sizes.cooc_large, ("ours",))):
             for kind in ("pairs", "matrix"):
                 for w in who:
                     rr = h if w == "naive" else r
-                    jobs.append(Job(f"cooc_{kind}/{n}/{w}", "cooc", f"cooc_{kind}_{w}",
-                                    {"n_codings": n, "corpus": c1}, f"{n:,} codings", rr))
+                    jobs.append(
+                        Job(
+                            f"cooc_{kind}/{n}/{w}",
+                            "cooc",
+                            f"cooc_{kind}_{w}",
+                            {"n_codings": n, "corpus": c1},
+                            f"{n:,} codings",
+                            rr,
+                        )
+                    )
     if "whole" in groups:
         for label, path in corpus_paths.items():
             rr = h if label != "1x" or len(corpus_paths) == 1 else r
-            jobs.append(Job(f"whole/{label}", "whole", "whole", {"folder": str(path)}, f"{label} corpus", rr,
-                            trace=False))
+            jobs.append(
+                Job(f"whole/{label}", "whole", "whole", {"folder": str(path)}, f"{label} corpus", rr, trace=False)
+            )
     return jobs
 
 
@@ -154,19 +171,25 @@ def plan(sizes: Sizes, groups: set[str], corpus_paths: dict[str, Path]) -> list[
 def _cap(mem_cap: int):
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (mem_cap, mem_cap))
+
     return limit
 
 
 def run_job(job: Job, mem_cap: int = 8 * GIB, timeout: float = 1800, profile: bool = False) -> Record:
     """Run ``job`` in a fresh interpreter (benchmarks/child.py) and collect its report."""
-    spec = {"case": job.case, "params": job.params, "repeats": job.repeats, "trace": job.trace,
-            "profile": profile}
+    spec = {"case": job.case, "params": job.params, "repeats": job.repeats, "trace": job.trace, "profile": profile}
     if profile:
         spec.update(repeats=1, trace=False)
     rec = Record(job)
     try:
-        proc = subprocess.run([sys.executable, str(HERE / "child.py"), json.dumps(spec)], capture_output=True,
-                              text=True, timeout=timeout, preexec_fn=_cap(mem_cap), cwd=str(ROOT))
+        proc = subprocess.run(
+            [sys.executable, str(HERE / "child.py"), json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=_cap(mem_cap),
+            cwd=str(ROOT),
+        )
     except subprocess.TimeoutExpired:
         rec.error = f"timed out after {timeout:.0f} s"
         return rec
@@ -186,8 +209,13 @@ def run_inline(job: Job, trace: bool | None = None, collect: bool = True) -> Rec
     """
     from child import measure
 
-    spec = {"case": job.case, "params": job.params, "repeats": job.repeats,
-            "trace": job.trace if trace is None else trace, "gc": collect}
+    spec = {
+        "case": job.case,
+        "params": job.params,
+        "repeats": job.repeats,
+        "trace": job.trace if trace is None else trace,
+        "gc": collect,
+    }
     return _fill(Record(job), measure(spec))
 
 
@@ -219,8 +247,9 @@ def time_make(targets: list[str], log: Path) -> tuple[float, int]:
     log.parent.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     with log.open("w") as fh:
-        rc = subprocess.run(["make", "--no-print-directory", *targets], cwd=str(ROOT), stdout=fh,
-                            stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(
+            ["make", "--no-print-directory", *targets], cwd=str(ROOT), stdout=fh, stderr=subprocess.STDOUT
+        ).returncode
     return time.perf_counter() - t, rc
 
 
@@ -261,8 +290,10 @@ def measure_make(work: Path) -> dict:
     # make book: warm the cache, change one chapter's prose, build, restore byte-identically
     warm, rc_w = time_make(["book"], work / "make-book-warm.log")
     # the chapter with code cells edited longest ago: the least likely to be edited by someone right now
-    chapters = sorted((p for p in (ROOT / "chapters").glob("*.md") if "{code-cell}" in p.read_text("utf-8")),
-                      key=lambda p: p.stat().st_mtime)
+    chapters = sorted(
+        (p for p in (ROOT / "chapters").glob("*.md") if "{code-cell}" in p.read_text("utf-8")),
+        key=lambda p: p.stat().st_mtime,
+    )
     chapter = chapters[0] if chapters else sorted((ROOT / "chapters").glob("*.md"))[0]
     original = chapter.read_bytes()
     marker = b"\n\nThis sentence was added by the benchmark and is removed again.\n"
@@ -272,9 +303,15 @@ def measure_make(work: Path) -> dict:
         secs, rc = time_make(["book"], work / "make-book-changed.log")
     finally:
         how = _restore(chapter, original, modified, marker)
-    res["book"] = {"seconds": secs, "rc": rc, "warmup_seconds": warm, "warmup_rc": rc_w,
-                   "chapter": str(chapter.relative_to(ROOT)), "restore": how,
-                   "identical": chapter.read_bytes() == original}
+    res["book"] = {
+        "seconds": secs,
+        "rc": rc,
+        "warmup_seconds": warm,
+        "warmup_rc": rc_w,
+        "chapter": str(chapter.relative_to(ROOT)),
+        "restore": how,
+        "identical": chapter.read_bytes() == original,
+    }
     return res
 
 
@@ -306,14 +343,22 @@ def machine() -> dict:
         except PackageNotFoundError:
             vers[pkg] = "not installed"
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=str(ROOT), capture_output=True,
-                                text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=str(ROOT), capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         commit = "?"
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram": ram, "os": platform.platform(),
-            "python": platform.python_version(), "versions": vers, "commit": commit,
-            "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "load": os.getloadavg()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram": ram,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": vers,
+        "commit": commit,
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "load": os.getloadavg(),
+    }
 
 
 def _s(x: float | None) -> str:
@@ -345,33 +390,59 @@ def targets(recs: dict[str, Record], make: dict | None, sizes: Sizes) -> list[tu
     for level in LEVELS:
         o, p = med(f"alpha/{level}/ours"), med(f"alpha/{level}/pkg")
         q = _ratio(o, p)
-        out.append((f"alpha {level}: ours / krippendorff <= 1.0 (5 coders x {sizes.alpha_units:,} units)",
-                    "-" if q is None else f"{q:.2f} ({_s(o)} s vs {_s(p)} s)",
-                    "NOT RUN" if q is None else ("PASS" if q <= 1.0 else "MISS")))
+        out.append(
+            (
+                f"alpha {level}: ours / krippendorff <= 1.0 (5 coders x {sizes.alpha_units:,} units)",
+                "-" if q is None else f"{q:.2f} ({_s(o)} s vs {_s(p)} s)",
+                "NOT RUN" if q is None else ("PASS" if q <= 1.0 else "MISS"),
+            )
+        )
     n_s, n_l = sizes.cooc_small, sizes.cooc_large
     for kind in ("pairs", "matrix"):
         o_s, nv = med(f"cooc_{kind}/{n_s}/ours"), med(f"cooc_{kind}/{n_s}/naive")
         sp = _ratio(nv, o_s)
-        out.append((f"co-occurrence {kind}: >= 20x faster than the naive merge, both measured at {n_s:,} codings",
-                    "-" if sp is None else f"{sp:.0f}x ({_s(nv)} s vs {_s(o_s)} s)",
-                    "NOT RUN" if sp is None else ("PASS" if sp >= 20 else "MISS")))
+        out.append(
+            (
+                f"co-occurrence {kind}: >= 20x faster than the naive merge, both measured at {n_s:,} codings",
+                "-" if sp is None else f"{sp:.0f}x ({_s(nv)} s vs {_s(o_s)} s)",
+                "NOT RUN" if sp is None else ("PASS" if sp >= 20 else "MISS"),
+            )
+        )
         o_l = med(f"cooc_{kind}/{n_l}/ours")
         ext = nv * (n_l / n_s) if nv else None
         sp_l = _ratio(ext, o_l)
-        out.append((f"co-occurrence {kind}: >= 20x at {n_l:,} codings (naive extrapolated linearly from {n_s:,})",
-                    "-" if sp_l is None else f"{sp_l:.0f}x ({_s(ext)} s extrapolated vs {_s(o_l)} s measured)",
-                    "NOT RUN" if sp_l is None else ("PASS" if sp_l >= 20 else "MISS")))
-        out.append((f"co-occurrence {kind}: < 2 s for {n_l:,} codings", "-" if o_l is None else f"{_s(o_l)} s",
-                    "NOT RUN" if o_l is None else ("PASS" if o_l < 2 else "MISS")))
+        out.append(
+            (
+                f"co-occurrence {kind}: >= 20x at {n_l:,} codings (naive extrapolated linearly from {n_s:,})",
+                "-" if sp_l is None else f"{sp_l:.0f}x ({_s(ext)} s extrapolated vs {_s(o_l)} s measured)",
+                "NOT RUN" if sp_l is None else ("PASS" if sp_l >= 20 else "MISS"),
+            )
+        )
+        out.append(
+            (
+                f"co-occurrence {kind}: < 2 s for {n_l:,} codings",
+                "-" if o_l is None else f"{_s(o_l)} s",
+                "NOT RUN" if o_l is None else ("PASS" if o_l < 2 else "MISS"),
+            )
+        )
     big = "100x" if "100x" in sizes.corpora else max(sizes.corpora, key=sizes.corpora.get)
     w = recs.get(f"whole/{big}")
     wm = w.median if w else None
-    out.append((f"{big} corpus, whole analysis: < 60 s", "-" if wm is None else f"{_s(wm)} s",
-                "NOT RUN" if wm is None else ("PASS" if wm < 60 else "MISS")))
+    out.append(
+        (
+            f"{big} corpus, whole analysis: < 60 s",
+            "-" if wm is None else f"{_s(wm)} s",
+            "NOT RUN" if wm is None else ("PASS" if wm < 60 else "MISS"),
+        )
+    )
     rss = w.rss_peak if w and w.times else None
-    out.append((f"{big} corpus, whole analysis: < 4 GiB peak memory (process peak RSS)",
-                "-" if rss is None else f"{rss / GIB:.2f} GiB",
-                "NOT RUN" if rss is None else ("PASS" if rss < 4 * GIB else "MISS")))
+    out.append(
+        (
+            f"{big} corpus, whole analysis: < 4 GiB peak memory (process peak RSS)",
+            "-" if rss is None else f"{rss / GIB:.2f} GiB",
+            "NOT RUN" if rss is None else ("PASS" if rss < 4 * GIB else "MISS"),
+        )
+    )
     if make:
         ts = make.get("test_seconds")
         steps = make.get("test_steps", {})
@@ -380,51 +451,84 @@ def targets(recs: dict[str, Record], make: dict | None, sizes: Sizes) -> list[tu
         # a failing html build stops at the first failing chapter, so its time does not
         early_stop = "html" in failed
         note = f" ({', '.join(failed)} failed{'; the build stopped early' if early_stop else ''})" if failed else ""
-        out.append(("make test (unit, nbval, html; no install) < 5 min", f"{ts / 60:.1f} min{note}",
-                    "PASS" if ts < 300 and not early_stop else "MISS"))
+        out.append(
+            (
+                "make test (unit, nbval, html; no install) < 5 min",
+                f"{ts / 60:.1f} min{note}",
+                "PASS" if ts < 300 and not early_stop else "MISS",
+            )
+        )
         b = make.get("book", {})
         bs = b.get("seconds")
-        out.append(("make book after one chapter changed (warm cache) < 30 s",
-                    "-" if bs is None else f"{bs:.1f} s" + ("" if b.get("rc") == 0 else " (build failed)"),
-                    "NOT RUN" if bs is None else ("PASS" if bs < 30 and b.get("rc") == 0 else "MISS")))
+        out.append(
+            (
+                "make book after one chapter changed (warm cache) < 30 s",
+                "-" if bs is None else f"{bs:.1f} s" + ("" if b.get("rc") == 0 else " (build failed)"),
+                "NOT RUN" if bs is None else ("PASS" if bs < 30 and b.get("rc") == 0 else "MISS"),
+            )
+        )
     else:
         out.append(("make test (unit, nbval, html; no install) < 5 min", "-", "NOT RUN"))
         out.append(("make book after one chapter changed (warm cache) < 30 s", "-", "NOT RUN"))
     return out
 
 
-def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None, make_note: str,
-           quick: bool, load_end: tuple, notes: list[str]) -> str:
+def render(
+    recs: dict[str, Record],
+    info: dict,
+    sizes: Sizes,
+    make: dict | None,
+    make_note: str,
+    quick: bool,
+    load_end: tuple,
+    notes: list[str],
+) -> str:
     """results.md as text: machine, method, every figure, every ratio, targets."""
     L: list[str] = []
     L.append("# Benchmark results (issue 8)\n")
-    L.append("Rewritten by `make bench` (`.venv/bin/python benchmarks/run.py`); do not edit by hand. "
-             "See benchmarks/README.md for what is measured and how." + (" **Quick run: small sizes.**" if quick else "")
-             + "\n")
+    L.append(
+        "Rewritten by `make bench` (`.venv/bin/python benchmarks/run.py`); do not edit by hand. "
+        "See benchmarks/README.md for what is measured and how."
+        + (" **Quick run: small sizes.**" if quick else "")
+        + "\n"
+    )
     L.append("## Machine\n")
     v = info["versions"]
     L.append(f"- Date: {info['date']}; git commit {info['commit']}")
     L.append(f"- CPU: {info['cpu']}, {info['cores']} cores; RAM {info['ram']}; {info['os']}")
     L.append(f"- Python {info['python']}; " + ", ".join(f"{k} {v[k]}" for k in v))
     la, le = info["load"], load_end
-    L.append(f"- Load average (1/5/15 min) at start {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, "
-             f"at end {le[0]:.2f}/{le[1]:.2f}/{le[2]:.2f}. The machine was shared with other engineers "
-             "during the run, so times carry noise from their work.")
+    L.append(
+        f"- Load average (1/5/15 min) at start {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, "
+        f"at end {le[0]:.2f}/{le[1]:.2f}/{le[2]:.2f}. The machine was shared with other engineers "
+        "during the run, so times carry noise from their work."
+    )
     L.append("")
     L.append("## Method\n")
-    L.append(f"- Each row runs in a fresh interpreter (`benchmarks/child.py`); inputs are built first and not timed. "
-             f"`median s` is the median wall time (`time.perf_counter`) of the `runs` calls "
-             f"(full run: {FULL.repeats}, or {FULL.heavy_repeats} for the long ones).")
-    L.append("- `peak RSS MiB`: peak resident set size of that process (`ru_maxrss`), which includes the "
-             "interpreter, the imports (numpy, pandas) and the inputs, not only the call. `call peak MiB`: "
-             "Python-level peak of one extra call under `tracemalloc` (numpy buffers included), i.e. what the "
-             "call itself allocated.")
-    L.append("- Each process has its address space capped (`RLIMIT_AS`); a peer that needs more fails with "
-             "`MemoryError`, reported as such.")
-    L.append("- Corpora: `python -m qda generate --out benchmarks/corpora/<n> --participants <n>` "
-             + ", ".join(f"{k} = {n:,} participants" for k, n in sizes.corpora.items()) + " (made on demand, git-ignored).")
-    L.append("- Co-occurrence inputs: the codings of the 1x corpus tiled over new transcripts (same codings per "
-             "transcript as the study) up to the stated number of codings.")
+    L.append(
+        f"- Each row runs in a fresh interpreter (`benchmarks/child.py`); inputs are built first and not timed. "
+        f"`median s` is the median wall time (`time.perf_counter`) of the `runs` calls "
+        f"(full run: {FULL.repeats}, or {FULL.heavy_repeats} for the long ones)."
+    )
+    L.append(
+        "- `peak RSS MiB`: peak resident set size of that process (`ru_maxrss`), which includes the "
+        "interpreter, the imports (numpy, pandas) and the inputs, not only the call. `call peak MiB`: "
+        "Python-level peak of one extra call under `tracemalloc` (numpy buffers included), i.e. what the "
+        "call itself allocated."
+    )
+    L.append(
+        "- Each process has its address space capped (`RLIMIT_AS`); a peer that needs more fails with "
+        "`MemoryError`, reported as such."
+    )
+    L.append(
+        "- Corpora: `python -m qda generate --out benchmarks/corpora/<n> --participants <n>` "
+        + ", ".join(f"{k} = {n:,} participants" for k, n in sizes.corpora.items())
+        + " (made on demand, git-ignored)."
+    )
+    L.append(
+        "- Co-occurrence inputs: the codings of the 1x corpus tiled over new transcripts (same codings per "
+        "transcript as the study) up to the stated number of codings."
+    )
     L.append("")
 
     def table(keys: list[str], title: str) -> None:
@@ -445,9 +549,11 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
                 res = r.result
             if isinstance(res, str) and len(res) > 160:
                 res = res[:157] + "..."
-            L.append(f"| {r.job.key} | {CASES[r.job.case].doc} | {r.job.size} | {len(r.times)} | {_s(r.median)} | "
-                     f"{_s(min(r.times) if r.times else None)} | {_mib(r.rss_peak)} | {_mib(r.trace_peak)} | "
-                     f"{str(res).replace('|', '/')} |")
+            L.append(
+                f"| {r.job.key} | {CASES[r.job.case].doc} | {r.job.size} | {len(r.times)} | {_s(r.median)} | "
+                f"{_s(min(r.times) if r.times else None)} | {_mib(r.rss_peak)} | {_mib(r.trace_peak)} | "
+                f"{str(res).replace('|', '/')} |"
+            )
         L.append("")
 
     def comparisons(pairs: list[tuple[str, str, str]], title: str) -> None:
@@ -455,8 +561,10 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
         if not rows:
             return
         L.append(f"### {title}\n")
-        L.append("| comparison | ours median s | peer median s | ours / peer | speed-up | ours peak RSS MiB | "
-                 "peer peak RSS MiB | same result |")
+        L.append(
+            "| comparison | ours median s | peer median s | ours / peer | speed-up | ours peak RSS MiB | "
+            "peer peak RSS MiB | same result |"
+        )
         L.append("|---|---:|---:|---:|---:|---:|---:|---|")
         for lab, a, b in rows:
             ma, mb = (a.median if a else None), (b.median if b else None)
@@ -466,9 +574,11 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
                 same = "yes" if a.result == b.result else f"no ({a.result} vs {b.result})"
             if b and b.error:
                 same = f"peer failed: {b.error[:120]}"
-            L.append(f"| {lab} | {_s(ma)} | {_s(mb)} | {'-' if q is None else (f'{q:.2f}' if q >= 0.1 else f'{q:.2g}')} | "
-                     f"{'-' if q is None else f'{1 / q:.1f}x'} | {_mib(a.rss_peak if a else None)} | "
-                     f"{_mib(b.rss_peak if b else None)} | {same} |")
+            L.append(
+                f"| {lab} | {_s(ma)} | {_s(mb)} | {'-' if q is None else (f'{q:.2f}' if q >= 0.1 else f'{q:.2g}')} | "
+                f"{'-' if q is None else f'{1 / q:.1f}x'} | {_mib(a.rss_peak if a else None)} | "
+                f"{_mib(b.rss_peak if b else None)} | {same} |"
+            )
         L.append("")
 
     L.append("## Figures\n")
@@ -476,36 +586,57 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
     alpha_keys = [k for k in recs if k.startswith("alpha")]
     table(alpha_keys, "Krippendorff's alpha: qda vs the `krippendorff` package")
     pairs = [(f"alpha {lv}, {n:,} units, 5 values", f"alpha/{lv}/ours", f"alpha/{lv}/pkg") for lv in LEVELS]
-    pairs += [(f"alpha {lv}, {n:,} units, {sizes.many_values} values", f"alpha_many/{lv}/ours", f"alpha_many/{lv}/pkg")
-              for lv in ("interval", "ratio")]
-    pairs += [(f"alpha {lv}, {sizes.many_small_units:,} units, {sizes.many_values} values",
-               f"alpha_many_small/{lv}/ours", f"alpha_many_small/{lv}/pkg") for lv in ("interval", "ratio")]
+    pairs += [
+        (f"alpha {lv}, {n:,} units, {sizes.many_values} values", f"alpha_many/{lv}/ours", f"alpha_many/{lv}/pkg")
+        for lv in ("interval", "ratio")
+    ]
+    pairs += [
+        (
+            f"alpha {lv}, {sizes.many_small_units:,} units, {sizes.many_values} values",
+            f"alpha_many_small/{lv}/ours",
+            f"alpha_many_small/{lv}/pkg",
+        )
+        for lv in ("interval", "ratio")
+    ]
     comparisons(pairs, "Alpha: ratios")
     V, N = sizes.many_values, sizes.alpha_units
-    L.append(f"The package counts values per unit in an N x V array and forms its coincidences through an "
-             f"N x V x V float64 array: with V = {V} distinct values and N = {N:,} units that array alone is "
-             f"{_bytes(N * V * V * 8)} (at 5 values: {_bytes(N * 25 * 8)}); at N = {sizes.many_small_units:,} and "
-             f"V = {V} it is {_bytes(sizes.many_small_units * V * V * 8)}. qda's alpha needs O(N x coders) memory "
-             "at every level.\n")
+    L.append(
+        f"The package counts values per unit in an N x V array and forms its coincidences through an "
+        f"N x V x V float64 array: with V = {V} distinct values and N = {N:,} units that array alone is "
+        f"{_bytes(N * V * V * 8)} (at 5 values: {_bytes(N * 25 * 8)}); at N = {sizes.many_small_units:,} and "
+        f"V = {V} it is {_bytes(sizes.many_small_units * V * V * 8)}. qda's alpha needs O(N x coders) memory "
+        "at every level.\n"
+    )
     kappa_keys = ["cohen/ours", "cohen/sm", "fleiss/ours", "fleiss/sm"]
     table(kappa_keys, "Cohen's and Fleiss' kappa: qda vs statsmodels")
-    comparisons([("Cohen's kappa (from raw ratings; statsmodels via pd.crosstab)", "cohen/ours", "cohen/sm"),
-                 ("Fleiss' kappa (same counts table)", "fleiss/ours", "fleiss/sm")], "Kappa: ratios")
+    comparisons(
+        [
+            ("Cohen's kappa (from raw ratings; statsmodels via pd.crosstab)", "cohen/ours", "cohen/sm"),
+            ("Fleiss' kappa (same counts table)", "fleiss/ours", "fleiss/sm"),
+        ],
+        "Kappa: ratios",
+    )
     cooc_keys = [k for k in recs if k.startswith("cooc")]
     table(cooc_keys, "Co-occurrence: qda sweep vs the naive pandas self-merge")
     ns, nl = sizes.cooc_small, sizes.cooc_large
-    comparisons([(f"pairs, {ns:,} codings (both measured)", f"cooc_pairs/{ns}/ours", f"cooc_pairs/{ns}/naive"),
-                 (f"matrix, {ns:,} codings (both measured)", f"cooc_matrix/{ns}/ours", f"cooc_matrix/{ns}/naive")],
-                "Co-occurrence: ratios (measured at the same size)")
+    comparisons(
+        [
+            (f"pairs, {ns:,} codings (both measured)", f"cooc_pairs/{ns}/ours", f"cooc_pairs/{ns}/naive"),
+            (f"matrix, {ns:,} codings (both measured)", f"cooc_matrix/{ns}/ours", f"cooc_matrix/{ns}/naive"),
+        ],
+        "Co-occurrence: ratios (measured at the same size)",
+    )
     nv = recs.get(f"cooc_pairs/{ns}/naive")
     if nv and nv.median:
-        L.append(f"The naive merge materialises every pair of codings of a transcript, so its cost grows with the "
-                 f"sum over transcripts of (codings per transcript)^2: with the density fixed and the number of "
-                 f"transcripts x{nl // ns}, it grows x{nl // ns}. Extrapolated to {nl:,} codings: "
-                 f"{_s(nv.median * nl / ns)} s and, from its peak RSS, roughly "
-                 f"{(nv.rss_peak or 0) * nl / ns / GIB:,.1f} GiB of peak RSS. It was not run at {nl:,} codings "
-                 "(the machine is shared and the run would be long and memory-hungry); this extrapolation is an "
-                 "estimate, not a measurement.\n")
+        L.append(
+            f"The naive merge materialises every pair of codings of a transcript, so its cost grows with the "
+            f"sum over transcripts of (codings per transcript)^2: with the density fixed and the number of "
+            f"transcripts x{nl // ns}, it grows x{nl // ns}. Extrapolated to {nl:,} codings: "
+            f"{_s(nv.median * nl / ns)} s and, from its peak RSS, roughly "
+            f"{(nv.rss_peak or 0) * nl / ns / GIB:,.1f} GiB of peak RSS. It was not run at {nl:,} codings "
+            "(the machine is shared and the run would be long and memory-hungry); this extrapolation is an "
+            "estimate, not a measurement.\n"
+        )
     table([k for k in recs if k.startswith(("load/", "validate/"))], "Loading and validating the study")
     table([k for k in recs if k.startswith("analysis_set/")], "The analysis set")
     whole = [k for k in recs if k.startswith("whole/")]
@@ -519,8 +650,11 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
             r = recs[k]
             if isinstance(r.result, dict):
                 st = r.result.get("stages", {})
-                L.append(f"| {k} | " + " | ".join(_s(st.get(s)) for s in stages)
-                         + f" | {_s(sum(st.values()))} | {r.result.get('codings')} | {r.result.get('segments')} |")
+                L.append(
+                    f"| {k} | "
+                    + " | ".join(_s(st.get(s)) for s in stages)
+                    + f" | {_s(sum(st.values()))} | {r.result.get('codings')} | {r.result.get('segments')} |"
+                )
         L.append("")
     L.append("### make\n")
     if make:
@@ -529,7 +663,9 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
         L.append("|---|---:|---:|")
         for k, s in make.get("test_steps", {}).items():
             L.append(f"| make {k} | {s['seconds']:.1f} | {s['rc']} |")
-        L.append(f"| make test total (unit + nbval + html from a cold execution cache) | {make['test_seconds']:.1f} | |")
+        L.append(
+            f"| make test total (unit + nbval + html from a cold execution cache) | {make['test_seconds']:.1f} | |"
+        )
         b = make.get("book", {})
         if b:
             L.append(f"| make book, warm-up build before the change | {b['warmup_seconds']:.1f} | {b['warmup_rc']} |")
@@ -539,13 +675,17 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
         if b and b.get("rc") != 0:
             failed.append("book")
         if failed:
-            L.append(f"**Failed steps: {', '.join(failed)}** (logs in benchmarks/_work/make-*.log, not committed). "
-                     "`make unit` and `make nbval` run every test and cell even when one fails, so their time stands "
-                     "and the target is judged on it; a failed `make html` or `make book` stops at the first failing "
-                     "chapter, so its time is not that of a passing build and counts as a miss.\n")
+            L.append(
+                f"**Failed steps: {', '.join(failed)}** (logs in benchmarks/_work/make-*.log, not committed). "
+                "`make unit` and `make nbval` run every test and cell even when one fails, so their time stands "
+                "and the target is judged on it; a failed `make html` or `make book` stops at the first failing "
+                "chapter, so its time is not that of a passing build and counts as a miss.\n"
+            )
         if b:
-            L.append(f"The chapter was {b['restore']}; byte-identical afterwards: {b['identical']}. "
-                     "`make browser` (headless Chromium) is not included in the make test time.\n")
+            L.append(
+                f"The chapter was {b['restore']}; byte-identical afterwards: {b['identical']}. "
+                "`make browser` (headless Chromium) is not included in the make test time.\n"
+            )
     else:
         L.append(f"{make_note}\n")
     L.append("## Targets (issue 8)\n")
@@ -557,9 +697,11 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
     profs = [r for r in recs.values() if r.profile]
     if notes or profs:
         L.append("## Misses, near misses and hot spots\n")
-        L.append("Cases that miss a target, or where ours is not clearly faster than its peer, are run once more "
-                 "under cProfile; the hot spots and the fixes proposed to the module owners are in "
-                 "benchmarks/README.md (\"Hot spots\").\n")
+        L.append(
+            "Cases that miss a target, or where ours is not clearly faster than its peer, are run once more "
+            "under cProfile; the hot spots and the fixes proposed to the module owners are in "
+            'benchmarks/README.md ("Hot spots").\n'
+        )
         for n_ in notes:
             L.append(f"- {n_}")
         L.append("")
@@ -568,7 +710,7 @@ def render(recs: dict[str, Record], info: dict, sizes: Sizes, make: dict | None,
             L.append("```")
             body = r.profile.strip().splitlines()
             start = next((i for i, ln in enumerate(body) if ln.strip().startswith("ncalls")), 0)
-            L.extend(ln[:160] for ln in body[start:start + 14])
+            L.extend(ln[:160] for ln in body[start : start + 14])
             L.append("```\n")
     return "\n".join(L) + "\n"
 
@@ -589,23 +731,33 @@ def main(argv: list[str] | None = None) -> int:
     groups = set(GROUPS) if not a.only else {g.strip() for g in a.only.split(",") if g.strip()}
     unknown = groups - set(GROUPS)
     if unknown:
-        print(f"benchmarks/run.py: --only: unknown group(s) {', '.join(sorted(unknown))}; use {', '.join(GROUPS)}",
-              file=sys.stderr)
+        print(
+            f"benchmarks/run.py: --only: unknown group(s) {', '.join(sorted(unknown))}; use {', '.join(GROUPS)}",
+            file=sys.stderr,
+        )
         return 2
     sizes = QUICK if a.quick else FULL
     if a.repeats:
         sizes = Sizes(**{**sizes.__dict__, "repeats": a.repeats, "heavy_repeats": min(a.repeats, sizes.heavy_repeats)})
     # only a complete, full-size run rewrites benchmarks/results.md
-    out = (Path(a.out) if a.out else HERE / "_work" / "results-quick.md" if a.quick
-           else HERE / "_work" / "results-only.md" if a.only else HERE / "results.md")
+    out = (
+        Path(a.out)
+        if a.out
+        else HERE / "_work" / "results-quick.md"
+        if a.quick
+        else HERE / "_work" / "results-only.md"
+        if a.only
+        else HERE / "results.md"
+    )
     work = HERE / "_work"
     work.mkdir(exist_ok=True)
     info = machine()
     print(f"benchmarks: load average {info['load'][0]:.2f}; groups {', '.join(sorted(groups))}", flush=True)
     from cases import ensure_corpus
 
-    corpus_paths = {label: ensure_corpus(n) for label, n in sizes.corpora.items()
-                    if groups & {"load", "aset", "whole", "cooc"}}
+    corpus_paths = {
+        label: ensure_corpus(n) for label, n in sizes.corpora.items() if groups & {"load", "aset", "whole", "cooc"}
+    }
     if "cooc" in groups and "1x" not in corpus_paths:
         corpus_paths["1x"] = ensure_corpus(104)
     recs: dict[str, Record] = {}
@@ -614,9 +766,12 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         rec = run_job(job, cap)
         recs[job.key] = rec
-        print(f"  {job.key:34s} {_s(rec.median):>8s} s  rss {_mib(rec.rss_peak):>7s} MiB  "
-              f"{rec.error or rec.result if not isinstance(rec.result, dict) else ''}  "
-              f"({time.perf_counter() - t:.0f} s)", flush=True)
+        print(
+            f"  {job.key:34s} {_s(rec.median):>8s} s  rss {_mib(rec.rss_peak):>7s} MiB  "
+            f"{rec.error or rec.result if not isinstance(rec.result, dict) else ''}  "
+            f"({time.perf_counter() - t:.0f} s)",
+            flush=True,
+        )
     make = None
     if "make" in groups and not a.skip_make and not a.quick:
         make = measure_make(work)
@@ -624,11 +779,15 @@ def main(argv: list[str] | None = None) -> int:
         MAKE_TIMES.write_text(json.dumps(make, indent=1) + "\n")
     elif MAKE_TIMES.is_file():
         make = json.loads(MAKE_TIMES.read_text())
-        make_note = (f"Not re-measured in this run (`--skip-make`{', --quick' if a.quick else ''}): "
-                     f"the figures below are the last measurement, of {make['date']} (benchmarks/make_times.json).")
+        make_note = (
+            f"Not re-measured in this run (`--skip-make`{', --quick' if a.quick else ''}): "
+            f"the figures below are the last measurement, of {make['date']} (benchmarks/make_times.json)."
+        )
     else:
-        make_note = ("Not measured: run without `--skip-make` once the chapters are complete "
-                     "(the make targets were not run in this invocation and no earlier measurement exists).")
+        make_note = (
+            "Not measured: run without `--skip-make` once the chapters are complete "
+            "(the make targets were not run in this invocation and no earlier measurement exists)."
+        )
     notes: list[str] = []
     if not a.no_profile:
         verdicts = targets(recs, make, sizes)
@@ -645,8 +804,11 @@ def main(argv: list[str] | None = None) -> int:
             elif "whole analysis" in t:
                 to_profile.append(f"whole/{'100x' if '100x' in sizes.corpora else '1x'}")
         # near misses: ours not clearly faster than its peer (ours / peer > 0.8)
-        for ours, peer in [*((f"alpha/{lv}/ours", f"alpha/{lv}/pkg") for lv in LEVELS),
-                           ("cohen/ours", "cohen/sm"), ("fleiss/ours", "fleiss/sm")]:
+        for ours, peer in [
+            *((f"alpha/{lv}/ours", f"alpha/{lv}/pkg") for lv in LEVELS),
+            ("cohen/ours", "cohen/sm"),
+            ("fleiss/ours", "fleiss/sm"),
+        ]:
             q = _ratio(recs[ours].median if ours in recs else None, recs[peer].median if peer in recs else None)
             if q is not None and q > 0.8:
                 to_profile.append(ours)

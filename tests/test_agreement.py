@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from qda import agreement as ag
-from qda.stats import agreement as sag
 from qda.errors import QDAError
+from qda.stats import agreement as sag
 
 SHARED = Path(os.environ.get("QDA_SHARED", Path(__file__).parents[1].parent / "shared"))
 FIX = SHARED / "fixtures" / "agreement"
@@ -32,9 +32,15 @@ def counts_table(ratings: pd.DataFrame, categories) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # First table of the README: the headline published values
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("level, published", [
-    ("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797),
-])
+@pytest.mark.parametrize(
+    "level, published",
+    [
+        ("nominal", 0.743),
+        ("ordinal", 0.815),
+        ("interval", 0.849),
+        ("ratio", 0.797),
+    ],
+)
 def test_krippendorff_2011_all_levels(level, published):
     data = fixture("krippendorff2011_4coders_12units.csv", index_col="unit")
     assert ag.krippendorff_alpha(data, level) == pytest.approx(published, abs=5e-4)
@@ -69,28 +75,41 @@ def _nvivo_case(both: int, one: int, total: int):
     """A transcript of ``total`` characters; A codes [0, both + a_only), B the next stretch."""
     a_only = one // 2
     b_only = one - a_only
-    codings = pd.DataFrame({
-        "coding_id": ["c1", "c2"], "transcript_id": ["T1", "T1"], "coder": ["ann", "bob"],
-        "round": ["2", "2"], "start": [0, a_only], "end": [a_only + both, a_only + both + b_only],
-        "code": ["mentorship", "mentorship"], "codebook_version": ["v1", "v1"],
-    })
+    codings = pd.DataFrame(
+        {
+            "coding_id": ["c1", "c2"],
+            "transcript_id": ["T1", "T1"],
+            "coder": ["ann", "bob"],
+            "round": ["2", "2"],
+            "start": [0, a_only],
+            "end": [a_only + both, a_only + both + b_only],
+            "code": ["mentorship", "mentorship"],
+            "codebook_version": ["v1", "v1"],
+        }
+    )
     transcripts = pd.DataFrame({"transcript_id": ["T1"], "text": ["x" * total], "n_chars": [total]})
     return codings, transcripts, a_only, b_only
 
 
 def test_nvivo_percent_agreement_example():
     fx = fixture("nvivo_percent_agreement_example.csv").iloc[0]
-    codings, transcripts, a_only, b_only = _nvivo_case(int(fx["coded_by_both"]), int(fx["coded_by_one_only"]),
-                                                       int(fx["source_characters"]))
+    codings, transcripts, a_only, b_only = _nvivo_case(
+        int(fx["coded_by_both"]), int(fx["coded_by_one_only"]), int(fx["source_characters"])
+    )
     out = ag.nvivo_coding_comparison(codings, transcripts, "ann", "bob")
     row = out.iloc[0]
     assert row["percent_agreement"] == pytest.approx(fx["expected_percent_agreement"])
     assert (row["a_and_b"], row["a_only"] + row["b_only"], row["neither"]) == (
-        fx["coded_by_both"], fx["coded_by_one_only"], fx["coded_by_neither"])
+        fx["coded_by_both"],
+        fx["coded_by_one_only"],
+        fx["coded_by_neither"],
+    )
     # kappa: Cohen's kappa on the per-character yes/no vectors, computed independently
     n = int(fx["source_characters"])
-    ca = np.zeros(n, bool); ca[0:a_only + int(fx["coded_by_both"])] = True
-    cb = np.zeros(n, bool); cb[a_only:a_only + int(fx["coded_by_both"]) + b_only] = True
+    ca = np.zeros(n, bool)
+    ca[0 : a_only + int(fx["coded_by_both"])] = True
+    cb = np.zeros(n, bool)
+    cb[a_only : a_only + int(fx["coded_by_both"]) + b_only] = True
     assert row["kappa"] == pytest.approx(ag.cohen_kappa(ca, cb).kappa)
 
 
@@ -143,11 +162,14 @@ def test_fleiss_1971_cohen_rater1_rater2_software_check():
     assert res.kappa == pytest.approx(0.6512, abs=5e-5)
 
 
-@pytest.mark.parametrize("weights, kappa, z, p", [
-    (None, -0.006289308, -0.0604067, 0.9518317),          # irr::kappa2(anxiety[,2:3])
-    ("linear", 0.1459075, 1.282472, 0.1996772),           # weight = "equal"
-    ("quadratic", 0.2520325, 1.437451, 0.1505898),        # weight = "squared"
-])
+@pytest.mark.parametrize(
+    "weights, kappa, z, p",
+    [
+        (None, -0.006289308, -0.0604067, 0.9518317),  # irr::kappa2(anxiety[,2:3])
+        ("linear", 0.1459075, 1.282472, 0.1996772),  # weight = "equal"
+        ("quadratic", 0.2520325, 1.437451, 0.1505898),  # weight = "squared"
+    ],
+)
 def test_irr_anxiety_kappa2(weights, kappa, z, p):
     data = fixture("irr_anxiety_20subjects_3raters.csv", index_col="subject")
     res = ag.cohen_kappa(data["rater2"], data["rater3"], weights)
@@ -248,7 +270,8 @@ def test_brennan_prediger_many_raters_equals_randolph():
     ratings = fixture("fleiss1971_diagnoses_30subjects_6raters.csv", index_col="subject")
     counts = counts_table(ratings, [1, 2, 3, 4, 5])
     assert ag.brennan_prediger_kappa(ratings, n_categories=5) == pytest.approx(
-        sm_fleiss(counts.to_numpy(), method="randolph"))
+        sm_fleiss(counts.to_numpy(), method="randolph")
+    )
     assert ag.percent_agreement(ratings) == pytest.approx(ag.fleiss_kappa(counts).p_bar)
 
 
@@ -311,11 +334,22 @@ def _random_codings(rng, n_transcripts=3, length=300, codes=("x", "y"), coders=(
             for _ in range(per):
                 s = int(rng.integers(0, length - 1))
                 e = int(rng.integers(s + 1, min(length, s + 80) + 1))
-                rows.append({"coding_id": f"c{len(rows)}", "transcript_id": f"T{t}", "coder": coder, "round": "2",
-                             "start": s, "end": e, "code": str(rng.choice(codes)), "codebook_version": "v1"})
+                rows.append(
+                    {
+                        "coding_id": f"c{len(rows)}",
+                        "transcript_id": f"T{t}",
+                        "coder": coder,
+                        "round": "2",
+                        "start": s,
+                        "end": e,
+                        "code": str(rng.choice(codes)),
+                        "codebook_version": "v1",
+                    }
+                )
     codings = pd.DataFrame(rows)
-    transcripts = pd.DataFrame({"transcript_id": [f"T{t}" for t in range(n_transcripts)],
-                                "n_chars": [length] * n_transcripts})
+    transcripts = pd.DataFrame(
+        {"transcript_id": [f"T{t}" for t in range(n_transcripts)], "n_chars": [length] * n_transcripts}
+    )
     return codings, transcripts
 
 
@@ -328,7 +362,7 @@ def test_nvivo_interval_arithmetic_equals_per_character_brute_force(seed):
         ca, cb = np.zeros(300, bool), np.zeros(300, bool)
         for r in codings.itertuples():
             if r.code == code and r.transcript_id == tid:
-                (ca if r.coder == "ann" else cb)[r.start:r.end] = True
+                (ca if r.coder == "ann" else cb)[r.start : r.end] = True
         assert row["a_and_b"] == (ca & cb).sum() and row["neither"] == (~ca & ~cb).sum()
         assert row["percent_agreement"] == pytest.approx(100 * (ca == cb).mean())
         expect = 1.0 if (ca == cb).all() else ag.cohen_kappa(ca, cb).kappa
@@ -348,10 +382,13 @@ def test_nvivo_bad_offsets_and_coder():
 
 def test_segment_overlap_maxqda_rule():
     rows = [  # transcript, coder, code, start, end
-        ("T1", "ann", "x", 0, 100), ("T1", "bob", "x", 5, 100),     # overlap 95 / span 100 -> match
-        ("T1", "ann", "x", 200, 300), ("T1", "bob", "x", 220, 300),  # 80 / 100 -> no match at 0.9
-        ("T1", "ann", "y", 400, 450),                                # bob never codes it
-        ("T1", "bob", "y", 500, 520), ("T1", "ann", "y", 500, 521),  # 20 / 21 = 0.952 -> match
+        ("T1", "ann", "x", 0, 100),
+        ("T1", "bob", "x", 5, 100),  # overlap 95 / span 100 -> match
+        ("T1", "ann", "x", 200, 300),
+        ("T1", "bob", "x", 220, 300),  # 80 / 100 -> no match at 0.9
+        ("T1", "ann", "y", 400, 450),  # bob never codes it
+        ("T1", "bob", "y", 500, 520),
+        ("T1", "ann", "y", 500, 521),  # 20 / 21 = 0.952 -> match
     ]
     codings = pd.DataFrame(rows, columns=["transcript_id", "coder", "code", "start", "end"])
     out = ag.segment_overlap_agreement(codings, "ann", "bob", 0.9).set_index("code")
@@ -371,29 +408,37 @@ def test_segment_overlap_maxqda_rule():
 # Fixed units: unitized alpha and the Campbell procedure
 # ---------------------------------------------------------------------------
 def _units():
-    return pd.DataFrame({
-        "transcript_id": ["T1"] * 4 + ["T2"] * 2,
-        "turn": [2, 4, 6, 8, 2, 4],
-        "unit_id": ["T1-T002", "T1-T004", "T1-T006", "T1-T008", "T2-T002", "T2-T004"],
-        "speaker": ["PARTICIPANT"] * 6,
-        "start": [0, 100, 200, 300, 0, 100], "end": [90, 190, 290, 390, 90, 190],
-    })
+    return pd.DataFrame(
+        {
+            "transcript_id": ["T1"] * 4 + ["T2"] * 2,
+            "turn": [2, 4, 6, 8, 2, 4],
+            "unit_id": ["T1-T002", "T1-T004", "T1-T006", "T1-T008", "T2-T002", "T2-T004"],
+            "speaker": ["PARTICIPANT"] * 6,
+            "start": [0, 100, 200, 300, 0, 100],
+            "end": [90, 190, 290, 390, 90, 190],
+        }
+    )
 
 
 def test_unitized_alpha_per_code_and_overall():
     krippendorff = pytest.importorskip("krippendorff")
     rows = [  # coder, transcript, code, start, end (each covers one unit wholly)
-        ("ann", "T1", "x", 0, 90), ("bob", "T1", "x", 0, 90),
+        ("ann", "T1", "x", 0, 90),
+        ("bob", "T1", "x", 0, 90),
         ("ann", "T1", "x", 100, 190),
-        ("ann", "T1", "y", 200, 290), ("bob", "T1", "y", 200, 290),
+        ("ann", "T1", "y", 200, 290),
+        ("bob", "T1", "y", 200, 290),
         ("bob", "T1", "y", 300, 390),
-        ("ann", "T2", "x", 0, 90), ("bob", "T2", "x", 0, 90),
-        ("ann", "T2", "y", 100, 190), ("bob", "T2", "y", 100, 190),
+        ("ann", "T2", "x", 0, 90),
+        ("bob", "T2", "x", 0, 90),
+        ("ann", "T2", "y", 100, 190),
+        ("bob", "T2", "y", 100, 190),
     ]
     codings = pd.DataFrame(rows, columns=["coder", "transcript_id", "code", "start", "end"])
     out = ag.unitized_alpha(codings, _units()).set_index("code")
     # code x: decisions ann 1,1,0,0,1,0 ; bob 1,0,0,0,1,0 over the six units
-    ann = [1, 1, 0, 0, 1, 0]; bob = [1, 0, 0, 0, 1, 0]
+    ann = [1, 1, 0, 0, 1, 0]
+    bob = [1, 0, 0, 0, 1, 0]
     assert out.loc["x", "n_units"] == 6 and out.loc["x", "n_disagreements"] == 1
     assert out.loc["x", "percent_agreement"] == pytest.approx(100 * 5 / 6)
     assert out.loc["x", "alpha"] == pytest.approx(krippendorff.alpha([ann, bob], level_of_measurement="nominal"))
@@ -409,19 +454,34 @@ def _decisions():
         for code in ("x", "y"):
             for i in range(4):
                 for coder, d in (("ann", ann), ("bob", bob)):
-                    grid.append({"round": rnd, "transcript_id": tid, "unit_id": f"{tid}-U{i}", "coder": coder,
-                                 "code": code, "applied": bool(d[code][i])})
+                    grid.append(
+                        {
+                            "round": rnd,
+                            "transcript_id": tid,
+                            "unit_id": f"{tid}-U{i}",
+                            "coder": coder,
+                            "code": code,
+                            "applied": bool(d[code][i]),
+                        }
+                    )
     return pd.DataFrame(grid)
 
 
 def test_campbell_reliability_and_agreement():
     dec = _decisions()
     # round 2: code x disagreements on U1 (resolved) and U3 (unresolved); round 3: U1 resolved, U3 missing
-    rec = pd.DataFrame({
-        "round": ["2", "2", "3"], "transcript_id": ["T1", "T1", "T2"], "unit_id": ["T1-U1", "T1-U3", "T2-U1"],
-        "code": ["x", "x", "x"], "coded_by": ["ann", "bob", "ann"], "not_coded_by": ["bob", "ann", "bob"],
-        "resolution": ["present", "unresolved", "absent"], "note": ["", "", ""],
-    })
+    rec = pd.DataFrame(
+        {
+            "round": ["2", "2", "3"],
+            "transcript_id": ["T1", "T1", "T2"],
+            "unit_id": ["T1-U1", "T1-U3", "T2-U1"],
+            "code": ["x", "x", "x"],
+            "coded_by": ["ann", "bob", "ann"],
+            "not_coded_by": ["bob", "ann", "bob"],
+            "resolution": ["present", "unresolved", "absent"],
+            "note": ["", "", ""],
+        }
+    )
     out = ag.campbell_reliability_agreement(dec, rec).set_index(["round", "code"])
     r2x = out.loc[("2", "x")]
     assert r2x["reliability_percent"] == pytest.approx(50.0)
@@ -433,8 +493,11 @@ def test_campbell_reliability_and_agreement():
     assert np.isnan(out.loc[("2", "y"), "share_resolved"])
     tot = out.loc[("2", ag.ALL_CODES)]
     assert tot["n_units"] == 8 and tot["agreement_percent"] == pytest.approx(100 * 7 / 8)
-    assert tot["reliability_alpha"] == pytest.approx(ag.krippendorff_alpha(pd.DataFrame({
-        "ann": [1, 1, 0, 0, 0, 1, 1, 0], "bob": [1, 0, 0, 1, 0, 1, 1, 0]}), "nominal"))
+    assert tot["reliability_alpha"] == pytest.approx(
+        ag.krippendorff_alpha(
+            pd.DataFrame({"ann": [1, 1, 0, 0, 0, 1, 1, 0], "bob": [1, 0, 0, 1, 0, 1, 1, 0]}), "nominal"
+        )
+    )
     # without a round column the rounds come from the reconciliation table
     again = ag.campbell_reliability_agreement(dec.drop(columns="round"), rec)
     pd.testing.assert_frame_equal(again.set_index(["round", "code"]), out)
@@ -450,8 +513,7 @@ def test_campbell_on_synthetic_corpus(study):
     rounds = [r for r in ("2", "3") if (study.codings["round"] == r).any()]
     if not rounds or study.reconciliation.empty:
         pytest.skip("the synthetic study has no round-2/3 codings or no reconciliation table")
-    dec = pd.concat([unit_decisions(study.codings[study.codings["round"] == r], units).assign(round=r)
-                     for r in rounds])
+    dec = pd.concat([unit_decisions(study.codings[study.codings["round"] == r], units).assign(round=r) for r in rounds])
     out = ag.campbell_reliability_agreement(dec, study.reconciliation)
     assert set(out["round"]) == set(rounds)
     overall = out[out["code"] == ag.ALL_CODES]
@@ -505,9 +567,12 @@ def test_reliability_with_ci_matches_the_point_estimates():
     r2 = out.loc[out["round"] == "2"].set_index(["measure", "interval"])
     pct = r2.xs("percent agreement", level="measure")["estimate"].iloc[0]
     assert pct == pytest.approx(100 * 6 / 8)  # round 2: ann and bob differ on two of eight (x: U1, U3)
-    ann = [1, 1, 0, 0, 0, 1, 1, 0]; bob = [1, 0, 0, 1, 0, 1, 1, 0]
+    ann = [1, 1, 0, 0, 0, 1, 1, 0]
+    bob = [1, 0, 0, 1, 0, 1, 1, 0]
     alphas = r2.xs("Krippendorff's alpha", level="measure")["estimate"]
-    assert len(alphas) == 2 and alphas.to_numpy() == pytest.approx(ag.krippendorff_alpha(pd.DataFrame({"a": ann, "b": bob})))
+    assert len(alphas) == 2 and alphas.to_numpy() == pytest.approx(
+        ag.krippendorff_alpha(pd.DataFrame({"a": ann, "b": bob}))
+    )
     coh = out.loc[(out["round"] == "2") & (out["measure"] == "Cohen's kappa")].iloc[0]
     assert coh["coders"] == "ann vs bob"
     ref = ag.cohen_kappa(ann, bob)
@@ -519,13 +584,20 @@ def test_reliability_with_ci_matches_the_point_estimates():
 
 def test_agreement_by_unit_choice_hand_example():
     # one transcript of 400 characters, two participant units [0,100) and [200,300)
-    units = pd.DataFrame({"transcript_id": ["T1", "T1"], "unit_id": ["T1-T002", "T1-T004"],
-                          "start": [0, 200], "end": [100, 300]})
+    units = pd.DataFrame(
+        {"transcript_id": ["T1", "T1"], "unit_id": ["T1-T002", "T1-T004"], "start": [0, 200], "end": [100, 300]}
+    )
     transcripts = pd.DataFrame({"transcript_id": ["T1"], "n_chars": [400]})
-    codings = pd.DataFrame({
-        "transcript_id": "T1", "coder": ["ann", "bob", "ann", "bob"], "code": ["x", "x", "y", "y"],
-        "start": [0, 10, 200, 250], "end": [100, 100, 300, 300], "round": "2",
-    })
+    codings = pd.DataFrame(
+        {
+            "transcript_id": "T1",
+            "coder": ["ann", "bob", "ann", "bob"],
+            "code": ["x", "x", "y", "y"],
+            "start": [0, 10, 200, 250],
+            "end": [100, 100, 300, 300],
+            "round": "2",
+        }
+    )
     out = ag.agreement_by_unit_choice(codings, transcripts, units, "ann", "bob").set_index("unit")
     # characters, per code: x differs on 10 of 400, y on 50 of 400 -> (800 - 60) / 800
     assert out.loc["characters (NVivo)", "n"] == 800

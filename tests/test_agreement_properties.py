@@ -49,8 +49,10 @@ def test_alpha_invariant_to_order_of_coders_and_units(x, seed, level):
 
 
 @FAST
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=2, max_size=60),
-       st.sampled_from([None, "linear", "quadratic"]))
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=2, max_size=60),
+    st.sampled_from([None, "linear", "quadratic"]),
+)
 def test_kappa_symmetric_in_its_raters(pairs, weights):
     a = [p[0] for p in pairs]
     b = [p[1] for p in pairs]

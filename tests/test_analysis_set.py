@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from qda.analysis.analysis_set import SEGMENT_COLUMNS, analysis_set, analysis_set_summary
+from qda.errors import QDAError
 from qda.study.model import Study
 from qda.study.schema import coerce
-from qda.errors import QDAError
 
 DATA = Path(os.environ.get("QDA_DATA") or Path(__file__).resolve().parents[1] / "data")
 
@@ -31,48 +31,100 @@ def tiny_study() -> Study:
     P003: GI [0,20) and mentoring [100,150): 80 characters apart, no overlap.
     Round-2 codings of P001 by another coder must be ignored by round="full".
     """
-    part = pd.DataFrame({
-        "participant_id": ["P001", "P002", "P003"], "gender": ["woman", "man", "woman"],
-        "institution_id": ["I01", "I02", "I01"], "rank": ["assistant", "full", "associate"],
-        "degree": ["PhD", "MD", "MD-PhD"], "leadership": ["none", "chair", "none"],
-        "endowed_chair": ["no", "yes", "no"], "age_band": ["30-39", "60+", "40-49"],
-        "career_stage": ["early", "senior", "mid"], "field": ["a", "b", "c"],
-        "interview_mode": ["in person"] * 3, "interview_minutes": ["60", "58", "61"],
-        "primary_caregiver": ["no", "no", "yes"],
-    })
+    part = pd.DataFrame(
+        {
+            "participant_id": ["P001", "P002", "P003"],
+            "gender": ["woman", "man", "woman"],
+            "institution_id": ["I01", "I02", "I01"],
+            "rank": ["assistant", "full", "associate"],
+            "degree": ["PhD", "MD", "MD-PhD"],
+            "leadership": ["none", "chair", "none"],
+            "endowed_chair": ["no", "yes", "no"],
+            "age_band": ["30-39", "60+", "40-49"],
+            "career_stage": ["early", "senior", "mid"],
+            "field": ["a", "b", "c"],
+            "interview_mode": ["in person"] * 3,
+            "interview_minutes": ["60", "58", "61"],
+            "primary_caregiver": ["no", "no", "yes"],
+        }
+    )
     ids = ["P001", "P002", "P003"]
     texts = [_text(t) for t in ids]
-    tr = pd.DataFrame({"transcript_id": ids, "participant_id": ids, "path": "", "text": texts,
-                       "n_chars": [len(t) for t in texts], "n_words": [len(t.split()) for t in texts]})
+    tr = pd.DataFrame(
+        {
+            "transcript_id": ids,
+            "participant_id": ids,
+            "path": "",
+            "text": texts,
+            "n_chars": [len(t) for t in texts],
+            "n_words": [len(t.split()) for t in texts],
+        }
+    )
     rows = [
-        ("P001", "a", "full", 10, 50, "gender_inequities"), ("P001", "b", "full", 30, 80, "mentoring"),
+        ("P001", "a", "full", 10, 50, "gender_inequities"),
+        ("P001", "b", "full", 30, 80, "mentoring"),
         ("P001", "b", "full", 70, 100, "mentoring"),  # overlaps no GI coding
-        ("P001", "b", "full", 200, 240, "being_mentored"), ("P001", "a", "full", 220, 260, "gender_inequities"),
-        ("P002", "a", "full", 0, 40, "gender_inequities"), ("P002", "b", "full", 20, 60, "mentoring"),
+        ("P001", "b", "full", 200, 240, "being_mentored"),
+        ("P001", "a", "full", 220, 260, "gender_inequities"),
+        ("P002", "a", "full", 0, 40, "gender_inequities"),
+        ("P002", "b", "full", 20, 60, "mentoring"),
         ("P002", "b", "full", 30, 50, "being_mentored"),
-        ("P003", "a", "full", 0, 20, "gender_inequities"), ("P003", "b", "full", 100, 150, "mentoring"),
-        ("P001", "c", "2", 300, 350, "gender_inequities"), ("P001", "c", "2", 310, 360, "mentoring"),
+        ("P003", "a", "full", 0, 20, "gender_inequities"),
+        ("P003", "b", "full", 100, 150, "mentoring"),
+        ("P001", "c", "2", 300, 350, "gender_inequities"),
+        ("P001", "c", "2", 310, 360, "mentoring"),
         ("P002", "a", "full", 100, 200, "career_path"),
     ]
-    cod = pd.DataFrame([{"coding_id": f"K{k:02d}", "transcript_id": t, "coder": c, "round": r, "start": str(s),
-                         "end": str(e), "code": code, "codebook_version": "final"}
-                        for k, (t, c, r, s, e, code) in enumerate(rows)])
-    th = pd.DataFrame([
-        ("TH1", "P001", 0, 70, 1, "Learning", "", "x"), ("TH2", "P001", 60, 90, 2, "Helping", "", "x"),
-        ("TH3", "P002", 0, 60, 3, "Balancing", "Role modeling", "x"),
-        ("TH4", "P003", 0, 30, 3, "Balancing", "Supporting", "x"),
-        ("TH5", "P003", 100, 140, 4, "Harassment", "", "x"),
-    ], columns=["theme_coding_id", "transcript_id", "start", "end", "theme", "theme_name", "subtheme", "coder"])
+    cod = pd.DataFrame(
+        [
+            {
+                "coding_id": f"K{k:02d}",
+                "transcript_id": t,
+                "coder": c,
+                "round": r,
+                "start": str(s),
+                "end": str(e),
+                "code": code,
+                "codebook_version": "final",
+            }
+            for k, (t, c, r, s, e, code) in enumerate(rows)
+        ]
+    )
+    th = pd.DataFrame(
+        [
+            ("TH1", "P001", 0, 70, 1, "Learning", "", "x"),
+            ("TH2", "P001", 60, 90, 2, "Helping", "", "x"),
+            ("TH3", "P002", 0, 60, 3, "Balancing", "Role modeling", "x"),
+            ("TH4", "P003", 0, 30, 3, "Balancing", "Supporting", "x"),
+            ("TH5", "P003", 100, 140, 4, "Harassment", "", "x"),
+        ],
+        columns=["theme_coding_id", "transcript_id", "start", "end", "theme", "theme_name", "subtheme", "coder"],
+    )
     cb_rows = []
     for v in ("v1", "final"):
-        for code, name, parent, group in [("mentorship", "Experiences of mentorship", "", "Mentorship"),
-                                          ("mentoring", "Mentoring (giving)", "mentorship", "Mentorship"),
-                                          ("being_mentored", "Being mentored", "mentorship", "Mentorship"),
-                                          ("gender_inequities", "Gender inequities", "", "Inequities")]:
-            cb_rows.append({"version": v, "code": code, "name": name, "parent": parent, "code_group": group,
-                            "definition": f"def {code} {v}", "inclusion": f"inc {code}", "exclusion": f"exc {code}",
-                            "example": "", "origin": "deductive", "introduced_round": "1", "refined_round": "",
-                            "color": "#000000"})
+        for code, name, parent, group in [
+            ("mentorship", "Experiences of mentorship", "", "Mentorship"),
+            ("mentoring", "Mentoring (giving)", "mentorship", "Mentorship"),
+            ("being_mentored", "Being mentored", "mentorship", "Mentorship"),
+            ("gender_inequities", "Gender inequities", "", "Inequities"),
+        ]:
+            cb_rows.append(
+                {
+                    "version": v,
+                    "code": code,
+                    "name": name,
+                    "parent": parent,
+                    "code_group": group,
+                    "definition": f"def {code} {v}",
+                    "inclusion": f"inc {code}",
+                    "exclusion": f"exc {code}",
+                    "example": "",
+                    "origin": "deductive",
+                    "introduced_round": "1",
+                    "refined_round": "",
+                    "color": "#000000",
+                }
+            )
     return Study(
         participants=coerce(part, "participants", Path("participants")),
         transcripts=coerce(tr, "transcripts", Path("transcripts")),
@@ -111,7 +163,7 @@ def test_theme_join_does_not_depend_on_row_order():
 def test_intersection_span_and_round_and_coders():
     st = tiny_study()
     inter = analysis_set(st, span="intersection")
-    assert set(zip(inter["start"], inter["end"])) == {(30, 50), (220, 240), (20, 40)}
+    assert set(zip(inter["start"], inter["end"], strict=False)) == {(30, 50), (220, 240), (20, 40)}
     all_rounds = analysis_set(st, round=None)
     assert len(all_rounds) == 4 and ((all_rounds["start"] == 300) & (all_rounds["end"] == 360)).any()
     only_a = analysis_set(st, coders=["a"])  # mentorship codes are coder b's: nothing co-occurs
@@ -130,20 +182,32 @@ def test_within_rule_reaches_further():
     st = tiny_study()
     seg = analysis_set(st, rule="within", within=80)
     p3 = seg.loc[seg["transcript_id"] == "P003"]
-    assert list(zip(p3["start"], p3["end"], p3["role"])) == [(0, 150, "giving")]
+    assert list(zip(p3["start"], p3["end"], p3["role"], strict=False)) == [(0, 150, "giving")]
     assert p3["themes"].iloc[0] == "3;4"
     assert len(analysis_set(st, rule="within", within=79).query("transcript_id == 'P003'")) == 0
 
 
 def test_overlapping_spans_merge_into_one_segment():
     st = tiny_study()
-    extra = pd.DataFrame([{"coding_id": "X1", "transcript_id": "P001", "coder": "a", "round": "full",
-                           "start": 75, "end": 210, "code": "gender_inequities", "codebook_version": "final"}])
+    extra = pd.DataFrame(
+        [
+            {
+                "coding_id": "X1",
+                "transcript_id": "P001",
+                "coder": "a",
+                "round": "full",
+                "start": 75,
+                "end": 210,
+                "code": "gender_inequities",
+                "codebook_version": "final",
+            }
+        ]
+    )
     st.codings = pd.concat([st.codings, coerce(extra, "codings", Path("x"))], ignore_index=True)
     seg = analysis_set(st)
     p1 = seg.loc[seg["transcript_id"] == "P001"]
     # X1 co-occurs with mentoring [30,80), [70,100) and being_mentored [200,240): one long segment
-    assert list(zip(p1["start"], p1["end"], p1["role"])) == [(10, 260, "both")]
+    assert list(zip(p1["start"], p1["end"], p1["role"], strict=False)) == [(10, 260, "both")]
 
 
 def test_custom_analysis_code_names():

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import DATA, ROOT
 
 import qda
 from qda.__main__ import main as qda_main
-from qda.study.schema import SCHEMAS
 from qda.errors import DataError, QDAError, SchemaError, ValidationError
-
-from conftest import DATA, ROOT
+from qda.study.schema import SCHEMAS
 
 SAMPLES = ROOT / "tests" / "bad_inputs" / "csv"
 
@@ -65,20 +64,63 @@ def _minimal(folder: Path) -> None:
     (folder / "transcripts").mkdir(parents=True)
     text = "INTERVIEWER: Tell me about your path.\n\nPARTICIPANT: " + "I trained in a lab first. " * 80 + "\n"
     rows = []
-    for i, (pid, gender) in enumerate([("P001", "man"), ("P002", "woman")]):
-        rows.append({"participant_id": pid, "gender": gender, "institution_id": "I01", "rank": "full",
-                     "degree": "MD", "leadership": "none", "endowed_chair": "no", "age_band": "50-59",
-                     "career_stage": "senior", "field": "cardiology", "interview_mode": "in person",
-                     "interview_minutes": 60, "primary_caregiver": "no"})
+    for _i, (pid, gender) in enumerate([("P001", "man"), ("P002", "woman")]):
+        rows.append(
+            {
+                "participant_id": pid,
+                "gender": gender,
+                "institution_id": "I01",
+                "rank": "full",
+                "degree": "MD",
+                "leadership": "none",
+                "endowed_chair": "no",
+                "age_band": "50-59",
+                "career_stage": "senior",
+                "field": "cardiology",
+                "interview_mode": "in person",
+                "interview_minutes": 60,
+                "primary_caregiver": "no",
+            }
+        )
         (folder / "transcripts" / f"{pid}.txt").write_text(text, encoding="utf-8")
     pd.DataFrame(rows, columns=list(SCHEMAS["participants"])).to_csv(folder / "participants.csv", index=False)
-    pd.DataFrame([{"coding_id": "C000001", "transcript_id": "P001", "coder": "analyst_a", "round": "1",
-                   "start": 610, "end": 1338, "code": "career_path", "codebook_version": "v1"},
-                  {"coding_id": "C000002", "transcript_id": "P001", "coder": "analyst_a", "round": "1",
-                   "start": 610, "end": 1338, "code": "leadership", "codebook_version": "v1"}]).to_csv(
-        folder / "codings.csv", index=False)
-    pd.DataFrame([{"memo_id": "M001", "coder": "analyst_a", "date": "2019-09-20", "attached_to": "project",
-                   "code": "", "coding_id": "", "text": "A note."}]).to_csv(folder / "memos.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "coding_id": "C000001",
+                "transcript_id": "P001",
+                "coder": "analyst_a",
+                "round": "1",
+                "start": 610,
+                "end": 1338,
+                "code": "career_path",
+                "codebook_version": "v1",
+            },
+            {
+                "coding_id": "C000002",
+                "transcript_id": "P001",
+                "coder": "analyst_a",
+                "round": "1",
+                "start": 610,
+                "end": 1338,
+                "code": "leadership",
+                "codebook_version": "v1",
+            },
+        ]
+    ).to_csv(folder / "codings.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "memo_id": "M001",
+                "coder": "analyst_a",
+                "date": "2019-09-20",
+                "attached_to": "project",
+                "code": "",
+                "coding_id": "",
+                "text": "A note.",
+            }
+        ]
+    ).to_csv(folder / "memos.csv", index=False)
     (folder / "codebook.yml").write_text(MINIMAL_CODEBOOK, encoding="utf-8")
 
 
@@ -96,8 +138,7 @@ def project(tmp_path) -> Path:
 
 def snapshot(folder: Path) -> list[tuple[str, int, int]]:
     """Every file under the tmp folder: path, size, mtime (to prove nothing was written)."""
-    return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
-                  for p in folder.rglob("*"))
+    return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*"))
 
 
 def check_one_line_error(err: QDAError, file: Path, where: str | re.Pattern, what: str, fix: str) -> None:
@@ -133,41 +174,107 @@ def cli_fails_cleanly(capsys, folder: Path, tmp_path: Path, first_line: str, exp
 # ---------------------------------------------------------------------------
 LOAD_CASES = [
     # sample, target, error type, where, what, fix
-    ("participants_missing_column.csv", "participants.csv", SchemaError, "header",
-     "missing column(s) gender", "add them"),
-    ("participants_yes_no_maybe.csv", "participants.csv", SchemaError, "row 3, column endowed_chair",
-     "'maybe' is not yes/no", "write yes or no"),
-    ("participants_minutes_not_integer.csv", "participants.csv", SchemaError, "row 2, column interview_minutes",
-     "'about an hour' is not a whole number", "correct the value"),
-    ("participants_latin1.csv", "participants.csv", DataError, "line 2, byte 201",
-     "is not UTF-8 text", "save the file as UTF-8"),
-    ("codings_offset_not_integer.csv", "codings.csv", SchemaError, "row 3, column start",
-     "'six hundred' is not a whole number", "correct the value"),
-    ("codings_offset_decimal.csv", "codings.csv", SchemaError, "row 2, column end",
-     "'1338.5' is not a whole number", "correct the value"),
-    ("codings_unbalanced_quote.csv", "codings.csv", DataError, "parsing",
-     "is not a valid CSV (Error tokenizing data", "fix the quoting"),
-    ("codings_too_many_fields.csv", "codings.csv", DataError, "parsing",
-     "Expected 8 fields in line 3, saw 9", "fix the quoting or the number of fields"),
+    (
+        "participants_missing_column.csv",
+        "participants.csv",
+        SchemaError,
+        "header",
+        "missing column(s) gender",
+        "add them",
+    ),
+    (
+        "participants_yes_no_maybe.csv",
+        "participants.csv",
+        SchemaError,
+        "row 3, column endowed_chair",
+        "'maybe' is not yes/no",
+        "write yes or no",
+    ),
+    (
+        "participants_minutes_not_integer.csv",
+        "participants.csv",
+        SchemaError,
+        "row 2, column interview_minutes",
+        "'about an hour' is not a whole number",
+        "correct the value",
+    ),
+    (
+        "participants_latin1.csv",
+        "participants.csv",
+        DataError,
+        "line 2, byte 201",
+        "is not UTF-8 text",
+        "save the file as UTF-8",
+    ),
+    (
+        "codings_offset_not_integer.csv",
+        "codings.csv",
+        SchemaError,
+        "row 3, column start",
+        "'six hundred' is not a whole number",
+        "correct the value",
+    ),
+    (
+        "codings_offset_decimal.csv",
+        "codings.csv",
+        SchemaError,
+        "row 2, column end",
+        "'1338.5' is not a whole number",
+        "correct the value",
+    ),
+    (
+        "codings_unbalanced_quote.csv",
+        "codings.csv",
+        DataError,
+        "parsing",
+        "is not a valid CSV (Error tokenizing data",
+        "fix the quoting",
+    ),
+    (
+        "codings_too_many_fields.csv",
+        "codings.csv",
+        DataError,
+        "parsing",
+        "Expected 8 fields in line 3, saw 9",
+        "fix the quoting or the number of fields",
+    ),
     ("empty.csv", "codings.csv", DataError, "file", "is empty", "write the header row of the codings table"),
     ("empty.csv", "participants.csv", DataError, "file", "is empty", "write the header row of the participants table"),
-    ("memos_bad_date.csv", "memos.csv", SchemaError, "row 3, column date",
-     "'03/14/2019' is not a date", "YYYY-MM-DD"),
-    ("memos_impossible_date.csv", "memos.csv", SchemaError, "row 2, column date",
-     "'2019-02-30' is not a date", "YYYY-MM-DD"),
-    ("transcript_latin1.txt", "transcripts/P001.txt", DataError, "byte 80",
-     "is not UTF-8 text", "save the file as UTF-8"),
-    ("transcript_bom.txt", "transcripts/P001.txt", DataError, "byte 0",
-     "byte-order mark", "without BOM"),
-    ("transcript_crlf.txt", "transcripts/P001.txt", DataError, "character 40",
-     "CR (Windows) line ends", "LF line ends"),
+    ("memos_bad_date.csv", "memos.csv", SchemaError, "row 3, column date", "'03/14/2019' is not a date", "YYYY-MM-DD"),
+    (
+        "memos_impossible_date.csv",
+        "memos.csv",
+        SchemaError,
+        "row 2, column date",
+        "'2019-02-30' is not a date",
+        "YYYY-MM-DD",
+    ),
+    (
+        "transcript_latin1.txt",
+        "transcripts/P001.txt",
+        DataError,
+        "byte 80",
+        "is not UTF-8 text",
+        "save the file as UTF-8",
+    ),
+    ("transcript_bom.txt", "transcripts/P001.txt", DataError, "byte 0", "byte-order mark", "without BOM"),
+    (
+        "transcript_crlf.txt",
+        "transcripts/P001.txt",
+        DataError,
+        "character 40",
+        "CR (Windows) line ends",
+        "LF line ends",
+    ),
 ]
 
 
-@pytest.mark.parametrize("sample, target, kind, where, what, fix", LOAD_CASES,
-                         ids=[f"{c[0]}->{c[1]}" for c in LOAD_CASES])
-def test_bad_file_gives_a_one_line_error_and_writes_nothing(project, tmp_path, capsys,
-                                                             sample, target, kind, where, what, fix):
+@pytest.mark.parametrize(
+    "sample, target, kind, where, what, fix", LOAD_CASES, ids=[f"{c[0]}->{c[1]}" for c in LOAD_CASES]
+)
+def test_bad_file_gives_a_one_line_error_and_writes_nothing(
+    project, tmp_path, capsys, sample, target, kind, where, what, fix
+):
     shutil.copyfile(SAMPLES / sample, project / target)
     before = snapshot(tmp_path)
     with pytest.raises(kind) as info:
@@ -196,8 +303,13 @@ def test_bad_value_deep_in_a_real_table_names_its_line(project, tmp_path, capsys
     (project / "codings.csv").write_text("".join(lines), encoding="utf-8")
     with pytest.raises(SchemaError) as info:
         qda.load_study(project)
-    check_one_line_error(info.value, project / "codings.csv", f"row {n + 1}, column start",
-                         "'12a' is not a whole number", "correct the value")
+    check_one_line_error(
+        info.value,
+        project / "codings.csv",
+        f"row {n + 1}, column start",
+        "'12a' is not a whole number",
+        "correct the value",
+    )
     cli_fails_cleanly(capsys, project, tmp_path, str(info.value))
 
 
@@ -238,20 +350,34 @@ def _validation_error(folder: Path) -> ValidationError:
 
 
 def _coding(**kw) -> dict:
-    row = {"coding_id": "C999999", "transcript_id": "P001", "coder": "analyst_a", "round": "1",
-           "start": "610", "end": "700", "code": "career_path", "codebook_version": "v1"}
+    row = {
+        "coding_id": "C999999",
+        "transcript_id": "P001",
+        "coder": "analyst_a",
+        "round": "1",
+        "start": "610",
+        "end": "700",
+        "code": "career_path",
+        "codebook_version": "v1",
+    }
     row.update(kw)
     return row
 
 
 CODING_CASES = {
-    "unknown code": (_coding(code="no_such_code"), "code 'no_such_code' is not in codebook version v1",
-                     "use a code of that version"),
+    "unknown code": (
+        _coding(code="no_such_code"),
+        "code 'no_such_code' is not in codebook version v1",
+        "use a code of that version",
+    ),
     "unknown transcript": (_coding(transcript_id="P999"), "transcript 'P999' does not exist", "correct transcript_id"),
     "end before start": (_coding(start="700", end="610"), "start 700 is not before end 610", "end is exclusive"),
     "out of range": (_coding(end="99999999"), "end 99999999 is past the end of transcript P001", "correct the offsets"),
-    "unknown version": (_coding(codebook_version="v9"), "codebook_version 'v9' is not a version of codebook.yml",
-                        "use one of"),
+    "unknown version": (
+        _coding(codebook_version="v9"),
+        "codebook_version 'v9' is not a version of codebook.yml",
+        "use one of",
+    ),
 }
 
 
@@ -270,10 +396,17 @@ def test_bad_reference_in_codings_is_a_validation_problem(project, tmp_path, cap
     cli_fails_cleanly(capsys, project, tmp_path, p.line(), export=False)
 
 
-@pytest.mark.parametrize("case", [
-    "unknown code", "unknown transcript", "end before start", "out of range",
-    "unknown version", "orphan transcript",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "unknown code",
+        "unknown transcript",
+        "end before start",
+        "out of range",
+        "unknown version",
+        "orphan transcript",
+    ],
+)
 def test_export_refuses_a_project_that_fails_validation(project, tmp_path, capsys, case):
     """`python -m qda export` on a project with a reference error: exit 2, one line, no file."""
     if case == "orphan transcript":
@@ -290,8 +423,7 @@ def test_export_refuses_a_project_that_fails_validation(project, tmp_path, capsy
 
 
 def test_unknown_participant_transcript_is_a_validation_problem(project, tmp_path, capsys):
-    (project / "transcripts" / "P999.txt").write_text("INTERVIEWER: Hello.\n\nPARTICIPANT: Hello.\n",
-                                                      encoding="utf-8")
+    (project / "transcripts" / "P999.txt").write_text("INTERVIEWER: Hello.\n\nPARTICIPANT: Hello.\n", encoding="utf-8")
     err = _validation_error(project)
     p = err.problems[0]
     assert p.file == str(project / "transcripts" / "P999.txt")
@@ -309,14 +441,26 @@ def test_unknown_institution_of_a_participant(project, tmp_path, capsys):
     df.to_csv(project / "participants.csv", index=False)
     err = _validation_error(project)
     p = err.problems[0]
-    assert (p.file, p.where) == (str(project / "participants.csv"), f"row 3 (participant {df.loc[1, 'participant_id']})")
+    assert (p.file, p.where) == (
+        str(project / "participants.csv"),
+        f"row 3 (participant {df.loc[1, 'participant_id']})",
+    )
     assert "institution 'I99' is not in institutions.csv" in p.what and "add the institution" in p.fix
 
 
 def test_memo_naming_an_unknown_code(project, tmp_path, capsys):
-    row = _append_row(project / "memos.csv", {"memo_id": "M999", "coder": "analyst_a", "date": "2019-12-01",
-                                              "attached_to": "code", "code": "no_such_code", "coding_id": "",
-                                              "text": "A note about a code that was never defined."})
+    row = _append_row(
+        project / "memos.csv",
+        {
+            "memo_id": "M999",
+            "coder": "analyst_a",
+            "date": "2019-12-01",
+            "attached_to": "code",
+            "code": "no_such_code",
+            "coding_id": "",
+            "text": "A note about a code that was never defined.",
+        },
+    )
     err = _validation_error(project)
     assert [(p.file, p.where) for p in err.problems] == [(str(project / "memos.csv"), f"row {row} (memo M999)")]
     assert "code 'no_such_code' is not in codebook.yml" in err.problems[0].what
@@ -327,8 +471,11 @@ def test_empty_transcript_with_codings_is_caught(project, tmp_path, capsys):
     err = _validation_error(project)
     assert err.problems, err
     for p in err.problems:
-        assert p.file in {str(project / "codings.csv"), str(project / "reconciliation.csv"),
-                          str(project / "themes.csv")}
+        assert p.file in {
+            str(project / "codings.csv"),
+            str(project / "reconciliation.csv"),
+            str(project / "themes.csv"),
+        }
         assert "P001" in p.what
     assert any("past the end of transcript P001 (0 characters)" in p.what for p in err.problems)
 

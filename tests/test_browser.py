@@ -15,7 +15,6 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -49,9 +48,18 @@ def driver():
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,1600"]:
+    for flag in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+    ]:
         opts.add_argument(flag)
     d = webdriver.Chrome(service=Service(chromedriver), options=opts)
     d.set_page_load_timeout(60)
@@ -64,10 +72,13 @@ def test_index_opens_on_the_book_with_title_and_toc(driver):
 
     driver.get((HTML / "index.html").as_uri())
     # index.html is Jupyter Book's redirect to the root chapter: wait for the book page
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.querySelectorAll('nav.bd-links a').length") > 0)
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.querySelectorAll('nav.bd-links a').length") > 0
+    )
     assert "reproducible analysis book" in driver.title.lower() or "preface" in driver.title.lower()
     toc_links = driver.execute_script(
-        "return Array.from(document.querySelectorAll('nav.bd-links a')).map(a => a.textContent.trim())")
+        "return Array.from(document.querySelectorAll('nav.bd-links a')).map(a => a.textContent.trim())"
+    )
     assert len([t for t in toc_links if t]) >= len(_chapter_pages()) - 1
     banner = driver.execute_script("return document.body.innerText")
     assert "synthetic" in banner.lower()
@@ -83,8 +94,9 @@ def test_chapter_page_renders_title_toc_and_figures(driver, page):
     assert n_toc >= 3, f"{page.name}: table of contents missing"
     images = driver.execute_script(
         "return Array.from(document.querySelectorAll('article img, main img')).map("
-        "i => [i.getAttribute('src'), i.complete, i.naturalWidth, i.getAttribute('alt') || ''])")
-    for src, complete, width, alt in images:
+        "i => [i.getAttribute('src'), i.complete, i.naturalWidth, i.getAttribute('alt') || ''])"
+    )
+    for src, complete, width, _alt in images:
         assert complete and width > 0, f"{page.name}: figure {src} did not render"
     expected = int(page.with_suffix(".html").read_text().count('class="figure') > 0)
     if expected:
@@ -154,9 +166,8 @@ def test_every_figure_has_alt_text_and_a_caption_and_every_table_a_caption():
             if tag == "figure" or (tag == "div" and "figure" in cls.split()):
                 self.fig_open += 1
                 self.fig_caption.append(False)
-            if tag in ("figcaption",) or (tag in ("p", "span") and "caption" in cls):
-                if self.fig_caption:
-                    self.fig_caption[-1] = True
+            if (tag in ("figcaption",) or (tag in ("p", "span") and "caption" in cls)) and self.fig_caption:
+                self.fig_caption[-1] = True
             if tag == "img" and "bd-article" in " ".join(self.stack):
                 if not (a.get("alt") or "").strip():
                     self.problems.append(f"image {a.get('src')} has no alt text")
@@ -175,9 +186,8 @@ def test_every_figure_has_alt_text_and_a_caption_and_every_table_a_caption():
                 self.fig_open -= 1
                 if not self.fig_caption.pop():
                     self.problems.append("a figure has no caption")
-            if tag == "table" and self.tables:
-                if not self.tables.pop():
-                    self.problems.append("a table has no caption")
+            if tag == "table" and self.tables and not self.tables.pop():
+                self.problems.append("a table has no caption")
 
     problems = []
     for page in _chapter_pages():

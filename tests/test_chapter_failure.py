@@ -13,7 +13,6 @@ import sys
 
 import jupytext
 import yaml
-
 from conftest import ROOT
 
 CHAPTER = """\
@@ -41,9 +40,24 @@ raise RuntimeError("a wrong number")
 
 
 def _nbval(path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval-lax",
-                           "--nbval-current-env", "-q", str(path), "--rootdir", str(path.parent)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "-q",
+            str(path),
+            "--rootdir",
+            str(path.parent),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_raising_cell_fails_the_chapter_tests(tmp_path):

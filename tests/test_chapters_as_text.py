@@ -8,7 +8,6 @@ import subprocess
 
 import jupytext
 import pytest
-
 from conftest import ROOT
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
@@ -37,11 +36,12 @@ def test_one_line_prose_edit_is_a_one_line_diff(path, tmp_path):
     after = tmp_path / "after.md"
     shutil.copy(path, before)
     lines = path.read_text().splitlines(keepends=True)
-    i = next(k for k, l in enumerate(lines) if re.match(r"[A-Z][a-z]", l) and len(l) > 40)
+    i = next(k for k, line in enumerate(lines) if re.match(r"[A-Z][a-z]", line) and len(line) > 40)
     lines[i] = lines[i].replace(" ", "  ", 1)
     after.write_text("".join(lines))
-    diff = subprocess.run(["git", "diff", "--no-index", "--numstat", str(before), str(after)],
-                          capture_output=True, text=True).stdout.split()
+    diff = subprocess.run(
+        ["git", "diff", "--no-index", "--numstat", str(before), str(after)], capture_output=True, text=True
+    ).stdout.split()
     assert diff[:2] == ["1", "1"]
 
 
@@ -62,7 +62,11 @@ def test_chapter_asserts_its_key_results_in_a_hidden_cell(path):
 def test_every_figure_cell_has_a_caption_and_alt_text(path):
     nb = jupytext.read(path)
     for cell in nb.cells:
-        if cell.cell_type == "code" and "qda.show.plots." in cell.source and "remove-cell" not in cell.metadata.get("tags", []):
+        if (
+            cell.cell_type == "code"
+            and "qda.show.plots." in cell.source
+            and "remove-cell" not in cell.metadata.get("tags", [])
+        ):
             meta = cell.metadata.get("mystnb", {})
             assert meta.get("figure", {}).get("caption"), f"{path.name}: figure without caption: {cell.source[:60]}"
             assert meta.get("image", {}).get("alt"), f"{path.name}: figure without alt text: {cell.source[:60]}"

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import qda
-from qda.study.units import participant_units, speaker_turns, unit_decisions
 from qda.errors import SchemaError
+from qda.study.units import participant_units, speaker_turns, unit_decisions
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -42,9 +42,13 @@ def test_speaker_turns_offsets():
     assert list(turns["turn"]) == [1, 2, 3, 4]
     assert list(turns["unit_id"]) == ["P900-T001", "P900-T002", "P900-T003", "P900-T004"]
     assert list(turns["speaker"]) == ["INTERVIEWER", "PARTICIPANT", "INTERVIEWER", "PARTICIPANT"]
-    got = [TEXT[s:e] for s, e in zip(turns["start"], turns["end"])]
-    assert got == ["How did you start?", "Slowly, with a grant. Then faster.", "Who helped?",
-                   "My chief, née Ødegård, helped a lot."]  # code points, not bytes
+    got = [TEXT[s:e] for s, e in zip(turns["start"], turns["end"], strict=False)]
+    assert got == [
+        "How did you start?",
+        "Slowly, with a grant. Then faster.",
+        "Who helped?",
+        "My chief, née Ødegård, helped a lot.",
+    ]  # code points, not bytes
     units = participant_units(T)
     assert list(units["unit_id"]) == ["P900-T002", "P900-T004"]
 
@@ -69,12 +73,14 @@ def test_unit_decisions_min_share_rule():
     u = participant_units(T)
     a0, a1 = span("Slowly, with a grant. Then faster.")
     b0, b1 = span("My chief, née Ødegård, helped a lot.")
-    c = _codings([
-        ("P900", "ann", "funding", a0, a0 + 5),  # 5 chars, all inside unit 2: 100 % of the coding
-        ("P900", "bob", "funding", a1 - 3, b0 + 3),  # spans two units, a sliver of each: neither
-        ("P900", "bob", "mentor", b0 + 2, b1),  # most of unit 4
-        ("P900", "ann", "mentor", b0 - 30, b0 + 10),  # 10 of 40 chars, 10 of 36 in unit 4: < 0.5
-    ])
+    c = _codings(
+        [
+            ("P900", "ann", "funding", a0, a0 + 5),  # 5 chars, all inside unit 2: 100 % of the coding
+            ("P900", "bob", "funding", a1 - 3, b0 + 3),  # spans two units, a sliver of each: neither
+            ("P900", "bob", "mentor", b0 + 2, b1),  # most of unit 4
+            ("P900", "ann", "mentor", b0 - 30, b0 + 10),  # 10 of 40 chars, 10 of 36 in unit 4: < 0.5
+        ]
+    )
     d = unit_decisions(c, u)
     assert list(d.columns) == ["transcript_id", "unit_id", "coder", "code", "applied"]
     assert len(d) == 2 * 2 * 2  # units x coders x codes on the transcript
@@ -85,7 +91,9 @@ def test_unit_decisions_min_share_rule():
     assert sum(got.values()) == 2
     # a lower share flips the partial overlap
     low = unit_decisions(c, u, min_share=0.25)
-    assert low.loc[(low["unit_id"] == "P900-T004") & (low["coder"] == "ann") & (low["code"] == "mentor"), "applied"].item()
+    assert low.loc[
+        (low["unit_id"] == "P900-T004") & (low["coder"] == "ann") & (low["code"] == "mentor"), "applied"
+    ].item()
 
 
 def test_unit_decisions_overlapping_units_take_the_merge_path():
@@ -93,8 +101,10 @@ def test_unit_decisions_overlapping_units_take_the_merge_path():
     a0, a1 = span("Slowly, with a grant. Then faster.")
     c = _codings([("P900", "ann", "x", a0, a1), ("P900", "bob", "x", a0 + 20, a1)])
     base = unit_decisions(c, u)
-    extra = pd.concat([u, pd.DataFrame({"transcript_id": ["P900"], "unit_id": ["P900-W1"], "start": [a0 + 10],
-                                        "end": [a1]})], ignore_index=True)  # overlaps unit 2
+    extra = pd.concat(
+        [u, pd.DataFrame({"transcript_id": ["P900"], "unit_id": ["P900-W1"], "start": [a0 + 10], "end": [a1]})],
+        ignore_index=True,
+    )  # overlaps unit 2
     both = unit_decisions(c, extra)
     pd.testing.assert_frame_equal(both.loc[both["unit_id"] != "P900-W1"].reset_index(drop=True), base)
     w = both.loc[both["unit_id"] == "P900-W1"].set_index("coder")["applied"]
@@ -121,8 +131,11 @@ def test_unit_decisions_vectorised_matches_brute_force():
         unit = u.loc[u["unit_id"] == uid].iloc[0]
         mine = c.loc[(c["transcript_id"] == unit["transcript_id"]) & (c["coder"] == coder) & (c["code"] == code)]
         ov = np.minimum(mine["end"], unit["end"]) - np.maximum(mine["start"], unit["start"])
-        want = bool(((ov > 0) & ((ov >= 0.5 * (mine["end"] - mine["start"]))
-                                 | (ov >= 0.5 * (unit["end"] - unit["start"])))).any())
+        want = bool(
+            (
+                (ov > 0) & ((ov >= 0.5 * (mine["end"] - mine["start"])) | (ov >= 0.5 * (unit["end"] - unit["start"])))
+            ).any()
+        )
         assert d.iloc[k] == want, (uid, coder, code)
 
 
@@ -130,8 +143,9 @@ def _percent_agreement(study, rnd: str) -> float:
     """Mean pairwise per-unit percent agreement over (unit, code) decisions of one round."""
     c = study.codings.loc[study.codings["round"] == rnd]
     u = participant_units(study.transcripts.loc[study.transcripts["transcript_id"].isin(c["transcript_id"])])
-    w = unit_decisions(c, u).pivot_table(index=["unit_id", "code"], columns="coder", values="applied",
-                                         aggfunc="any", observed=True)
+    w = unit_decisions(c, u).pivot_table(
+        index=["unit_id", "code"], columns="coder", values="applied", aggfunc="any", observed=True
+    )
     w = w.loc[w.any(axis=1)]  # units where at least one analyst applied the code
     return float(np.mean([(w[a] == w[b]).mean() for a, b in itertools.combinations(w.columns, 2)]))
 

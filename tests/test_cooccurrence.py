@@ -20,8 +20,10 @@ FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "agreem
 def frame(rows):
     """Codings frame from (transcript, start, end, code) tuples; ids C0, C1, ..."""
     return pd.DataFrame(
-        [{"coding_id": f"C{k}", "transcript_id": t, "start": s, "end": e, "code": c}
-         for k, (t, s, e, c) in enumerate(rows)],
+        [
+            {"coding_id": f"C{k}", "transcript_id": t, "start": s, "end": e, "code": c}
+            for k, (t, s, e, c) in enumerate(rows)
+        ],
         columns=["coding_id", "transcript_id", "start", "end", "code"],
     )
 
@@ -63,19 +65,29 @@ def test_c_coefficient_bounds_and_arrays():
 
 # ---------------------------------------------------------------- the rules by hand
 def test_overlap_is_half_open_and_per_transcript():
-    df = frame([
-        ("T1", 0, 5, "A"), ("T1", 5, 9, "B"),     # touching: no overlap
-        ("T1", 4, 6, "C"),                          # overlaps both by one character
-        ("T2", 0, 5, "B"),                          # other transcript: never pairs with T1
-        ("T1", 3, 3, "D"),                          # empty: overlaps nothing
-    ])
+    df = frame(
+        [
+            ("T1", 0, 5, "A"),
+            ("T1", 5, 9, "B"),  # touching: no overlap
+            ("T1", 4, 6, "C"),  # overlaps both by one character
+            ("T2", 0, 5, "B"),  # other transcript: never pairs with T1
+            ("T1", 3, 3, "D"),  # empty: overlaps nothing
+        ]
+    )
     p = cooccurring_pairs(df)
-    got = {frozenset((a, b)) for a, b in zip(p["coding_id_1"], p["coding_id_2"])}
+    got = {frozenset((a, b)) for a, b in zip(p["coding_id_1"], p["coding_id_2"], strict=False)}
     assert got == {frozenset({"C0", "C2"}), frozenset({"C1", "C2"})}
     row = p.loc[(p["coding_id_1"] == "C0") & (p["coding_id_2"] == "C2")].iloc[0]
     assert (row["overlap_start"], row["overlap_end"]) == (4, 5)
-    assert list(p.columns) == ["coding_id_1", "coding_id_2", "transcript_id", "code_1", "code_2",
-                               "overlap_start", "overlap_end"]
+    assert list(p.columns) == [
+        "coding_id_1",
+        "coding_id_2",
+        "transcript_id",
+        "code_1",
+        "code_2",
+        "overlap_start",
+        "overlap_end",
+    ]
 
 
 def test_nested_and_same_code():
@@ -102,17 +114,27 @@ def test_within_counts_characters_between():
 
 
 def test_same_turn_uses_turn_boundaries():
-    turns = pd.DataFrame({"transcript_id": ["T1", "T1", "T1"], "turn": [1, 2, 3],
-                          "unit_id": ["u1", "u2", "u3"], "speaker": ["I", "P", "I"],
-                          "start": [0, 50, 100], "end": [48, 100, 150]})
-    df = frame([
-        ("T1", 55, 60, "A"), ("T1", 90, 99, "B"),   # both in turn 2
-        ("T1", 10, 20, "C"),                          # turn 1 only
-        ("T1", 45, 52, "D"),                          # touches turns 1 and 2
-        ("T1", 48, 50, "E"),                          # in the gap between turns 1 and 2
-    ])
+    turns = pd.DataFrame(
+        {
+            "transcript_id": ["T1", "T1", "T1"],
+            "turn": [1, 2, 3],
+            "unit_id": ["u1", "u2", "u3"],
+            "speaker": ["I", "P", "I"],
+            "start": [0, 50, 100],
+            "end": [48, 100, 150],
+        }
+    )
+    df = frame(
+        [
+            ("T1", 55, 60, "A"),
+            ("T1", 90, 99, "B"),  # both in turn 2
+            ("T1", 10, 20, "C"),  # turn 1 only
+            ("T1", 45, 52, "D"),  # touches turns 1 and 2
+            ("T1", 48, 50, "E"),  # in the gap between turns 1 and 2
+        ]
+    )
     p = cooccurring_pairs(df, rule="same_turn", turns=turns)
-    got = {frozenset((a, b)) for a, b in zip(p["code_1"], p["code_2"])}
+    got = {frozenset((a, b)) for a, b in zip(p["code_1"], p["code_2"], strict=False)}
     assert got == {frozenset("AB"), frozenset("AD"), frozenset("BD"), frozenset("CD")}
 
 
@@ -154,8 +176,12 @@ def brute_force(df, rule, within=0, turns=None, same_code=False):
         else:
             t = turns[turns["transcript_id"] == a["transcript_id"]]
 
-            def touched(c):
-                return {k for k, ts, te in zip(t["turn"], t["start"], t["end"]) if max(c["start"], ts) < min(c["end"], te)}
+            def touched(c, t=t):
+                return {
+                    k
+                    for k, ts, te in zip(t["turn"], t["start"], t["end"], strict=False)
+                    if max(c["start"], ts) < min(c["end"], te)
+                }
 
             ok = bool(touched(a) & touched(b))
         if ok:
@@ -163,8 +189,9 @@ def brute_force(df, rule, within=0, turns=None, same_code=False):
     return out
 
 
-segment = st.tuples(st.sampled_from(["T1", "T2", "T3"]), st.integers(0, 60), st.integers(0, 25),
-                    st.sampled_from(["A", "B", "C"]))
+segment = st.tuples(
+    st.sampled_from(["T1", "T2", "T3"]), st.integers(0, 60), st.integers(0, 25), st.sampled_from(["A", "B", "C"])
+)
 
 
 @st.composite
@@ -175,10 +202,18 @@ def codings_and_turns(draw):
     for tid in ["T1", "T2", "T3"]:
         cuts = sorted(set(draw(st.lists(st.integers(0, 90), min_size=2, max_size=8))))
         gap = draw(st.integers(0, 2))
-        for k, (s, e) in enumerate(zip(cuts[:-1], cuts[1:])):
+        for k, (s, e) in enumerate(zip(cuts[:-1], cuts[1:], strict=False)):
             if e - gap > s:
-                rows.append({"transcript_id": tid, "turn": k + 1, "unit_id": f"{tid}-{k}",
-                             "speaker": "P", "start": s, "end": e - gap})
+                rows.append(
+                    {
+                        "transcript_id": tid,
+                        "turn": k + 1,
+                        "unit_id": f"{tid}-{k}",
+                        "speaker": "P",
+                        "start": s,
+                        "end": e - gap,
+                    }
+                )
     turns = pd.DataFrame(rows, columns=["transcript_id", "turn", "unit_id", "speaker", "start", "end"])
     return df, turns
 
@@ -188,7 +223,7 @@ def codings_and_turns(draw):
 def test_sweep_equals_brute_force(data, rule, within, same_code):
     df, turns = data
     p = cooccurring_pairs(df, rule=rule, within=within, turns=turns, same_code=same_code)
-    got = [frozenset((a, b)) for a, b in zip(p["coding_id_1"], p["coding_id_2"])]
+    got = [frozenset((a, b)) for a, b in zip(p["coding_id_1"], p["coding_id_2"], strict=False)]
     assert len(got) == len(set(got))  # no pair twice
     assert set(got) == brute_force(df, rule, within, turns, same_code)
     # the matrix counts the same pairs

@@ -9,13 +9,12 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import qda
-from qda.study.codebook import children, codes_in_version, compare_versions, read_codebook
 from qda.errors import DataError
+from qda.study.codebook import children, codes_in_version, compare_versions, read_codebook
 from qda.synthetic.generate import PASSAGE_DIR, generate, load_bank
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +106,7 @@ def test_both_analysis_codes_in_every_transcript(study):
 
 
 def test_harassment_only_in_womens_transcripts(study):
-    gender = dict(zip(study.participants["participant_id"], study.participants["gender"]))
+    gender = dict(zip(study.participants["participant_id"], study.participants["gender"], strict=False))
     t4 = study.themes.loc[study.themes["theme"] == 4, "transcript_id"]
     assert len(t4) >= 5 and {gender[t] for t in t4} == {"woman"}
     sh = study.codings.loc[study.codings["code"] == "sexual_harassment", "transcript_id"]
@@ -121,8 +120,11 @@ def test_caregiver_passages_go_to_caregiver_men(study):
     markers = [p.parts[0][0] for p in bank if p.caregiver and len(p.parts[0][0]) > 30]
     assert markers, "the bank has no primary-caregiver passages"
     prof = study.participants.set_index("participant_id")
-    hits = {tid for tid, text in zip(study.transcripts["transcript_id"], study.transcripts["text"])
-            if any(m in text for m in markers)}
+    hits = {
+        tid
+        for tid, text in zip(study.transcripts["transcript_id"], study.transcripts["text"], strict=False)
+        if any(m in text for m in markers)
+    }
     assert hits, "no transcript holds a primary-caregiver passage"
     assert all(prof.at[t, "gender"] == "man" and prof.at[t, "primary_caregiver"] for t in hits)
 
@@ -142,8 +144,8 @@ def test_no_two_transcripts_alike(study):
     from qda.study.units import participant_units
 
     u = participant_units(study.transcripts)
-    texts = dict(zip(study.transcripts["transcript_id"], study.transcripts["text"]))
-    u["text"] = [texts[t][s:e] for t, s, e in zip(u["transcript_id"], u["start"], u["end"])]
+    texts = dict(zip(study.transcripts["transcript_id"], study.transcripts["text"], strict=False))
+    u["text"] = [texts[t][s:e] for t, s, e in zip(u["transcript_id"], u["start"], u["end"], strict=False)]
     answers = u.loc[u["text"].str.split().str.len() > 40].groupby("transcript_id")["text"]
     seqs = answers.agg(tuple)
     assert seqs.nunique() == len(seqs) == 104
@@ -168,8 +170,10 @@ def test_memos_and_themes(study):
 def test_rounds_and_versions(study):
     c = study.codings
     plan = c.groupby("round", observed=True).agg(
-        transcripts=("transcript_id", "nunique"), coders=("coder", "nunique"),
-        version=("codebook_version", lambda s: set(s.astype(str))))
+        transcripts=("transcript_id", "nunique"),
+        coders=("coder", "nunique"),
+        version=("codebook_version", lambda s: set(s.astype(str))),
+    )
     assert plan.loc["1", "transcripts"] == 10 and plan.loc["1", "coders"] == 1
     assert plan.loc["2", "coders"] == plan.loc["3", "coders"] == 3
     assert plan.loc["2", "version"] == {"v1"} and plan.loc["3", "version"] == {"v2"}
@@ -195,8 +199,14 @@ def test_codebook_versions(study):
     assert v2 - v1 == {"awareness_of_inequity", "role_models"} and v1 - v2 == {"mentor_qualities"}
     assert sorted(children(cb, "mentorship")) == ["being_mentored", "mentoring"]
     assert cb["color"].str.fullmatch(r"#[0-9A-F]{6}").all()
-    assert set(cb["code_group"]) == {"Mentorship", "Gender and climate", "Career", "Work and family",
-                                     "Responses", "Reflection"}
+    assert set(cb["code_group"]) == {
+        "Mentorship",
+        "Gender and climate",
+        "Career",
+        "Work and family",
+        "Responses",
+        "Reflection",
+    }
     assert not cb.duplicated(["version", "code"]).any()
     row = cb.loc[(cb["version"] == "final") & (cb["code"] == "mentoring")].iloc[0]
     assert row["refined_round"] == 2 and row["introduced_round"] == 1
@@ -220,18 +230,33 @@ def test_compare_versions(study):
         compare_versions(study.codebook, "v1", "v9")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace('color: "#56B4E9"', 'color: "blue"'), "code 'mentoring': color 'blue'"),
-    (lambda t: t.replace("origin: inductive\n    introduced_round: 2\n    color: \"#4477AA\"",
-                         "origin: guessed\n    introduced_round: 2\n    color: \"#4477AA\""),
-     "code 'awareness_of_inequity': origin 'guessed'"),
-    (lambda t: t.replace("parent: mentorship\n    code_group: Mentorship\n    origin: deductive\n    introduced_round: 1\n"
-                         "    color: \"#56B4E9\"", "parent: mentorshipp\n    code_group: Mentorship\n    origin: deductive\n"
-                         "    introduced_round: 1\n    color: \"#56B4E9\""), "code 'mentoring', version v1: parent 'mentorshipp'"),
-    (lambda t: t.replace("  - code: role_models\n", "  - code: role_models\n    colour: red\n"),
-     "code 'role_models': has unknown key(s) colour"),
-    (lambda t: t.replace("versions:\n", "versions: [\n", 1), "is not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t.replace('color: "#56B4E9"', 'color: "blue"'), "code 'mentoring': color 'blue'"),
+        (
+            lambda t: t.replace(
+                'origin: inductive\n    introduced_round: 2\n    color: "#4477AA"',
+                'origin: guessed\n    introduced_round: 2\n    color: "#4477AA"',
+            ),
+            "code 'awareness_of_inequity': origin 'guessed'",
+        ),
+        (
+            lambda t: t.replace(
+                "parent: mentorship\n    code_group: Mentorship\n    origin: deductive\n    introduced_round: 1\n"
+                '    color: "#56B4E9"',
+                "parent: mentorshipp\n    code_group: Mentorship\n    origin: deductive\n"
+                '    introduced_round: 1\n    color: "#56B4E9"',
+            ),
+            "code 'mentoring', version v1: parent 'mentorshipp'",
+        ),
+        (
+            lambda t: t.replace("  - code: role_models\n", "  - code: role_models\n    colour: red\n"),
+            "code 'role_models': has unknown key(s) colour",
+        ),
+        (lambda t: t.replace("versions:\n", "versions: [\n", 1), "is not valid YAML"),
+    ],
+)
 def test_codebook_errors_name_file_and_code(tmp_path, edit, message):
     text = (DATA / "codebook.yml").read_text(encoding="utf-8")
     bad = tmp_path / "codebook.yml"
@@ -272,18 +297,26 @@ def told(study):
     bank = {p.id: p for p in load_bank(PASSAGE_DIR, set(codes_in_version(study.codebook, "final")))}
     assert ids == set(bank)
     facts = {r["participant_id"]: speaker_facts(r) for r in study.participants.to_dict("records")}
-    texts = dict(zip(study.transcripts["transcript_id"], study.transcripts["text"]))
+    texts = dict(zip(study.transcripts["transcript_id"], study.transcripts["text"], strict=False))
     rows = []
     for tid, pid, s, e, psg in ident[["transcript_id", "participant_id", "start", "end", "passage_id"]].itertuples(
-            index=False):
+        index=False
+    ):
         if not psg:
             continue
         p = bank[psg]
         rx, _ = _template_regex(p.parts)
         m = rx.fullmatch(texts[tid][s:e])
         slots = [name for pieces in p.parts for name in pieces[1::2]]
-        rows.append({"transcript_id": tid, "participant_id": pid, "passage": p, "facts": facts[pid],
-                     "fills": list(zip(slots, m.groups()))})
+        rows.append(
+            {
+                "transcript_id": tid,
+                "participant_id": pid,
+                "passage": p,
+                "facts": facts[pid],
+                "fills": list(zip(slots, m.groups(), strict=False)),
+            }
+        )
     return rows
 
 
@@ -291,8 +324,11 @@ def test_every_passage_told_fits_its_tellers_profile(told):
     """A passage's ``requires`` holds for the participant who tells it (rule: passages/README.md)."""
     from qda.synthetic.generate import passage_fits
 
-    bad = [(r["transcript_id"], r["passage"].id, dict(r["passage"].requires))
-           for r in told if not passage_fits(r["passage"].requires, r["facts"])]
+    bad = [
+        (r["transcript_id"], r["passage"].id, dict(r["passage"].requires))
+        for r in told
+        if not passage_fits(r["passage"].requires, r["facts"])
+    ]
     assert not bad, bad[:5]
     constrained = [r for r in told if r["passage"].requires]
     assert len(constrained) >= 300  # the check is not vacuous: many told passages carry requires

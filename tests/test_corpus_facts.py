@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from test_analysis_set import tiny_study
 
-from qda.synthetic import facts as cf
 from qda.errors import QDAError
+from qda.synthetic import facts as cf
 from qda.synthetic import generate as gen
 
 
@@ -99,9 +99,11 @@ def test_identify_passages_accounts_for_every_answer(study):
     # the theme answers found by inversion are exactly the theme codings of themes.csv
     found = ident.loc[ident["theme"] > 0, ["transcript_id", "start", "end", "theme"]]
     th = study.themes[["transcript_id", "start", "end", "theme"]].astype({"theme": "int64"})
-    pd.testing.assert_frame_equal(found.sort_values(["transcript_id", "start"], ignore_index=True),
-                                  th.sort_values(["transcript_id", "start"], ignore_index=True),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        found.sort_values(["transcript_id", "start"], ignore_index=True),
+        th.sort_values(["transcript_id", "start"], ignore_index=True),
+        check_dtype=False,
+    )
     # harassment passages only in women's interviews
     g = study.participants.set_index("participant_id")["gender"].astype(str)
     assert set(ident.loc[ident["theme"] == 4, "participant_id"].map(g)) == {"woman"}
@@ -151,7 +153,9 @@ def test_bank_subtheme_by_theme1_splits_by_gender(study):
     # the bank gives second-hand passages to men and first-hand ones to women
     assert t.loc["second-hand", "woman"] == 0 and t.loc["learning_firsthand", "man"] == 0
     w = cf.with_passage(study, study.themes)
-    men = w.loc[(w["bank_subtheme"] == "learning_secondhand")].merge(study.transcripts[["transcript_id", "participant_id"]])
+    men = w.loc[(w["bank_subtheme"] == "learning_secondhand")].merge(
+        study.transcripts[["transcript_id", "participant_id"]]
+    )
     assert t.loc["second-hand", "man"] == men["participant_id"].nunique()
     assert "frequen" in t.attrs["caveat"]
     with pytest.raises(QDAError, match="no theme"):

@@ -7,22 +7,20 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import DATA, ROOT
 
 import qda
-from qda.study import deidentify
 from qda.__main__ import main as qda_main
+from qda.errors import DataError, SchemaError
+from qda.study import deidentify
 from qda.study.model import Study
 from qda.study.schema import SCHEMAS, empty_frame
-from qda.errors import DataError, SchemaError
-
-from conftest import DATA, ROOT
 
 # ---------------------------------------------------------------------------
 # A small project with seeded identifiers (all invented; example.* domains and
@@ -93,24 +91,57 @@ def write_project(folder: Path, transcripts: dict[str, str], memos: list[tuple[s
     part_cols = list(SCHEMAS["participants"])
     rows = []
     for tid in transcripts:
-        rows.append({
-            "participant_id": tid, "gender": "woman", "institution_id": "I01", "rank": "full", "degree": "MD",
-            "leadership": "none", "endowed_chair": "no", "age_band": "50-59", "career_stage": "senior",
-            "field": "cardiology", "interview_mode": "in person", "interview_minutes": "60",
-            "primary_caregiver": "no",
-        })
+        rows.append(
+            {
+                "participant_id": tid,
+                "gender": "woman",
+                "institution_id": "I01",
+                "rank": "full",
+                "degree": "MD",
+                "leadership": "none",
+                "endowed_chair": "no",
+                "age_band": "50-59",
+                "career_stage": "senior",
+                "field": "cardiology",
+                "interview_mode": "in person",
+                "interview_minutes": "60",
+                "primary_caregiver": "no",
+            }
+        )
     pd.DataFrame(rows, columns=part_cols).to_csv(folder / "participants.csv", index=False)
     first = next(iter(transcripts))
-    pd.DataFrame([{"coding_id": "C0001", "transcript_id": first, "coder": "analyst_a", "round": "full",
-                   "start": 0, "end": 10, "code": "mentorship", "codebook_version": "v1"}]).to_csv(
-        folder / "codings.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "coding_id": "C0001",
+                "transcript_id": first,
+                "coder": "analyst_a",
+                "round": "full",
+                "start": 0,
+                "end": 10,
+                "code": "mentorship",
+                "codebook_version": "v1",
+            }
+        ]
+    ).to_csv(folder / "codings.csv", index=False)
     (folder / "codebook.yml").write_text(MINIMAL_CODEBOOK, encoding="utf-8")
     for tid, text in transcripts.items():
         (folder / "transcripts" / f"{tid}.txt").write_text(text, encoding="utf-8")
     if memos:
-        pd.DataFrame([{"memo_id": mid, "coder": "analyst_a", "date": "2019-11-01", "attached_to": "project",
-                       "code": "", "coding_id": "", "text": text} for mid, text in memos]).to_csv(
-            folder / "memos.csv", index=False)
+        pd.DataFrame(
+            [
+                {
+                    "memo_id": mid,
+                    "coder": "analyst_a",
+                    "date": "2019-11-01",
+                    "attached_to": "project",
+                    "code": "",
+                    "coding_id": "",
+                    "text": text,
+                }
+                for mid, text in memos
+            ]
+        ).to_csv(folder / "memos.csv", index=False)
     return folder
 
 
@@ -132,12 +163,12 @@ def test_seeded_identifiers_are_caught_with_kind_and_location(seeded):
     study = qda.load_study(seeded)
     found = deidentify.scan(study)
     assert list(found.columns) == deidentify.FINDING_COLUMNS
-    assert set(zip(found["id"], found["kind"], found["match"])) == EXPECTED
+    assert set(zip(found["id"], found["kind"], found["match"], strict=False)) == EXPECTED
     assert len(found) == len(EXPECTED)
     texts = {"P001": P001, "P002": P002, "M001": MEMO_TEXT}
     for row in found.itertuples():
         text = texts[row.id]
-        assert text[row.start:row.end] == row.match
+        assert text[row.start : row.end] == row.match
         assert f"[{row.match}]" in row.context
         if row.source == "transcript":
             assert row.file == f"transcripts/{row.id}.txt"
@@ -151,54 +182,77 @@ def test_seeded_identifiers_are_caught_with_kind_and_location(seeded):
 
 
 def test_ambiguous_words_and_generic_institutions_are_not_findings():
-    text = ("May I say one thing? Grace under pressure. Will you? Grant writing, then Dean meetings. "
-            "The Medical Center and the National Cancer Institute and the Children's Hospital. "
-            "In 2019, about 10-12 people, half of them 1/2 time. An Associate Professor of Medicine. "
-            "So I said, Professor, with respect, no. Sunday mornings in June, August too.")
+    text = (
+        "May I say one thing? Grace under pressure. Will you? Grant writing, then Dean meetings. "
+        "The Medical Center and the National Cancer Institute and the Children's Hospital. "
+        "In 2019, about 10-12 people, half of them 1/2 time. An Associate Professor of Medicine. "
+        "So I said, Professor, with respect, no. Sunday mornings in June, August too."
+    )
     assert deidentify.find_identifiers(text).empty
 
 
-@pytest.mark.parametrize("text, kind, match", [
-    ("call me at 415.555.0134 tomorrow", "phone", "415.555.0134"),
-    ("call me at +1 415 555 0134 ext. 12 tomorrow", "phone", "+1 415 555 0134 ext. 12"),
-    ("the Paris office is +33 1 23 45 67 89 now", "phone", "+33 1 23 45 67 89"),
-    ("we met on 3 March 2019 there", "date", "3 March 2019"),
-    ("back in September 2018, I think", "date", "September 2018"),
-    ("the 14-03-19 meeting", "date", "14-03-19"),
-    ("see med.example.edu/faculty for it", "URL", "med.example.edu/faculty"),
-    ("I trained at Feinberg School of Medicine then", "institution", "Feinberg School of Medicine"),
-    ("Then Northfield Medical Center hired me", "institution", "Northfield Medical Center"),
-    ("I went to the University of California, San Francisco, after that", "institution",
-     "University of California, San Francisco"),
-    ("the George Washington University gave me a job", "institution", "George Washington University"),
-    ("my chair, Mr. O'Neil, said so", "person name", "Mr. O'Neil"),
-    ("then Dr. J. Okafor took over", "person name", "Dr. J. Okafor"),
-    ("I asked June Park about it", "person name", "June Park"),
-])
+@pytest.mark.parametrize(
+    "text, kind, match",
+    [
+        ("call me at 415.555.0134 tomorrow", "phone", "415.555.0134"),
+        ("call me at +1 415 555 0134 ext. 12 tomorrow", "phone", "+1 415 555 0134 ext. 12"),
+        ("the Paris office is +33 1 23 45 67 89 now", "phone", "+33 1 23 45 67 89"),
+        ("we met on 3 March 2019 there", "date", "3 March 2019"),
+        ("back in September 2018, I think", "date", "September 2018"),
+        ("the 14-03-19 meeting", "date", "14-03-19"),
+        ("see med.example.edu/faculty for it", "URL", "med.example.edu/faculty"),
+        ("I trained at Feinberg School of Medicine then", "institution", "Feinberg School of Medicine"),
+        ("Then Northfield Medical Center hired me", "institution", "Northfield Medical Center"),
+        (
+            "I went to the University of California, San Francisco, after that",
+            "institution",
+            "University of California, San Francisco",
+        ),
+        ("the George Washington University gave me a job", "institution", "George Washington University"),
+        ("my chair, Mr. O'Neil, said so", "person name", "Mr. O'Neil"),
+        ("then Dr. J. Okafor took over", "person name", "Dr. J. Okafor"),
+        ("I asked June Park about it", "person name", "June Park"),
+    ],
+)
 def test_each_shape_is_caught(text, kind, match):
     found = deidentify.find_identifiers(text)
-    assert list(zip(found["kind"], found["match"])) == [(kind, match)]
+    assert list(zip(found["kind"], found["match"], strict=False)) == [(kind, match)]
 
 
 def test_user_lists_extend_the_builtin_ones():
     text = "I told Quill about it; we both came from northfield regional, you know."
     assert deidentify.find_identifiers(text).empty
     found = deidentify.find_identifiers(text, names=["Quill"], institutions=["Northfield Regional"])
-    assert list(zip(found["kind"], found["match"])) == [
-        ("person name", "Quill"), ("institution", "northfield regional")]
+    assert list(zip(found["kind"], found["match"], strict=False)) == [
+        ("person name", "Quill"),
+        ("institution", "northfield regional"),
+    ]
 
 
 def test_scan_of_a_study_built_in_memory_has_typed_empty_result():
-    tr = pd.DataFrame({"transcript_id": ["T1"], "participant_id": ["T1"], "path": [""],
-                       "text": ["Nothing to see here, just a chat about grants."], "n_chars": [47], "n_words": [9]})
-    study = Study(participants=empty_frame("participants"), transcripts=tr,
-                  codebook=empty_frame("codebook"), codings=empty_frame("codings"))
+    tr = pd.DataFrame(
+        {
+            "transcript_id": ["T1"],
+            "participant_id": ["T1"],
+            "path": [""],
+            "text": ["Nothing to see here, just a chat about grants."],
+            "n_chars": [47],
+            "n_words": [9],
+        }
+    )
+    study = Study(
+        participants=empty_frame("participants"),
+        transcripts=tr,
+        codebook=empty_frame("codebook"),
+        codings=empty_frame("codings"),
+    )
     found = deidentify.scan(study)
     assert found.empty and list(found.columns) == deidentify.FINDING_COLUMNS
 
 
 def _bank_sentences() -> list[str]:
     """Every string of the synthetic passage bank (the sentences the generator emits)."""
+
     def strings(x):
         if isinstance(x, str):
             yield x
@@ -208,6 +262,7 @@ def _bank_sentences() -> list[str]:
         elif isinstance(x, list):
             for v in x:
                 yield from strings(v)
+
     out = []
     for path in sorted((ROOT / "src/qda/synthetic/passages").glob("*.yml")):
         out += [(path.name, s) for s in strings(yaml.safe_load(path.read_text(encoding="utf-8")))]
@@ -228,10 +283,22 @@ def test_scan_is_fast_on_104_hour_long_transcripts():
             parts.append(para)
             n += len(para)
         texts.append("".join(parts))
-    tr = pd.DataFrame({"transcript_id": [f"P{i:03d}" for i in range(104)], "participant_id": "", "path": "",
-                       "text": texts, "n_chars": [len(t) for t in texts], "n_words": 0})
-    study = Study(participants=empty_frame("participants"), transcripts=tr,
-                  codebook=empty_frame("codebook"), codings=empty_frame("codings"))
+    tr = pd.DataFrame(
+        {
+            "transcript_id": [f"P{i:03d}" for i in range(104)],
+            "participant_id": "",
+            "path": "",
+            "text": texts,
+            "n_chars": [len(t) for t in texts],
+            "n_words": 0,
+        }
+    )
+    study = Study(
+        participants=empty_frame("participants"),
+        transcripts=tr,
+        codebook=empty_frame("codebook"),
+        codings=empty_frame("codings"),
+    )
     deidentify.scan(study)  # warm the caches
     t0 = time.perf_counter()
     found = deidentify.scan(study)
@@ -245,8 +312,10 @@ def test_scan_is_fast_on_104_hour_long_transcripts():
 # Reviewed findings
 # ---------------------------------------------------------------------------
 def _review_all(found: pd.DataFrame, path: Path, skip: int = 0) -> None:
-    entries = [{"file": f, "kind": k, "match": m, "note": "checked by the data owner"}
-               for f, k, m in zip(found["file"], found["kind"], found["match"])][skip:]
+    entries = [
+        {"file": f, "kind": k, "match": m, "note": "checked by the data owner"}
+        for f, k, m in zip(found["file"], found["kind"], found["match"], strict=False)
+    ][skip:]
     path.write_text(yaml.safe_dump({"reviewed": entries}, sort_keys=False), encoding="utf-8")
 
 
@@ -263,8 +332,9 @@ def test_marking_findings_reviewed_makes_the_check_pass(seeded, capsys):
     assert deidentify.unreviewed(found, deidentify.read_reviewed(seeded / "deidentify-reviewed.yml")).empty
     code, out, err = run_cli(capsys, seeded)
     assert code == 0
-    assert out == [f"deidentify-check: no unreviewed identifying data in {seeded} "
-                   f"({len(found)} finding(s), all reviewed)"]
+    assert out == [
+        f"deidentify-check: no unreviewed identifying data in {seeded} " f"({len(found)} finding(s), all reviewed)"
+    ]
 
 
 def test_a_wildcard_file_and_a_csv_reviewed_list(seeded, capsys):
@@ -310,11 +380,12 @@ def test_cli_prints_one_line_per_finding_and_exits_2(seeded, capsys):
     for line in out:
         m = LINE.match(line)
         assert m, line
-        assert m["file"] in {f"{seeded}/transcripts/P001.txt", f"{seeded}/transcripts/P002.txt",
-                             f"{seeded}/memos.csv"}
-    assert f"{seeded}/transcripts/P001.txt: transcript P001, line 3, character {P001.index('Dr. Sarah')}: " \
-           f"person name 'Dr. Sarah Whitfield' found; review it or remove it " \
-           f"(then list it in deidentify-reviewed.yml)" in out
+        assert m["file"] in {f"{seeded}/transcripts/P001.txt", f"{seeded}/transcripts/P002.txt", f"{seeded}/memos.csv"}
+    assert (
+        f"{seeded}/transcripts/P001.txt: transcript P001, line 3, character {P001.index('Dr. Sarah')}: "
+        f"person name 'Dr. Sarah Whitfield' found; review it or remove it "
+        f"(then list it in deidentify-reviewed.yml)" in out
+    )
     assert len(err) == 1 and err[0].startswith(f"deidentify-check: {len(EXPECTED)} unreviewed finding(s)")
     assert "book will not be built" not in err[0]
 
@@ -333,13 +404,15 @@ def test_cli_names_and_institutions_files(tmp_path, capsys):
     insts = tmp_path / "sites.txt"
     insts.write_text("northfield regional\n", encoding="utf-8")
     code, out, _ = run_cli(capsys, project, "--names", names, "--institutions", insts)
-    assert code == 2 and [LINE.match(l)["match"] for l in out] == ["'Quill'", "'Northfield Regional'"]
+    assert code == 2 and [LINE.match(line)["match"] for line in out] == ["'Quill'", "'Northfield Regional'"]
     # the same lists are picked up from beside the project
     shutil.copy(names, project / deidentify.NAMES_FILE)
     shutil.copy(insts, project / deidentify.INSTITUTIONS_FILE)
     assert run_cli(capsys, project)[0] == 2
     code, _, err = run_cli(capsys, project, "--names", tmp_path / "missing.txt")
-    assert code == 2 and err == [f"{tmp_path / 'missing.txt'}: file: does not exist; pass an existing file (one name a line)"]
+    assert code == 2 and err == [
+        f"{tmp_path / 'missing.txt'}: file: does not exist; pass an existing file (one name a line)"
+    ]
 
 
 def test_cli_on_a_missing_project_is_one_line_exit_2(tmp_path, capsys):
@@ -355,12 +428,17 @@ def test_the_check_writes_nothing(seeded, capsys):
 
 def test_python_dash_m_exit_codes(seeded, tmp_path):
     """The real process: `python -m qda deidentify-check` exits 2, then 0 once clean."""
-    proc = subprocess.run([sys.executable, "-m", "qda", "deidentify-check", "--gate", str(seeded)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qda", "deidentify-check", "--gate", str(seeded)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and len(proc.stdout.splitlines()) == len(EXPECTED)
     clean = write_project(tmp_path / "clean", {"P001": "PARTICIPANT: We talked about grants.\n"})
-    proc = subprocess.run([sys.executable, "-m", "qda", "deidentify-check", str(clean)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qda", "deidentify-check", str(clean)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

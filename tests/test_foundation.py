@@ -8,14 +8,28 @@ import subprocess
 import tomllib
 
 import yaml
-
 from conftest import ROOT
 
 
 def test_layout_of_the_design_card():
-    for name in ["_config.yml", "_toc.yml", "chapters", "data", "src/qda", "tests", "environment.yml",
-                 "Makefile", "README.md", "CONTRIBUTING.md", ".ci/run", "references.bib", "CITATION.cff",
-                 "LICENSE", "pyproject.toml", "requirements.lock"]:
+    for name in [
+        "_config.yml",
+        "_toc.yml",
+        "chapters",
+        "data",
+        "src/qda",
+        "tests",
+        "environment.yml",
+        "Makefile",
+        "README.md",
+        "CONTRIBUTING.md",
+        ".ci/run",
+        "references.bib",
+        "CITATION.cff",
+        "LICENSE",
+        "pyproject.toml",
+        "requirements.lock",
+    ]:
         assert (ROOT / name).exists(), name
 
 
@@ -32,7 +46,7 @@ def test_ci_run_is_executable_and_calls_make_test():
 
 
 def test_lock_pins_every_package_exactly():
-    lines = [l for l in (ROOT / "requirements.lock").read_text().splitlines() if l and not l.startswith("#")]
+    lines = [x for x in (ROOT / "requirements.lock").read_text().splitlines() if x and not x.startswith("#")]
     assert len(lines) > 50
     for line in lines:
         assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+", line), line
@@ -41,7 +55,7 @@ def test_lock_pins_every_package_exactly():
 def test_environment_yml_carries_the_same_pins_as_the_lock():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    lock = [l for l in (ROOT / "requirements.lock").read_text().splitlines() if l and not l.startswith("#")]
+    lock = [x for x in (ROOT / "requirements.lock").read_text().splitlines() if x and not x.startswith("#")]
     assert [p for p in pip if "==" in p] == lock
 
 
@@ -79,12 +93,16 @@ def test_book_config_warns_synthetic_and_has_no_placeholder_urls():
 
 def test_references_cover_the_paper_and_the_method_references():
     bib = (ROOT / "references.bib").read_text()
-    for key in ["murphy2021mentoring", "campbell2013coding", "krippendorff2011computing",
-                "fleiss1971measuring", "cohen1960coefficient"]:
+    for key in [
+        "murphy2021mentoring",
+        "campbell2013coding",
+        "krippendorff2011computing",
+        "fleiss1971measuring",
+        "cohen1960coefficient",
+    ]:
         assert f"{{{key}," in bib
 
 
 def test_real_data_folder_is_ignored_by_git():
-    out = subprocess.run(["git", "check-ignore", "private/interviews.qdpx"], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(["git", "check-ignore", "private/interviews.qdpx"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, "private/ must be git-ignored"

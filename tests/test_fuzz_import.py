@@ -32,30 +32,97 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SHARED
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from qda.errors import QDAError
-
-from conftest import ROOT, SHARED
-
 
 FUZZ_SECONDS = float(os.environ.get("QDA_FUZZ_SECONDS", "60"))
 PER_INPUT_SECONDS = 20
 CRASH_DIR = ROOT / "tests" / "bad_inputs" / "generated" / "fuzz"
 NS = "urn:QDA-XML:project:1.0"
 
-TAGS = ["Project", "Users", "User", "CodeBook", "Codes", "Code", "Sets", "Set", "MemberCode", "Cases", "Case",
-        "SourceRef", "Variables", "Variable", "VariableValue", "VariableRef", "TextValue", "IntegerValue",
-        "BooleanValue", "Sources", "TextSource", "PlainTextContent", "PlainTextSelection", "Coding", "CodeRef",
-        "Notes", "Note", "NoteRef", "Description", "Links", "Link", "Graphs"]
-ATTRS = ["guid", "name", "startPosition", "endPosition", "plainTextPath", "richTextPath", "targetGUID",
-         "creatingUser", "creationDateTime", "modifyingUser", "isCodable", "color", "typeOfVariable", "id",
-         "origin", "basePath", "sourceGUID", "direction", "originGUID"]
-HOSTILE_VALUES = ["", "-1", "0", "1", "99999999999999999999", "1e3", "abc", "NaN", "12.5", " 3 ",
-                  "00000000-0000-0000-0000-000000000000", "internal://missing.txt", "relative://../../etc/passwd",
-                  "file:///etc/passwd", "x" * 5000, "\u202e\u0000", "#GGGGGG", "2019-02-30T25:61:00Z", "Text",
-                  "Integer", "Boolean", "true", "maybe"]
+TAGS = [
+    "Project",
+    "Users",
+    "User",
+    "CodeBook",
+    "Codes",
+    "Code",
+    "Sets",
+    "Set",
+    "MemberCode",
+    "Cases",
+    "Case",
+    "SourceRef",
+    "Variables",
+    "Variable",
+    "VariableValue",
+    "VariableRef",
+    "TextValue",
+    "IntegerValue",
+    "BooleanValue",
+    "Sources",
+    "TextSource",
+    "PlainTextContent",
+    "PlainTextSelection",
+    "Coding",
+    "CodeRef",
+    "Notes",
+    "Note",
+    "NoteRef",
+    "Description",
+    "Links",
+    "Link",
+    "Graphs",
+]
+ATTRS = [
+    "guid",
+    "name",
+    "startPosition",
+    "endPosition",
+    "plainTextPath",
+    "richTextPath",
+    "targetGUID",
+    "creatingUser",
+    "creationDateTime",
+    "modifyingUser",
+    "isCodable",
+    "color",
+    "typeOfVariable",
+    "id",
+    "origin",
+    "basePath",
+    "sourceGUID",
+    "direction",
+    "originGUID",
+]
+HOSTILE_VALUES = [
+    "",
+    "-1",
+    "0",
+    "1",
+    "99999999999999999999",
+    "1e3",
+    "abc",
+    "NaN",
+    "12.5",
+    " 3 ",
+    "00000000-0000-0000-0000-000000000000",
+    "internal://missing.txt",
+    "relative://../../etc/passwd",
+    "file:///etc/passwd",
+    "x" * 5000,
+    "\u202e\u0000",
+    "#GGGGGG",
+    "2019-02-30T25:61:00Z",
+    "Text",
+    "Integer",
+    "Boolean",
+    "true",
+    "maybe",
+]
 
 
 #: values lxml accepts as attribute values (no NUL or control characters)
@@ -66,8 +133,11 @@ def _seeds() -> list[tuple[str, bytes]]:
     folder = SHARED / "fixtures" / "refi"
     if not folder.is_dir():
         return []
-    return [(p.suffix.lower(), p.read_bytes()) for p in sorted(folder.iterdir())
-            if p.suffix.lower() in {".qdpx", ".qde", ".qdc"}]
+    return [
+        (p.suffix.lower(), p.read_bytes())
+        for p in sorted(folder.iterdir())
+        if p.suffix.lower() in {".qdpx", ".qde", ".qdc"}
+    ]
 
 
 def _zip(members: list[tuple[str, bytes]], deflate: bool = True) -> bytes:
@@ -95,7 +165,7 @@ def _mutate(data: bytes, ops: list[tuple[str, int, bytes]]) -> bytes:
         elif op == "insert":
             buf[i:i] = chunk
         elif op == "delete":
-            del buf[i:i + 1 + len(chunk) * 8]
+            del buf[i : i + 1 + len(chunk) * 8]
         elif op == "truncate":
             del buf[i:]
         elif op == "duplicate" and n:
@@ -104,8 +174,15 @@ def _mutate(data: bytes, ops: list[tuple[str, int, bytes]]) -> bytes:
     return bytes(buf)
 
 
-_mutations = st.lists(st.tuples(st.sampled_from(["flip", "insert", "delete", "truncate", "duplicate"]),
-                                st.integers(0, 2**22), st.binary(max_size=12)), min_size=1, max_size=8)
+_mutations = st.lists(
+    st.tuples(
+        st.sampled_from(["flip", "insert", "delete", "truncate", "duplicate"]),
+        st.integers(0, 2**22),
+        st.binary(max_size=12),
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 def _tree_mutate(xml: bytes, rnd: random.Random, n_ops: int) -> bytes:
@@ -142,15 +219,26 @@ def _tree_mutate(xml: bytes, rnd: random.Random, n_ops: int) -> bytes:
 def _random_xml(draw) -> bytes:
     def element(depth: int) -> str:
         tag = draw(st.sampled_from(TAGS))
-        attrs = "".join(f' {a}="{v}"' for a, v in draw(st.dictionaries(
-            st.sampled_from(ATTRS), st.sampled_from(HOSTILE_VALUES[:-6]), max_size=4)).items())
+        attrs = "".join(
+            f' {a}="{v}"'
+            for a, v in draw(
+                st.dictionaries(st.sampled_from(ATTRS), st.sampled_from(HOSTILE_VALUES[:-6]), max_size=4)
+            ).items()
+        )
         kids = "" if depth > 4 else "".join(element(depth + 1) for _ in range(draw(st.integers(0, 3))))
         text = draw(st.sampled_from(["", "text", "&amp;", "<![CDATA[x]]>", "\u00e9"]))
         return f"<{tag}{attrs}>{text}{kids}</{tag}>"
 
-    prolog = draw(st.sampled_from([
-        "", '<!DOCTYPE Project [<!ENTITY e "lol">]>', '<!DOCTYPE Project SYSTEM "http://127.0.0.1:9/x.dtd">',
-        '<!DOCTYPE Project [<!ENTITY x SYSTEM "file:///etc/hostname">]>']))
+    prolog = draw(
+        st.sampled_from(
+            [
+                "",
+                '<!DOCTYPE Project [<!ENTITY e "lol">]>',
+                '<!DOCTYPE Project SYSTEM "http://127.0.0.1:9/x.dtd">',
+                '<!DOCTYPE Project [<!ENTITY x SYSTEM "file:///etc/hostname">]>',
+            ]
+        )
+    )
     body = element(0)
     if not body.startswith("<Project"):
         body = f"<Project>{body}</Project>"
@@ -158,14 +246,24 @@ def _random_xml(draw) -> bytes:
     return f'<?xml version="1.0" encoding="utf-8"?>{prolog}{body}'.encode()
 
 
-_NAMES = ["project.qde", "sources/a.txt", "sources/b.txt", "../x", "/abs/project.qde", "sources/../../y",
-          "sources/", "C:\\x.txt", "sources/\u00e9.txt", "a" * 300, "project.qde"]
+_NAMES = [
+    "project.qde",
+    "sources/a.txt",
+    "sources/b.txt",
+    "../x",
+    "/abs/project.qde",
+    "sources/../../y",
+    "sources/",
+    "C:\\x.txt",
+    "sources/\u00e9.txt",
+    "a" * 300,
+    "project.qde",
+]
 
 
 def _cases(seeds: list[tuple[str, bytes]]):
     qdpx = [d for s, d in seeds if s == ".qdpx"]
-    qde_xml = [d for s, d in seeds if s in {".qde", ".qdc"}] + [
-        dict(_unzip(d)).get("project.qde", b"") for d in qdpx]
+    qde_xml = [d for s, d in seeds if s in {".qde", ".qdc"}] + [dict(_unzip(d)).get("project.qde", b"") for d in qdpx]
     qde_xml = [x for x in qde_xml if x]
 
     # draw indices, not the seeds themselves (hypothesis would build megabyte-long reprs)
@@ -180,6 +278,7 @@ def _cases(seeds: list[tuple[str, bytes]]):
         name, content = members[k % len(members)]
         members[k % len(members)] = (name, _mutate(content, ops))
         return ("mutated member", ".qdpx", _zip(members, deflate))
+
     member = st.tuples(pick(qdpx), st.integers(0, 50), _mutations, st.booleans()).map(member_mutation)
 
     def tree(t):
@@ -188,15 +287,22 @@ def _cases(seeds: list[tuple[str, bytes]]):
         if as_qdpx:
             return ("mutated tree", ".qdpx", _zip([("project.qde", out), ("sources/a.txt", b"Hello there.\n")]))
         return ("mutated tree", ".qde", out)
+
     trees = st.tuples(pick(qde_xml), st.integers(0, 2**32), st.integers(1, 12), st.booleans()).map(tree)
 
     rand_xml = st.tuples(_random_xml(), st.sampled_from([".qde", ".qdc", ".qdpx"])).map(
-        lambda t: ("random xml", t[1], t[0] if t[1] != ".qdpx" else _zip([("project.qde", t[0])])))
+        lambda t: ("random xml", t[1], t[0] if t[1] != ".qdpx" else _zip([("project.qde", t[0])]))
+    )
 
-    content = st.one_of(st.binary(max_size=200), pick(qde_xml), _random_xml(),
-                        st.text(max_size=200).map(lambda s: s.encode("utf-8", "surrogatepass")))
+    content = st.one_of(
+        st.binary(max_size=200),
+        pick(qde_xml),
+        _random_xml(),
+        st.text(max_size=200).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    )
     rand_zip = st.tuples(st.lists(st.tuples(st.sampled_from(_NAMES), content), max_size=5), st.booleans()).map(
-        lambda t: ("random zip", ".qdpx", _zip(t[0], t[1])))
+        lambda t: ("random zip", ".qdpx", _zip(t[0], t[1]))
+    )
     return st.one_of(raw, member, trees, rand_xml, rand_zip)
 
 
@@ -267,8 +373,9 @@ def test_fuzz_import_project(tmp_path):
 
     strategy = _cases(seeds)
 
-    @settings(max_examples=150, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=150, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+    )
     @given(case=strategy)
     def one_round(case):
         check(case)
@@ -307,8 +414,9 @@ def _import_raises_only_qda_errors(path: Path) -> None:
 def test_xml_declaring_an_unknown_encoding(tmp_path):
     """Found by the fuzz: LookupError from the XML parser (refi.parse_xml)."""
     path = tmp_path / "codebook.qdc"
-    path.write_bytes(b'<?xml version="1.0" encoding="utpf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0">'
-                     b'<Codes/></CodeBook>')
+    path.write_bytes(
+        b'<?xml version="1.0" encoding="utpf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0">' b"<Codes/></CodeBook>"
+    )
     _import_raises_only_qda_errors(path)
 
 
@@ -316,8 +424,8 @@ def test_qdpx_member_with_a_corrupt_deflate_stream(tmp_path):
     """Found by the fuzz: zlib.error while reading a zip member (refi._Package._read)."""
     import zlib
 
-    xml = (b'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x">'
-           + b"<Description>" + b"a mentoring project " * 200 + b"</Description></Project>")
+    head = b'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x">'
+    xml = head + b"<Description>" + b"a mentoring project " * 200 + b"</Description></Project>"
     good = _zip([("project.qde", xml)])
     start = 30 + len("project.qde")  # first byte of the deflate stream in the local entry
     for k in range(start, start + 40):  # the first single-byte change that makes the stream invalid

@@ -17,7 +17,9 @@ def test_no_forbidden_phrase_in_any_tracked_text_file():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     hits = []
     for name in files:
-        if name.startswith("tests/") or not name.endswith((".md", ".yml", ".yaml", ".txt", ".csv", ".py", ".bib", ".cff")):
+        if name.startswith("tests/") or not name.endswith(
+            (".md", ".yml", ".yaml", ".txt", ".csv", ".py", ".bib", ".cff")
+        ):
             continue  # the tests hold the encoded list itself
         text = _norm((ROOT / name).read_text(encoding="utf-8", errors="replace"))
         hits += [f"{name}: {p!r}" for p in FORBIDDEN if p in text]

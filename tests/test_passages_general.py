@@ -26,20 +26,37 @@ GUIDE = BANK / "interview_guide.yml"
 README = BANK / "README.md"
 
 SLOTS = {
-    "field", "trainee", "senior_title", "years", "meeting",
-    "grant", "child", "kid_event", "colleague",
+    "field",
+    "trainee",
+    "senior_title",
+    "years",
+    "meeting",
+    "grant",
+    "child",
+    "kid_event",
+    "colleague",
 }
 # Two fillings that bracket the word counts: the shortest and the longest README examples.
 FILL_SHORT = dict(
-    field="cardiology", trainee="postdoc", senior_title="vice dean", years="two",
-    meeting="a study section", grant="R01", child="son", kid_event="class play",
+    field="cardiology",
+    trainee="postdoc",
+    senior_title="vice dean",
+    years="two",
+    meeting="a study section",
+    grant="R01",
+    child="son",
+    kid_event="class play",
     colleague="a colleague down the hall",
 )
 FILL_LONG = dict(
-    field="radiation oncology", trainee="graduate student",
-    senior_title="department chair", years="twelve",
-    meeting="a national society meeting", grant="career development award",
-    child="daughter", kid_event="school concert",
+    field="radiation oncology",
+    trainee="graduate student",
+    senior_title="department chair",
+    years="twelve",
+    meeting="a national society meeting",
+    grant="career development award",
+    child="daughter",
+    kid_event="school concert",
     colleague="a collaborator in another department",
 )
 
@@ -52,27 +69,41 @@ CATEGORIES = {
     "leadership_climate": ("gen_lead_", 10, {"leadership_climate"}),
 }
 GUIDE_SECTIONS = [
-    "career_path", "being_mentored", "mentoring_others",
-    "gender_workplace", "work_family", "leadership_climate",
+    "career_path",
+    "being_mentored",
+    "mentoring_others",
+    "gender_workplace",
+    "work_family",
+    "leadership_climate",
 ]
 REQUIRED_KEYS = {"id", "category", "guide_section", "speaker_gender", "sentences", "codes"}
 FLAG_KEYS = {"primary_caregiver", "doubts_systemic"}
 OPTIONAL_KEYS = FLAG_KEYS | {"requires"}
 # requires: profile fact -> allowed values, as the generator defines them
 from qda.synthetic.generate import REQUIRE_VALUES  # noqa: E402
+
 MENTORING_CODES = {"mentoring", "being_mentored"}
 
 # Phrases of the paper or its participants that must never appear, with close variants;
 # compared against lower-cased text with straight apostrophes and single spaces.
 FORBIDDEN = PHRASES  # from tests/forbidden_phrases.py (stored encoded)
 MONTHS = {
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 }
 # Capitalised words allowed in the middle of a sentence (no proper names otherwise).
 MID_SENTENCE_CAPS = re.compile(
-    r"^(I|I'm|I'd|I've|I'll|R01|K|Monday|Mondays|Tuesday|Tuesdays|Wednesday|Thursday|"
-    r"Thursdays|Friday|Fridays)$"
+    r"^(I|I'm|I'd|I've|I'll|R01|K|Monday|Mondays|Tuesday|Tuesdays|Wednesday|Thursday|" r"Thursdays|Friday|Fridays)$"
 )
 
 
@@ -117,11 +148,7 @@ def _fill(sentence: str, values: dict) -> str:
 
 
 def _slots(sentence: str) -> list[tuple[str, str | None, str | None]]:
-    return [
-        (name, spec, conv)
-        for _, name, spec, conv in string.Formatter().parse(sentence)
-        if name is not None
-    ]
+    return [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(sentence) if name is not None]
 
 
 def _split_sentences(text: str) -> list[str]:
@@ -144,8 +171,15 @@ def _all_my_strings(general, guide) -> list[str]:
 
 def test_readme_code_table_parsed():
     codes = _readme_codes()
-    assert {"mentoring", "being_mentored", "gender_inequities", "work_family_balance",
-            "leadership", "institutional_policy", "awareness_of_inequity"} <= codes
+    assert {
+        "mentoring",
+        "being_mentored",
+        "gender_inequities",
+        "work_family_balance",
+        "leadership",
+        "institutional_policy",
+        "awareness_of_inequity",
+    } <= codes
     assert len(codes) == 17
 
 
@@ -155,7 +189,7 @@ def test_readme_code_table_parsed():
 def test_passage_keys_and_values(general):
     for p in general:
         keys = set(p)
-        assert REQUIRED_KEYS <= keys, f"{p.get('id')}: missing {REQUIRED_KEYS - keys}"
+        assert keys >= REQUIRED_KEYS, f"{p.get('id')}: missing {REQUIRED_KEYS - keys}"
         assert keys <= REQUIRED_KEYS | OPTIONAL_KEYS, f"{p['id']}: extra keys {keys - REQUIRED_KEYS - OPTIONAL_KEYS}"
         assert "theme" not in p and "subtheme" not in p
         assert p["category"] in CATEGORIES, p["id"]
@@ -197,8 +231,9 @@ def test_requires_where_the_text_states_the_speakers_situation(general):
     assert by_id["gen_lead_01"]["requires"] == {"leadership": "chair"}
     assert by_id["gen_lead_02"]["requires"] == {"leadership": "center director"}
     caregivers = [p for p in general if p.get("primary_caregiver")]
-    assert any("setting" not in (p.get("requires") or {}) for p in caregivers), (
-        "a caregiver man in a research setting needs a caregiver passage he can tell")
+    assert any(
+        "setting" not in (p.get("requires") or {}) for p in caregivers
+    ), "a caregiver man in a research setting needs a caregiver passage he can tell"
 
 
 def test_minimum_counts(general):

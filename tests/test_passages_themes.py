@@ -63,6 +63,7 @@ REQUIRED_KEYS = {
 OPTIONAL_KEYS = {"primary_caregiver", "requires"}
 # requires: profile fact -> allowed values, as the generator defines them
 from qda.synthetic.generate import REQUIRE_VALUES  # noqa: E402
+
 GUIDE_SECTIONS = {
     "career_path",
     "being_mentored",
@@ -164,7 +165,9 @@ def test_structure(name, p):
     # primary_caregiver (optional) marks a man who is his family's primary caregiver: the
     # generator gives such passages only to participants recorded as primary caregivers;
     # requires (optional) restricts the tellers by profile (README "Who may tell a passage")
-    assert set(p) - OPTIONAL_KEYS == REQUIRED_KEYS, f"keys {sorted((set(p) - OPTIONAL_KEYS) ^ REQUIRED_KEYS)} missing or unexpected"
+    assert (
+        set(p) - OPTIONAL_KEYS == REQUIRED_KEYS
+    ), f"keys {sorted((set(p) - OPTIONAL_KEYS) ^ REQUIRED_KEYS)} missing or unexpected"
     for key, val in (p.get("requires") or {}).items():
         vals = val if isinstance(val, list) else [val]
         assert key in REQUIRE_VALUES and vals and set(vals) <= REQUIRE_VALUES[key], f"requires {key}: {val}"

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
+from conftest import DATA, ROOT
+from demo_project import make_demo_project
 
 import qda
-from demo_project import make_demo_project
-from conftest import DATA, ROOT
 
 pytestmark = pytest.mark.book
 
@@ -26,13 +25,14 @@ def test_book_builds_on_an_imported_project_with_renamed_codes(tmp_path):
     out = ROOT / "_build" / "project"
     env = {k: v for k, v in os.environ.items() if k not in {"QDA_DATA", "QDA_MAPPING"}}
     env["QDA_PROJECT"] = str(project)
-    done = subprocess.run(["make", "--no-print-directory", "book"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "book"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     html = out / "_build" / "html"
     page = (html / "chapters" / "analysis-set.html").read_text()
     assert "export.qdpx" in (html / "chapters" / "rerun-your-project.html").read_text()
-    assert "not on the synthetic corpus" in page          # the banner names the user's project
+    assert "not on the synthetic corpus" in page  # the banner names the user's project
     assert "Mentor gives" in page or "mentor_gives" in page  # the renamed codes reached the chapter
     # nothing was written beside the user's export but the files the user put there
     assert sorted(p.name for p in project.parent.iterdir()) == ["export.qdpx", "qda-project.yml"]
@@ -45,7 +45,13 @@ def test_make_book_refuses_a_project_with_unreviewed_identifying_data(tmp_path):
     project = make_demo_project(study, tmp_path / "private")
     env = {k: v for k, v in os.environ.items() if k not in {"QDA_DATA", "QDA_MAPPING"}}
     env["QDA_PROJECT"] = str(project)
-    done = subprocess.run(["make", "--no-print-directory", "deidentify-gate"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "deidentify-gate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode != 0
     assert "Sarah Whitfield" in done.stdout + done.stderr

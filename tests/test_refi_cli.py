@@ -9,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SHARED
 
 import qda
@@ -81,13 +80,21 @@ def test_import_export_import_via_cli_keeps_codings(shared, tmp_path):
     again = import_project(tmp_path / "a.qdpx")
     first = import_project(QC)
     cols = ["transcript_id", "start", "end", "code"]
-    assert sorted(map(tuple, again.codings[cols].astype(str).values)) == sorted(map(tuple, first.codings[cols].astype(str).values))
+    assert sorted(map(tuple, again.codings[cols].astype(str).values)) == sorted(
+        map(tuple, first.codings[cols].astype(str).values)
+    )
 
 
-@pytest.mark.parametrize("name", [
-    "atlasti-win-23.2.3_ponte_target-atlas-project.qdpx", "atlasti-win-23.4.0_requal-test_codebook.qdc",
-    "maxqda-24.7.0_paper_themes_project.qde", "nvivo-mac-15.0.0_qualitative-coding_nvivo_project.qdpx",
-    "qc-1.3.2_qualitative-coding_demo.qdpx"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "atlasti-win-23.2.3_ponte_target-atlas-project.qdpx",
+        "atlasti-win-23.4.0_requal-test_codebook.qdc",
+        "maxqda-24.7.0_paper_themes_project.qde",
+        "nvivo-mac-15.0.0_qualitative-coding_nvivo_project.qdpx",
+        "qc-1.3.2_qualitative-coding_demo.qdpx",
+    ],
+)
 def test_validate_accepts_real_exports(shared, tmp_path, name):
     r = cli("validate", str(FIXTURES / name), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -97,14 +104,18 @@ def test_validate_accepts_real_exports(shared, tmp_path, name):
 def test_validate_lists_every_problem_one_per_line(tmp_path):
     src = "I: one\nR: two three\n"
     g = "9f2c1e7a-1111-4a2b-8c3d-0123456789ab"
-    sels = ('<PlainTextSelection guid="aaaaaaaa-5555-4a2b-8c3d-0123456789ab" startPosition="2" endPosition="900"/>'
-            '<PlainTextSelection guid="bbbbbbbb-5555-4a2b-8c3d-0123456789ab" startPosition="9" endPosition="3"/>'
-            '<PlainTextSelection guid="cccccccc-5555-4a2b-8c3d-0123456789ab" startPosition="1" endPosition="4">'
-            '<Coding guid="dddddddd-6666-4a2b-8c3d-0123456789ab"><CodeRef targetGUID="eeeeeeee-0000-4a2b-8c3d-0123456789ab"/>'
-            '</Coding></PlainTextSelection>')
-    xml = (f'<Project xmlns="urn:QDA-XML:project:1.0" name="x"><CodeBook><Codes>'
-           f'<Code guid="{g}" name="dup" isCodable="true"/></Codes></CodeBook>'
-           f'<Sources><TextSource guid="{g}" plainTextPath="internal://{g}.txt">{sels}</TextSource></Sources></Project>')
+    sels = (
+        '<PlainTextSelection guid="aaaaaaaa-5555-4a2b-8c3d-0123456789ab" startPosition="2" endPosition="900"/>'
+        '<PlainTextSelection guid="bbbbbbbb-5555-4a2b-8c3d-0123456789ab" startPosition="9" endPosition="3"/>'
+        '<PlainTextSelection guid="cccccccc-5555-4a2b-8c3d-0123456789ab" startPosition="1" endPosition="4">'
+        '<Coding guid="dddddddd-6666-4a2b-8c3d-0123456789ab"><CodeRef targetGUID="eeeeeeee-0000-4a2b-8c3d-0123456789ab"/>'
+        "</Coding></PlainTextSelection>"
+    )
+    xml = (
+        f'<Project xmlns="urn:QDA-XML:project:1.0" name="x"><CodeBook><Codes>'
+        f'<Code guid="{g}" name="dup" isCodable="true"/></Codes></CodeBook>'
+        f'<Sources><TextSource guid="{g}" plainTextPath="internal://{g}.txt">{sels}</TextSource></Sources></Project>'
+    )
     p = tmp_path / "many.qdpx"
     with zipfile.ZipFile(p, "w") as zf:
         zf.writestr("project.qde", xml)

@@ -26,12 +26,27 @@ CASES = {
     "xxe_parameter.qdpx": (UnsafeInputError, r"XML: declares a DTD or entities"),
     "billion_laughs.qde": (UnsafeInputError, r"XML: declares a DTD or entities"),
     "zip_slip_dotdot.qdpx": (UnsafeInputError, r"zip entry '\.\./evil\.txt': points outside the archive \(zip-slip\)"),
-    "zip_slip_absolute.qdpx": (UnsafeInputError, r"zip entry '/tmp/evil\.txt': points outside the archive \(zip-slip\)"),
+    "zip_slip_absolute.qdpx": (
+        UnsafeInputError,
+        r"zip entry '/tmp/evil\.txt': points outside the archive \(zip-slip\)",
+    ),
     "no_qde.qdpx": (RefiError, r"zip: holds no \.qde project file"),
-    "selection_out_of_range.qdpx": (RefiError, r"<PlainTextSelection guid=aaaaaaaa-[^>]*>: positions 21-5000 lie outside the text \(0-56 code points\)"),
-    "selection_end_before_start.qdpx": (RefiError, r"<PlainTextSelection guid=aaaaaaaa-[^>]*>: ends at 21, not after its start 40"),
-    "selection_missing_source.qdpx": (RefiError, r"<TextSource guid=9f2c1e7a-[^>]*>: has 1 coded selection\(s\) but its text .* is not in the file"),
-    "unknown_guid.qdpx": (RefiError, r"<Coding guid=bbbbbbbb-[^>]*>: <CodeRef targetGUID=deadbeef-[^>]*> points to nothing"),
+    "selection_out_of_range.qdpx": (
+        RefiError,
+        r"<PlainTextSelection guid=aaaaaaaa-[^>]*>: positions 21-5000 lie outside the text \(0-56 code points\)",
+    ),
+    "selection_end_before_start.qdpx": (
+        RefiError,
+        r"<PlainTextSelection guid=aaaaaaaa-[^>]*>: ends at 21, not after its start 40",
+    ),
+    "selection_missing_source.qdpx": (
+        RefiError,
+        r"<TextSource guid=9f2c1e7a-[^>]*>: has 1 coded selection\(s\) but its text .* is not in the file",
+    ),
+    "unknown_guid.qdpx": (
+        RefiError,
+        r"<Coding guid=bbbbbbbb-[^>]*>: <CodeRef targetGUID=deadbeef-[^>]*> points to nothing",
+    ),
     "duplicate_guid.qdpx": (RefiError, r"<Code 'Twin' guid=0B1C2D3E-[^>]*>: duplicate GUID"),
     "not_utf8_source.qdpx": (RefiError, r"text internal://9f2c1e7a-[^,]*\.txt, byte 6: is not UTF-8 text"),
     "not_utf8_xml.qde": (RefiError, r"line 1, column \d+: is not well-formed XML"),
@@ -41,9 +56,21 @@ CASES = {
     "not_a_zip.qdpx": (RefiError, r"zip: is not a readable zip archive"),
 }
 LARGE = {
-    "zip_bomb_ratio.qdpx": (LimitExceededError, r"zip entry 'sources/[^']+': expands \d+-fold, above the limit of 200 \(zip bomb\?\)", None),
-    "zip_bomb_total.qdpx": (LimitExceededError, r"zip: expands to \d+ bytes, above the limit of 536870912", Limits(max_ratio=1e9)),
-    "zip_bomb_lying_header.qdpx": (UnsafeInputError, r"zip entry 'sources/[^']+': cannot be decompressed \(Bad CRC-32", None),
+    "zip_bomb_ratio.qdpx": (
+        LimitExceededError,
+        r"zip entry 'sources/[^']+': expands \d+-fold, above the limit of 200 \(zip bomb\?\)",
+        None,
+    ),
+    "zip_bomb_total.qdpx": (
+        LimitExceededError,
+        r"zip: expands to \d+ bytes, above the limit of 536870912",
+        Limits(max_ratio=1e9),
+    ),
+    "zip_bomb_lying_header.qdpx": (
+        UnsafeInputError,
+        r"zip entry 'sources/[^']+': cannot be decompressed \(Bad CRC-32",
+        None,
+    ),
     "many_entries.qdpx": (LimitExceededError, r"zip: has 10002 entries, above the limit of 10000", None),
     "deep_nesting.qde": (LimitExceededError, r"XML element <x>: is nested deeper than 256 levels", None),
 }

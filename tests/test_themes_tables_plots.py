@@ -17,12 +17,12 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from test_analysis_set import tiny_study  # noqa: E402
 
-from qda.show import plots  # noqa: E402
 from qda.analysis.analysis_set import analysis_set  # noqa: E402
 from qda.analysis.cooccurrence import c_coefficient, cooccurrence_matrix  # noqa: E402
-from qda.errors import QDAError  # noqa: E402
-from qda.show.tables import codebook_table, table1, table1_counts, table1_styler  # noqa: E402
 from qda.analysis.themes import CAVEAT, excerpts, theme_by, theme_names  # noqa: E402
+from qda.errors import QDAError  # noqa: E402
+from qda.show import plots  # noqa: E402
+from qda.show.tables import codebook_table, table1, table1_counts, table1_styler  # noqa: E402
 
 DATA = Path(os.environ.get("QDA_DATA") or Path(__file__).resolve().parents[1] / "data")
 
@@ -50,7 +50,12 @@ def test_theme_by_counts_participants_not_segments():
     assert t.loc["Balancing", "woman"] == 1 and t.loc["Balancing", "man"] == 1 and t.loc["Balancing", "total"] == 2
     assert t.loc["Learning", "woman"] == 1 and t.loc["Learning", "man"] == 0
     assert list(t.loc["participants"]) == [2, 1, 3]
-    assert t.attrs["caveat"].startswith(CAVEAT) and "synthetic" in t.attrs["caveat"] and "frequen" in CAVEAT and "Murphy" in CAVEAT
+    assert (
+        t.attrs["caveat"].startswith(CAVEAT)
+        and "synthetic" in t.attrs["caveat"]
+        and "frequen" in CAVEAT
+        and "Murphy" in CAVEAT
+    )
     cs = theme_by(st, by="career_stage")
     assert list(cs.columns) == ["early", "mid", "senior", "total"]
     assert cs.loc["Harassment", "mid"] == 1
@@ -73,8 +78,18 @@ def test_theme_by_on_segments():
 def test_excerpts_filter_and_seed():
     st = tiny_study()
     ex = excerpts(st, 3, n=5)
-    assert list(ex.columns) == ["participant_id", "gender", "career_stage", "theme", "theme_name", "subtheme",
-                                "transcript_id", "start", "end", "text"]
+    assert list(ex.columns) == [
+        "participant_id",
+        "gender",
+        "career_stage",
+        "theme",
+        "theme_name",
+        "subtheme",
+        "transcript_id",
+        "start",
+        "end",
+        "text",
+    ]
     assert set(ex["participant_id"]) == {"P002", "P003"} and len(ex) == 2
     assert ex.loc[ex["participant_id"] == "P002", "text"].iloc[0] == st.text("P002", 0, 60)
     women = excerpts(st, "Balancing", gender="woman")
@@ -89,9 +104,10 @@ def test_excerpts_filter_and_seed():
 
 def test_excerpts_seeded_sample_is_reproducible_and_spreads_over_participants():
     st = tiny_study()
-    rows = [["TH%d" % (10 + k), "P003", 150 + 10 * k, 155 + 10 * k, 1, "Learning", "", "x"] for k in range(10)]
-    st.themes = pd.concat([st.themes, pd.DataFrame(rows, columns=st.themes.columns).astype(st.themes.dtypes.to_dict())],
-                          ignore_index=True)
+    rows = [[f"TH{10 + k}", "P003", 150 + 10 * k, 155 + 10 * k, 1, "Learning", "", "x"] for k in range(10)]
+    st.themes = pd.concat(
+        [st.themes, pd.DataFrame(rows, columns=st.themes.columns).astype(st.themes.dtypes.to_dict())], ignore_index=True
+    )
     a = excerpts(st, 1, n=2, seed=3)
     assert a.equals(excerpts(st, 1, n=2, seed=3))
     assert set(a["participant_id"]) == {"P001", "P003"}  # one per participant before repeats
@@ -114,7 +130,13 @@ def test_table1_counts_and_percentages():
     assert t.loc[("Endowed chair", "Yes"), "Women (n = 2)"] == "0 (0)"
     assert t.loc[("Leadership position", "Department chair"), "All (n = 3)"] == "1 (33)"
     assert list(t.index.get_level_values(0).unique()) == [
-        "Academic rank", "Degree", "Leadership position", "Endowed chair", "Age, years", "Career stage"]
+        "Academic rank",
+        "Degree",
+        "Leadership position",
+        "Endowed chair",
+        "Age, years",
+        "Career stage",
+    ]
 
 
 def test_table1_styler_renders_caption():
@@ -163,12 +185,14 @@ def test_cooccurrence_heatmap():
 
 
 def test_agreement_by_code():
-    frame = pd.DataFrame({
-        "code": ["gi", "gi", "mentoring", "mentoring"] * 2,
-        "round": ["2", "3", "2", "3"] * 2,
-        "value": [0.55, 0.81, 0.62, 0.9, 0.7, 0.9, 0.8, 0.95],
-        "measure": ["Krippendorff's alpha"] * 4 + ["percent agreement"] * 4,
-    })
+    frame = pd.DataFrame(
+        {
+            "code": ["gi", "gi", "mentoring", "mentoring"] * 2,
+            "round": ["2", "3", "2", "3"] * 2,
+            "value": [0.55, 0.81, 0.62, 0.9, 0.7, 0.9, 0.8, 0.95],
+            "measure": ["Krippendorff's alpha"] * 4 + ["percent agreement"] * 4,
+        }
+    )
     fig = plots.agreement_by_code(frame)
     assert len(fig.axes) == 2
     assert [ax.get_title() for ax in fig.axes] == ["Krippendorff's alpha", "percent agreement"]
@@ -229,8 +253,11 @@ def test_synthetic_themes_and_figures_render(study):
     t = theme_by(study, by="gender")
     assert len(t) == 5 and (t.loc["participants", ["woman", "man"]] == 52).all()
     assert (t.drop(index="participants")["total"] > 0).all()
-    for fig in (plots.theme_by_gender(t), plots.participants_by_rank_degree(study),
-                plots.cooccurrence_heatmap(cooccurrence_matrix(study.codings.query("round == 'full'")))):
+    for fig in (
+        plots.theme_by_gender(t),
+        plots.participants_by_rank_degree(study),
+        plots.cooccurrence_heatmap(cooccurrence_matrix(study.codings.query("round == 'full'"))),
+    ):
         main = fig.axes[0]
         assert isinstance(fig, Figure) and main.get_xlabel() and main.get_ylabel()
         assert main.get_title() or (fig._suptitle is not None and fig._suptitle.get_text())
@@ -325,8 +352,14 @@ def test_coding_rounds_summary():
 
 
 def test_agreement_by_unit_plot():
-    frame = pd.DataFrame({"round": ["2", "2", "3", "3"], "unit": ["characters", "segments"] * 2,
-                          "percent_agreement": [90.0, 40.0, 97.0, 75.0], "kappa": [0.5, 0.3, 0.8, 0.7]})
+    frame = pd.DataFrame(
+        {
+            "round": ["2", "2", "3", "3"],
+            "unit": ["characters", "segments"] * 2,
+            "percent_agreement": [90.0, 40.0, 97.0, 75.0],
+            "kappa": [0.5, 0.3, 0.8, 0.7],
+        }
+    )
     fig = plots.agreement_by_unit(frame)
     assert [ax.get_ylabel() for ax in fig.axes] == ["Percent agreement", "Kappa"]
     heights = sorted(p.get_height() for p in fig.axes[0].patches if p.get_height() > 0)

@@ -104,7 +104,7 @@ def brute_force(spans: dict[str, list[tuple[int, int, object]]], length: int) ->
     # pairable contribution of each valued segment: mean over the other coders of its valued overlap
     valued_self_pairing: dict = {}
     for i in coders:
-        for g, (s, e, v) in enumerate(spans[i]):
+        for s, e, v in spans[i]:
             overlap = sum(1 for j in coders if j != i for x in range(s, e) if value_at[j][x] != PHI)
             contribution = Fraction(overlap, m - 1)
             valued_self_pairing[v] = valued_self_pairing.get(v, 0) + contribution**2

@@ -70,7 +70,10 @@ def test_offset_past_end(copy):
     c.at[i, "end"] = str(n + 500)
     _write(c, copy, "codings.csv")
     msg = _errors(copy)
-    assert f"codings.csv: row {i + 2} (coding {c.at[i, 'coding_id']}): end {n + 500} is past the end of transcript {tid}" in msg
+    assert (
+        f"codings.csv: row {i + 2} (coding {c.at[i, 'coding_id']}): end {n + 500} is past the end of transcript {tid}"
+        in msg
+    )
     assert "1 problem(s)" in msg
 
 
@@ -78,7 +81,10 @@ def test_start_not_before_end(copy):
     c, i = _codings(copy)
     c.at[i, "start"] = c.at[i, "end"]
     _write(c, copy, "codings.csv")
-    assert f"codings.csv: row {i + 2} (coding {c.at[i, 'coding_id']}): start {c.at[i, 'end']} is not before end" in _errors(copy)
+    assert (
+        f"codings.csv: row {i + 2} (coding {c.at[i, 'coding_id']}): start {c.at[i, 'end']} is not before end"
+        in _errors(copy)
+    )
 
 
 def test_negative_start(copy):
@@ -92,16 +98,20 @@ def test_code_not_in_version_of_round(copy):
     c, i = _codings(copy, "2")  # round 2 uses v1, which lacks the inductive code of v2
     c.at[i, "code"] = "awareness_of_inequity"
     _write(c, copy, "codings.csv")
-    assert f"row {i + 2} (coding {c.at[i, 'coding_id']}): code 'awareness_of_inequity' is not in codebook version v1" \
+    assert (
+        f"row {i + 2} (coding {c.at[i, 'coding_id']}): code 'awareness_of_inequity' is not in codebook version v1"
         in _errors(copy)
+    )
 
 
 def test_retired_code_after_v1(copy):
     c, i = _codings(copy, "full")
     c.at[i, "code"] = "mentor_qualities"
     _write(c, copy, "codings.csv")
-    assert f"row {i + 2} (coding {c.at[i, 'coding_id']}): code 'mentor_qualities' is not in codebook version final" \
+    assert (
+        f"row {i + 2} (coding {c.at[i, 'coding_id']}): code 'mentor_qualities' is not in codebook version final"
         in _errors(copy)
+    )
 
 
 def test_unknown_codebook_version(copy):

@@ -9,10 +9,17 @@ import pandas as pd
 import pytest
 
 from qda.agreement import cohen_kappa
-from qda.study.units import participant_units, unit_decisions
 from qda.errors import QDAError
-from qda.show.widgets import (EXCERPT_COLUMNS, CodingExercise, analysis_set_under_rules, browse_excerpts,
-                         cooccurrence_explorer, excerpt_browser, rule_label)
+from qda.show.widgets import (
+    EXCERPT_COLUMNS,
+    CodingExercise,
+    analysis_set_under_rules,
+    browse_excerpts,
+    cooccurrence_explorer,
+    excerpt_browser,
+    rule_label,
+)
+from qda.study.units import participant_units, unit_decisions
 
 w = pytest.importorskip("ipywidgets")
 
@@ -108,12 +115,15 @@ def test_only_answered_units_are_scored_and_a_string_is_one_code(exercise):
     assert math.isnan(exercise.score({})["percent_agreement"])
 
 
-@pytest.mark.parametrize("answers", [
-    {"P999-T001": set()},
-    {"__first__": {"not_a_code"}},
-    {"__first__": {"mentorship"}},  # a parent code applied only through its children
-    [("P001-T002", {"mentoring"})],
-])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"P999-T001": set()},
+        {"__first__": {"not_a_code"}},
+        {"__first__": {"mentorship"}},  # a parent code applied only through its children
+        [("P001-T002", {"mentoring"})],
+    ],
+)
 def test_unknown_units_or_codes_raise_a_qda_error(exercise, answers):
     if isinstance(answers, dict) and "__first__" in answers:
         answers = {exercise.units["unit_id"].iloc[0]: answers["__first__"]}
@@ -151,10 +161,11 @@ def test_browse_by_code_gender_and_stage(study):
     assert (p.loc[ex["participant_id"], "gender"].astype(str) == "woman").all()
     assert (p.loc[ex["participant_id"], "career_stage"].astype(str) == "early").all()
     # every passage is the text of a full-round coding of that code in that transcript
-    full = study.with_text(study.codings.loc[(study.codings["round"].astype(str) == "full")
-                                             & (study.codings["code"] == "mentoring")])
-    known = set(zip(full["transcript_id"], full["text"]))
-    assert all((pid, t) in known for pid, t in zip(ex["participant_id"], ex["text"]))
+    full = study.with_text(
+        study.codings.loc[(study.codings["round"].astype(str) == "full") & (study.codings["code"] == "mentoring")]
+    )
+    known = set(zip(full["transcript_id"], full["text"], strict=False))
+    assert all((pid, t) in known for pid, t in zip(ex["participant_id"], ex["text"], strict=False))
 
 
 def test_browse_by_theme_filters_and_names_the_theme(study):
@@ -170,10 +181,11 @@ def test_browse_by_theme_and_code_keeps_passages_carrying_the_code(study):
     ex = browse_excerpts(study, theme=1, code="being_mentored", n=50, seed=0)
     only_theme = browse_excerpts(study, theme=1, n=500, seed=0)
     assert 0 < len(ex) < len(only_theme)
-    codings = study.codings.loc[(study.codings["round"].astype(str) == "full")
-                                & (study.codings["code"] == "being_mentored")]
+    codings = study.codings.loc[
+        (study.codings["round"].astype(str) == "full") & (study.codings["code"] == "being_mentored")
+    ]
     th = study.with_text(study.themes.loc[study.themes["theme"] == 1])
-    for pid, text in zip(ex["participant_id"], ex["text"]):
+    for pid, text in zip(ex["participant_id"], ex["text"], strict=False):
         row = th.loc[(th["transcript_id"] == pid) & (th["text"] == text)].iloc[0]
         c = codings.loc[codings["transcript_id"] == pid]
         assert ((c["start"] < row["end"]) & (row["start"] < c["end"])).any()
@@ -188,8 +200,17 @@ def test_browse_is_reproducible_per_seed(study):
         assert len(draws) > 1, f"the seed never changed the draw for {kw}"
 
 
-@pytest.mark.parametrize("kw", [{"code": "no_such_code"}, {"gender": "other"}, {"career_stage": "late"},
-                                {"theme": 9}, {"n": -1}, {"theme": 1, "gender": "nobody"}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"code": "no_such_code"},
+        {"gender": "other"},
+        {"career_stage": "late"},
+        {"theme": 9},
+        {"n": -1},
+        {"theme": 1, "gender": "nobody"},
+    ],
+)
 def test_browse_bad_filters_raise_a_qda_error(study, kw):
     with pytest.raises(QDAError):
         browse_excerpts(study, **kw)
@@ -200,8 +221,9 @@ def test_browse_bad_filters_raise_a_qda_error(study, kw):
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def under_rules(study):
-    return analysis_set_under_rules(study, [("overlap", 0), ("within", 0), ("within", 100), ("within", 400),
-                                            ("same_turn", 0)])
+    return analysis_set_under_rules(
+        study, [("overlap", 0), ("within", 0), ("within", 100), ("within", 400), ("same_turn", 0)]
+    )
 
 
 def test_analysis_set_grows_weakly_as_the_rule_loosens(under_rules):
@@ -223,9 +245,9 @@ def test_analysis_set_under_rules_matches_analysis_set(study, under_rules):
     assert row["characters"] == (seg["end"] - seg["start"]).sum()
     assert row["participants"] == seg["participant_id"].nunique() == 104  # every interview (Murphy et al.)
     assert row["theme 4 participants"] == seg.loc[seg["themes"].str.contains("4"), "participant_id"].nunique()
-    assert list(under_rules.index) == [rule_label(r, n) for r, n in
-                                       [("overlap", 0), ("within", 0), ("within", 100), ("within", 400),
-                                        ("same_turn", 0)]]
+    assert list(under_rules.index) == [
+        rule_label(r, n) for r, n in [("overlap", 0), ("within", 0), ("within", 100), ("within", 400), ("same_turn", 0)]
+    ]
 
 
 def test_analysis_set_under_unknown_rule_raises(study):

@@ -9,6 +9,7 @@ writers' files too.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from qda.synthetic.checks import card_conflicts, read_participants, repetition
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from forbidden_phrases import FORBIDDEN  # noqa: E402  (the paper's phrases, stored encoded)
+
 ANALYSIS_MENTORSHIP = ("mentoring", "being_mentored")
 
 
@@ -37,10 +39,8 @@ def main(argv: list[str]) -> int:
     files = [Path(a) for a in argv] or authored_files()
     everything = {}
     for path in authored_files():
-        try:
+        with contextlib.suppress(AuthoredError):
             everything[path.resolve()] = read(path)
-        except AuthoredError:
-            pass
     bad = 0
     for path in files:
         try:
@@ -63,8 +63,10 @@ def main(argv: list[str]) -> int:
         overlaps = analysis_overlaps(iv)
         if overlaps < 2:
             problems.append(f"coding: gender_inequities overlaps a mentorship code {overlaps} time(s); need >= 2")
-        if iv.card.get("gender") == "man" and "sexual_harassment" in codes and not any(
-            c.code == "sexual_harassment" for c in iv.codings if "told" in c.attribute
+        if (
+            iv.card.get("gender") == "man"
+            and "sexual_harassment" in codes
+            and not any(c.code == "sexual_harassment" for c in iv.codings if "told" in c.attribute)
         ):
             pass  # men may relay what a woman told them; the reader checks this by hand
         low = path.read_text(encoding="utf-8").lower()

@@ -12,6 +12,9 @@ import re
 import zipfile
 from pathlib import Path
 
+from qda.exchange.naming import SYNTHETIC_MARKER
+from qda.exchange.read import read_qdpx_members
+from qda.exchange.write import export_project
 from qda.io import atomic_write
 from qda.study.model import Study
 

@@ -29,7 +29,8 @@ def project_config(project: Path) -> dict:
     cfg["title"] = f"{cfg['title']}: rerun on {project.name}"
     cfg["html"]["announcement"] = (
         f"Built on the project <b>{project.name}</b>, not on the synthetic corpus. "
-        "Check every page for identifying data before you share it.")
+        "Check every page for identifying data before you share it."
+    )
     cfg["html"]["extra_footer"] = "Built with the qda book on a user's project."
     cfg["execute"]["execute_notebooks"] = "force"
     cfg["execute"].pop("cache", None)
@@ -49,8 +50,20 @@ def main(argv: list[str] | None = None) -> int:
     cfg_path = args.out / "_config.yml"
     cfg_path.write_text(yaml.safe_dump(project_config(project), sort_keys=False, allow_unicode=True))
     env = dict(os.environ, QDA_PROJECT=str(project))
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going",
-           "--toc", str(ROOT / "_toc_project.yml"), "--config", str(cfg_path), "--path-output", str(args.out)]
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(ROOT),
+        "-W",
+        "-n",
+        "--keep-going",
+        "--toc",
+        str(ROOT / "_toc_project.yml"),
+        "--config",
+        str(cfg_path),
+        "--path-output",
+        str(args.out),
+    ]
     done = subprocess.run(cmd, env=env, cwd=ROOT)
     if done.returncode == 0:
         print(f"Book built on {project.name}: open file://{args.out.resolve()}/_build/html/index.html")

@@ -77,6 +77,15 @@ def validate(study: Study, expect_design: bool | None = None) -> None:
 
 
 __all__ = [
-    "SCHEMAS", "Study", "load_study", "validate", "QDAError", "DataError", "SchemaError",
-    "RefiError", "UnsafeInputError", "ValidationError", "__version__",
+    "SCHEMAS",
+    "Study",
+    "load_study",
+    "validate",
+    "QDAError",
+    "DataError",
+    "SchemaError",
+    "RefiError",
+    "UnsafeInputError",
+    "ValidationError",
+    "__version__",
 ]

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from qda import load_study
-from qda.errors import DataError, QDAError, ValidationError
+from qda.errors import DataError, ValidationError
 from qda.exchange.read import load_project, validate_file
 from qda.exchange.write import export_codebook, export_project, write_study
 from qda.study.deidentify import (
@@ -40,7 +40,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one ``qda`` line with exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise DataError(f"qda {self.prog.split()[-1]}", "arguments", message, f"run `python -m qda {self.prog.split()[-1]} --help`")
+        raise DataError(
+            f"qda {self.prog.split()[-1]}", "arguments", message, f"run `python -m qda {self.prog.split()[-1]} --help`"
+        )
 
 
 def export_main(argv: list[str]) -> int:
@@ -54,7 +56,9 @@ def export_main(argv: list[str]) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in {".qdpx", ".qdc"}:
-        raise DataError(out, "file name", f"has the suffix {suffix or '(none)'!r}", "end it in .qdpx (project) or .qdc (codebook)")
+        raise DataError(
+            out, "file name", f"has the suffix {suffix or '(none)'!r}", "end it in .qdpx (project) or .qdc (codebook)"
+        )
     study = load_study(args.data)
     # never export a project that fails structural validation: a tool would import a broken file
     # (the study-design checks of the synthetic corpus do not block an export)
@@ -66,8 +70,10 @@ def export_main(argv: list[str]) -> int:
         print(f"{out}: wrote the {args.version} codebook ({study.codebook['code'].nunique()} codes)")
     else:
         export_project(study, out)
-        print(f"{out}: wrote {len(study.transcripts)} sources, {study.codebook['code'].nunique()} codes, "
-              f"{len(study.codings)} codings, {len(study.memos)} memos")
+        print(
+            f"{out}: wrote {len(study.transcripts)} sources, {study.codebook['code'].nunique()} codes, "
+            f"{len(study.codings)} codings, {len(study.memos)} memos"
+        )
     return 0
 
 
@@ -81,16 +87,24 @@ def import_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     study = load_project(args.file, args.mapping)  # all parsing and checks happen before any write
     written = write_study(study, args.out)
-    missing = (study.imported.missing_sources if study.imported else [])
-    print(f"{args.out}: wrote {len(written)} files ({len(study.transcripts)} transcripts, "
-          f"{study.codebook['code'].nunique()} codes, {len(study.codings)} codings, {len(study.memos)} memos)")
+    missing = study.imported.missing_sources if study.imported else []
+    print(
+        f"{args.out}: wrote {len(written)} files ({len(study.transcripts)} transcripts, "
+        f"{study.codebook['code'].nunique()} codes, {len(study.codings)} codings, {len(study.memos)} memos)"
+    )
     if missing:
-        print(f"{args.file}: sources: {len(missing)} source text(s) not in the file ({', '.join(missing[:3])}"
-              f"{', ...' if len(missing) > 3 else ''}); export a .qdpx that includes the sources", file=sys.stderr)
-    lacking = (study.imported.missing_participant_columns if study.imported else [])
+        print(
+            f"{args.file}: sources: {len(missing)} source text(s) not in the file ({', '.join(missing[:3])}"
+            f"{', ...' if len(missing) > 3 else ''}); export a .qdpx that includes the sources",
+            file=sys.stderr,
+        )
+    lacking = study.imported.missing_participant_columns if study.imported else []
     if lacking and study.transcripts.shape[0]:
-        print(f"{args.file}: participants: no variable for {', '.join(lacking)}; "
-              "map your variables in qda-project.yml (see qda-project.example.yml)", file=sys.stderr)
+        print(
+            f"{args.file}: participants: no variable for {', '.join(lacking)}; "
+            "map your variables in qda-project.yml (see qda-project.example.yml)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -101,7 +115,6 @@ def validate_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     path = Path(args.path)
     if path.is_dir():
-
         try:
             validate_study(load_study(path))
         except ValidationError as err:
@@ -154,13 +167,15 @@ def deidentify_main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # argparse printed its message already
         return 0 if e.code == 0 else 2
 
-
     study = load_study(args.project)
     root = Path(study.root) if study.root is not None else Path(args.project or ".")
     here = root if root.is_dir() else root.parent
     names_file = Path(args.names) if args.names else (here / NAMES_FILE if (here / NAMES_FILE).is_file() else None)
-    inst_file = (Path(args.institutions) if args.institutions
-                 else (here / INSTITUTIONS_FILE if (here / INSTITUTIONS_FILE).is_file() else None))
+    inst_file = (
+        Path(args.institutions)
+        if args.institutions
+        else (here / INSTITUTIONS_FILE if (here / INSTITUTIONS_FILE).is_file() else None)
+    )
     names = read_list(names_file) if names_file else []
     institutions = read_list(inst_file) if inst_file else []
     rev_path = Path(args.reviewed) if args.reviewed else reviewed_path(root)
@@ -168,17 +183,23 @@ def deidentify_main(argv: list[str] | None = None) -> int:
 
     findings = scan(study, names=names, institutions=institutions)
     todo = unreviewed(findings, reviewed)
-    for f, loc, kind, match in zip(todo["file"], todo["location"], todo["kind"], todo["match"]):
-        print(f"{_display_file(root, f)}: {loc}: {kind} {match!r} found; "
-              f"review it or remove it (then list it in {rev_path.name})")
+    for f, loc, kind, match in zip(todo["file"], todo["location"], todo["kind"], todo["match"], strict=False):
+        print(
+            f"{_display_file(root, f)}: {loc}: {kind} {match!r} found; "
+            f"review it or remove it (then list it in {rev_path.name})"
+        )
     n_rev = len(findings) - len(todo)
     if len(todo):
-        summary = (f"deidentify-check: {len(todo)} unreviewed finding(s) in {root} ({n_rev} reviewed); "
-                   f"remove each or list it (file, kind, match) in {rev_path}")
+        summary = (
+            f"deidentify-check: {len(todo)} unreviewed finding(s) in {root} ({n_rev} reviewed); "
+            f"remove each or list it (file, kind, match) in {rev_path}"
+        )
         if args.gate:
             summary += "; the book will not be built until then"
         print(summary, file=sys.stderr)
         return 2
-    print(f"deidentify-check: no unreviewed identifying data in {root} "
-          f"({len(findings)} finding(s), all reviewed)", file=sys.stderr if args.gate else sys.stdout)
+    print(
+        f"deidentify-check: no unreviewed identifying data in {root} " f"({len(findings)} finding(s), all reviewed)",
+        file=sys.stderr if args.gate else sys.stdout,
+    )
     return 0

@@ -51,7 +51,6 @@ def read_yaml(path: str | Path, fix_missing: str):
     """
     import yaml
 
-
     path = Path(path)
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -62,8 +61,9 @@ def read_yaml(path: str | Path, fix_missing: str):
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "parsing"
-        raise DataError(path, where, f"is not valid YAML ({getattr(e, 'problem', e)})",
-                        "fix the indentation or quoting") from None
+        raise DataError(
+            path, where, f"is not valid YAML ({getattr(e, 'problem', e)})", "fix the indentation or quoting"
+        ) from None
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

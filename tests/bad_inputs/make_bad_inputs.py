@@ -30,23 +30,33 @@ G = {  # fixed GUIDs
 TEXT = "I: Who helped you?\nR: A senior colleague read my grant.\n"
 
 
-def project(selections: str | None = None, *, source_guid: str | None = None, extra: str = "",
-            code_ref: str | None = None, prolog: str = "") -> str:
+def project(
+    selections: str | None = None,
+    *,
+    source_guid: str | None = None,
+    extra: str = "",
+    code_ref: str | None = None,
+    prolog: str = "",
+) -> str:
     """A small valid project.qde, with parts replaceable to make it broken."""
     if selections is None:
         selections = sel(21, 53, code_ref=code_ref)
-    return (f'<?xml version="1.0" encoding="utf-8"?>{prolog}'
-            f'<Project xmlns="urn:QDA-XML:project:1.0" name="bad" origin="make_bad_inputs">'
-            f'<Users><User guid="{G["user"]}" name="ana"/></Users>'
-            f'<CodeBook><Codes><Code guid="{G["code"]}" name="Mentoring" isCodable="true"/>{extra}</Codes></CodeBook>'
-            f'<Sources><TextSource guid="{source_guid or G["src"]}" name="interview" '
-            f'plainTextPath="internal://{G["src"]}.txt">{selections}</TextSource></Sources></Project>')
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{prolog}'
+        f'<Project xmlns="urn:QDA-XML:project:1.0" name="bad" origin="make_bad_inputs">'
+        f'<Users><User guid="{G["user"]}" name="ana"/></Users>'
+        f'<CodeBook><Codes><Code guid="{G["code"]}" name="Mentoring" isCodable="true"/>{extra}</Codes></CodeBook>'
+        f'<Sources><TextSource guid="{source_guid or G["src"]}" name="interview" '
+        f'plainTextPath="internal://{G["src"]}.txt">{selections}</TextSource></Sources></Project>'
+    )
 
 
 def sel(start: int, end: int, *, guid: str = G["sel"], code_ref: str | None = None, coding: str = G["coding"]) -> str:
-    return (f'<PlainTextSelection guid="{guid}" startPosition="{start}" endPosition="{end}">'
-            f'<Coding guid="{coding}" creatingUser="{G["user"]}"><CodeRef targetGUID="{code_ref or G["code"]}"/>'
-            f'</Coding></PlainTextSelection>')
+    return (
+        f'<PlainTextSelection guid="{guid}" startPosition="{start}" endPosition="{end}">'
+        f'<Coding guid="{coding}" creatingUser="{G["user"]}"><CodeRef targetGUID="{code_ref or G["code"]}"/>'
+        f'</Coding></PlainTextSelection>'
+    )
 
 
 def qdpx(path: Path, members: dict[str, bytes | str]) -> None:
@@ -67,14 +77,19 @@ def write_small(folder: Path = HERE) -> list[Path]:
     out: dict[str, bytes | str | dict] = {
         "malformed.qdpx": {"project.qde": project()[:-20], **src_member()},
         "xxe.qde": project(prolog=f'<!DOCTYPE Project [<!ENTITY xxe SYSTEM "{secret_uri}">]>').replace(
-            'name="Mentoring"', 'name="&xxe;"'),
-        "xxe_parameter.qdpx": {"project.qde": project(
-            prolog=f'<!DOCTYPE Project [<!ENTITY % p SYSTEM "{secret_uri}"> %p;]>'), **src_member()},
-        "billion_laughs.qde": project(prolog='<!DOCTYPE Project [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-                                      '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
-                                      '<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
-                                      '<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">'
-                                      '<!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">]>').replace('name="Mentoring"', 'name="&i;"'),
+            'name="Mentoring"', 'name="&xxe;"'
+        ),
+        "xxe_parameter.qdpx": {
+            "project.qde": project(prolog=f'<!DOCTYPE Project [<!ENTITY % p SYSTEM "{secret_uri}"> %p;]>'),
+            **src_member(),
+        },
+        "billion_laughs.qde": project(
+            prolog='<!DOCTYPE Project [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+            '<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
+            '<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">'
+            '<!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">]>'
+        ).replace('name="Mentoring"', 'name="&i;"'),
         "zip_slip_dotdot.qdpx": {"project.qde": project(), **src_member(), "../evil.txt": "x"},
         "zip_slip_absolute.qdpx": {"project.qde": project(), **src_member(), "/tmp/evil.txt": "x"},
         "no_qde.qdpx": {**src_member(), "readme.txt": "no project here"},
@@ -82,16 +97,23 @@ def write_small(folder: Path = HERE) -> list[Path]:
         "selection_end_before_start.qdpx": {"project.qde": project(sel(40, 21)), **src_member()},
         "selection_missing_source.qdpx": {"project.qde": project()},
         "unknown_guid.qdpx": {"project.qde": project(code_ref="deadbeef-0000-4a2b-8c3d-0123456789ab"), **src_member()},
-        "duplicate_guid.qdpx": {"project.qde": project(
-            extra=f'<Code guid="{G["code"].upper()}" name="Twin" isCodable="true"/>'), **src_member()},
-        "not_utf8_source.qdpx": {"project.qde": project(), **src_member("R: caf\xe9 in Latin-1\n".encode("latin-1") * 3)},
+        "duplicate_guid.qdpx": {
+            "project.qde": project(extra=f'<Code guid="{G["code"].upper()}" name="Twin" isCodable="true"/>'),
+            **src_member(),
+        },
+        "not_utf8_source.qdpx": {
+            "project.qde": project(),
+            **src_member("R: caf\xe9 in Latin-1\n".encode("latin-1") * 3),
+        },
         "not_utf8_xml.qde": project().replace("Mentoring", "Mentor\udcffing").encode("utf-8", "surrogateescape"),
         "empty.qdpx": b"",
         "empty.qde": b"",
         "empty_member.qdpx": {"project.qde": "", **src_member()},
         "not_a_zip.qdpx": b"PK\x03\x04 this is not really a zip archive",
-        "bom_crlf_ok.qdpx": {"project.qde": project(sel(23, 56)),
-                             **src_member(("\ufeff" + TEXT.replace("\n", "\r\n")).encode("utf-8"))},
+        "bom_crlf_ok.qdpx": {
+            "project.qde": project(sel(23, 56)),
+            **src_member(("\ufeff" + TEXT.replace("\n", "\r\n")).encode("utf-8")),
+        },
     }
     written = []
     for name, data in out.items():
@@ -115,13 +137,13 @@ def _patch_sizes(path: Path, member: str, declared: int) -> None:
     i = data.find(b"PK\x03\x04")
     while i != -1:
         n, m = struct.unpack_from("<HH", data, i + 26)
-        if data[i + 30:i + 30 + n] == name:
+        if data[i + 30 : i + 30 + n] == name:
             struct.pack_into("<I", data, i + 22, declared)
         i = data.find(b"PK\x03\x04", i + 4)
     i = data.find(b"PK\x01\x02")
     while i != -1:
         n = struct.unpack_from("<H", data, i + 28)[0]
-        if data[i + 46:i + 46 + n] == name:
+        if data[i + 46 : i + 46 + n] == name:
             struct.pack_into("<I", data, i + 24, declared)
         i = data.find(b"PK\x01\x02", i + 4)
     path.write_bytes(bytes(data))

@@ -45,8 +45,21 @@ from qda.study.units import speaker_turns
 
 #: Columns of :func:`analysis_set`.
 SEGMENT_COLUMNS = [
-    "segment_id", "transcript_id", "participant_id", "start", "end", "text", "gender", "career_stage",
-    "rank", "role", "theme", "theme_name", "subtheme", "themes", "coding_ids",
+    "segment_id",
+    "transcript_id",
+    "participant_id",
+    "start",
+    "end",
+    "text",
+    "gender",
+    "career_stage",
+    "rank",
+    "role",
+    "theme",
+    "theme_name",
+    "subtheme",
+    "themes",
+    "coding_ids",
 ]
 
 ROLES = ("giving", "receiving", "both", "unspecified")
@@ -56,23 +69,38 @@ def _analysis_codings(study: Study, coders: Iterable[str] | None, round: str | N
     codes = study.analysis_codes
     for role in ("gender_inequities", "mentoring", "being_mentored"):
         if role not in codes:
-            raise QDAError(study.root, "analysis_codes", f"no code is mapped to the role {role!r}",
-                           "set study.analysis_codes[role] to the code slug of your codebook")
+            raise QDAError(
+                study.root,
+                "analysis_codes",
+                f"no code is mapped to the role {role!r}",
+                "set study.analysis_codes[role] to the code slug of your codebook",
+            )
     c = study.codings
-    keep = c["code"].astype(str).isin(
-        [codes["gender_inequities"], codes["mentoring"], codes["being_mentored"], codes.get("mentorship", "")])
+    keep = (
+        c["code"]
+        .astype(str)
+        .isin([codes["gender_inequities"], codes["mentoring"], codes["being_mentored"], codes.get("mentorship", "")])
+    )
     if round is not None:
         rounds = sorted(c["round"].astype(str).unique())
         if str(round) not in rounds:
-            raise QDAError(study.root, "round", f"no codings of round {round!r}",
-                           f"use one of {', '.join(rounds) or '(none)'} or round=None for all")
+            raise QDAError(
+                study.root,
+                "round",
+                f"no codings of round {round!r}",
+                f"use one of {', '.join(rounds) or '(none)'} or round=None for all",
+            )
         keep &= c["round"].astype(str) == str(round)
     if coders is not None:
         coders = [coders] if isinstance(coders, str) else [str(x) for x in coders]
         unknown = sorted(set(coders) - set(c["coder"].astype(str)))
         if unknown:
-            raise QDAError(study.root, "coders", f"no codings by {', '.join(unknown)}",
-                           "pass coders who appear in the codings table")
+            raise QDAError(
+                study.root,
+                "coders",
+                f"no codings by {', '.join(unknown)}",
+                "pass coders who appear in the codings table",
+            )
         keep &= c["coder"].astype(str).isin(coders)
     return c.loc[keep], codes
 
@@ -98,29 +126,49 @@ def _merge_spans(spans: pd.DataFrame) -> np.ndarray:
 
 def _join_themes(study: Study, seg: pd.DataFrame) -> pd.DataFrame:
     """theme, theme_name, subtheme, themes for each segment (rule 6 of the module docstring)."""
-    out = pd.DataFrame({"theme": pd.array([pd.NA] * len(seg), dtype="Int64"),
-                        "theme_name": "", "subtheme": "", "themes": ""}, index=seg.index)
+    out = pd.DataFrame(
+        {"theme": pd.array([pd.NA] * len(seg), dtype="Int64"), "theme_name": "", "subtheme": "", "themes": ""},
+        index=seg.index,
+    )
     th = study.themes
     if th is None or th.empty or seg.empty:
         return out
-    both = pd.concat([
-        pd.DataFrame({"coding_id": "S:" + seg["segment_id"], "transcript_id": seg["transcript_id"],
-                      "start": seg["start"], "end": seg["end"], "code": "segment"}),
-        pd.DataFrame({"coding_id": "T:" + pd.Series(np.arange(len(th))).astype(str),
-                      "transcript_id": th["transcript_id"].astype(str).to_numpy(),
-                      "start": th["start"].to_numpy(), "end": th["end"].to_numpy(), "code": "theme"}),
-    ], ignore_index=True)
+    both = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "coding_id": "S:" + seg["segment_id"],
+                    "transcript_id": seg["transcript_id"],
+                    "start": seg["start"],
+                    "end": seg["end"],
+                    "code": "segment",
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "coding_id": "T:" + pd.Series(np.arange(len(th))).astype(str),
+                    "transcript_id": th["transcript_id"].astype(str).to_numpy(),
+                    "start": th["start"].to_numpy(),
+                    "end": th["end"].to_numpy(),
+                    "code": "theme",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     p = cooccurring_pairs(both)  # drops segment-segment and theme-theme pairs (same code)
     if p.empty:
         return out
     seg_first = p["code_1"] == "segment"
     seg_key = np.where(seg_first, p["coding_id_1"], p["coding_id_2"])
     th_key = np.where(seg_first, p["coding_id_2"], p["coding_id_1"])
-    link = pd.DataFrame({
-        "segment_id": pd.Series(seg_key).str.slice(2),
-        "row": pd.Series(th_key).str.slice(2).astype(int),
-        "shared": (p["overlap_end"] - p["overlap_start"]).astype("int64").to_numpy(),
-    })
+    link = pd.DataFrame(
+        {
+            "segment_id": pd.Series(seg_key).str.slice(2),
+            "row": pd.Series(th_key).str.slice(2).astype(int),
+            "shared": (p["overlap_end"] - p["overlap_start"]).astype("int64").to_numpy(),
+        }
+    )
     link = link.join(th[["theme", "theme_name", "subtheme"]].reset_index(drop=True), on="row")
     per_theme = link.groupby(["segment_id", "theme"], as_index=False)["shared"].sum()
     per_theme = per_theme.sort_values(["segment_id", "shared", "theme"], ascending=[True, False, True])
@@ -138,8 +186,15 @@ def _join_themes(study: Study, seg: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def analysis_set(study: Study, rule: str = "overlap", within: int = 0, coders: Iterable[str] | None = None,
-                 round: str | None = "full", span: str = "union", turns: pd.DataFrame | None = None) -> pd.DataFrame:
+def analysis_set(
+    study: Study,
+    rule: str = "overlap",
+    within: int = 0,
+    coders: Iterable[str] | None = None,
+    round: str | None = "full",
+    span: str = "union",
+    turns: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The segments where gender inequities co-occur with mentoring or being mentored.
 
     Parameters
@@ -175,8 +230,12 @@ def analysis_set(study: Study, rule: str = "overlap", within: int = 0, coders: I
     if span not in ("union", "intersection"):
         raise QDAError(None, "span", f"unknown span {span!r}", "use 'union' or 'intersection'")
     if span == "intersection" and rule != "overlap":
-        raise QDAError(None, "span", f"the intersection of codings that co-occur by {rule!r} may be empty",
-                       "use span='union' or rule='overlap'")
+        raise QDAError(
+            None,
+            "span",
+            f"the intersection of codings that co-occur by {rule!r} may be empty",
+            "use span='union' or rule='overlap'",
+        )
     codings, codes = _analysis_codings(study, coders, round)
     if rule == "same_turn" and turns is None:
         turns = speaker_turns(study.transcripts)
@@ -192,8 +251,9 @@ def analysis_set(study: Study, rule: str = "overlap", within: int = 0, coders: I
     pos = pd.Series(np.arange(len(codings)), index=codings["coding_id"].astype(str).to_numpy())
     if not pos.index.is_unique:
         dup = pos.index[pos.index.duplicated()][0]
-        raise ReferenceIntegrityError(study.root, f"codings, coding_id {dup}", "appears more than once",
-                                      "give every coding a unique id")
+        raise ReferenceIntegrityError(
+            study.root, f"codings, coding_id {dup}", "appears more than once", "give every coding a unique id"
+        )
     s = codings["start"].to_numpy(dtype=np.int64)
     e = codings["end"].to_numpy(dtype=np.int64)
     i = pos.loc[pairs["coding_id_1"]].to_numpy()
@@ -203,11 +263,16 @@ def analysis_set(study: Study, rule: str = "overlap", within: int = 0, coders: I
     else:
         lo, hi = np.maximum(s[i], s[j]), np.minimum(e[i], e[j])
     mentor_code = np.where(pairs["code_1"] == gi, pairs["code_2"], pairs["code_1"])
-    spans = pd.DataFrame({
-        "transcript_id": pairs["transcript_id"].to_numpy(), "start": lo, "end": hi,
-        "role": pd.Series(mentor_code).map(mentor_role).to_numpy(),
-        "c1": pairs["coding_id_1"].to_numpy(), "c2": pairs["coding_id_2"].to_numpy(),
-    }).sort_values(["transcript_id", "start", "end"], kind="stable", ignore_index=True)
+    spans = pd.DataFrame(
+        {
+            "transcript_id": pairs["transcript_id"].to_numpy(),
+            "start": lo,
+            "end": hi,
+            "role": pd.Series(mentor_code).map(mentor_role).to_numpy(),
+            "c1": pairs["coding_id_1"].to_numpy(),
+            "c2": pairs["coding_id_2"].to_numpy(),
+        }
+    ).sort_values(["transcript_id", "start", "end"], kind="stable", ignore_index=True)
     spans["seg"] = _merge_spans(spans)
 
     def role_of(r: pd.Series) -> str:
@@ -215,29 +280,41 @@ def analysis_set(study: Study, rule: str = "overlap", within: int = 0, coders: I
         return "both" if len(kinds) == 2 else (kinds.pop() if kinds else "unspecified")
 
     seg = spans.groupby("seg", sort=True).agg(
-        transcript_id=("transcript_id", "first"), start=("start", "min"), end=("end", "max"),
+        transcript_id=("transcript_id", "first"),
+        start=("start", "min"),
+        end=("end", "max"),
         role=("role", role_of),
     )
-    members = pd.concat([spans[["seg", "c1"]].set_axis(["seg", "c"], axis=1),
-                         spans[["seg", "c2"]].set_axis(["seg", "c"], axis=1)])
+    members = pd.concat(
+        [spans[["seg", "c1"]].set_axis(["seg", "c"], axis=1), spans[["seg", "c2"]].set_axis(["seg", "c"], axis=1)]
+    )
     members = members.drop_duplicates().sort_values(["seg", "c"])
     seg["coding_ids"] = members.groupby("seg")["c"].agg(";".join).reindex(seg.index).fillna("")
     seg = seg.reset_index(drop=True)
-    seg["segment_id"] = seg["transcript_id"] + "-S" + (
-        seg.groupby("transcript_id").cumcount() + 1).astype(str).str.zfill(3)
+    seg["segment_id"] = (
+        seg["transcript_id"] + "-S" + (seg.groupby("transcript_id").cumcount() + 1).astype(str).str.zfill(3)
+    )
 
     # participant attributes
     t2p = study.transcripts.set_index("transcript_id")["participant_id"]
     unknown = sorted(set(seg["transcript_id"]) - set(t2p.index))
     if unknown:
-        raise ReferenceIntegrityError(study.root, "codings", f"transcript {unknown[0]} has codings but no text",
-                                      "add its transcript file or remove its codings")
+        raise ReferenceIntegrityError(
+            study.root,
+            "codings",
+            f"transcript {unknown[0]} has codings but no text",
+            "add its transcript file or remove its codings",
+        )
     seg["participant_id"] = seg["transcript_id"].map(t2p).astype(str)
     part = study.participants.set_index("participant_id")
     missing = sorted(set(seg["participant_id"]) - set(part.index))
     if missing:
-        raise ReferenceIntegrityError(study.root, "participants", f"participant {missing[0]} is missing",
-                                      "add a participants row for every transcript")
+        raise ReferenceIntegrityError(
+            study.root,
+            "participants",
+            f"participant {missing[0]} is missing",
+            "add a participants row for every transcript",
+        )
     for col in ("gender", "career_stage", "rank"):
         seg[col] = seg["participant_id"].map(part[col].astype(str)).astype(str)
     seg = study.with_text(seg)
@@ -274,8 +351,20 @@ def analysis_set_summary(study: Study, segments: pd.DataFrame | None = None, **k
         counts = seg.loc[seg["role"] == role].groupby("participant_id").size()
         p[f"n_{role}"] = p["participant_id"].map(counts).fillna(0).astype("int64")
     p["covered"] = p["n_segments"] > 0
-    out = p[["participant_id", "transcript_id", "gender", "career_stage", "n_segments", "n_chars",
-             "n_giving", "n_receiving", "n_both", "covered"]].reset_index(drop=True)
+    out = p[
+        [
+            "participant_id",
+            "transcript_id",
+            "gender",
+            "career_stage",
+            "n_segments",
+            "n_chars",
+            "n_giving",
+            "n_receiving",
+            "n_both",
+            "covered",
+        ]
+    ].reset_index(drop=True)
     n_t = len(study.transcripts)
     out.attrs["share_covered"] = (segments["transcript_id"].nunique() / n_t) if n_t else float("nan")
     return out
@@ -310,5 +399,11 @@ def analysis_code_c(study: Study, round: str | None = "full", rule: str = "overl
     merged = with_merged_mentorship(study, round)
     parent = codes.get("mentorship", "mentorship")
     c_both = c_coefficient(cooccurrence_matrix(merged, rule=rule, codes=[gi, parent]))
-    return pd.Series({"mentoring": c_each.loc[gi, m], "being mentored": c_each.loc[gi, bm],
-                      "mentorship (both)": c_both.loc[gi, parent]}, name="c with gender inequities")
+    return pd.Series(
+        {
+            "mentoring": c_each.loc[gi, m],
+            "being mentored": c_each.loc[gi, bm],
+            "mentorship (both)": c_both.loc[gi, parent],
+        },
+        name="c with gender inequities",
+    )

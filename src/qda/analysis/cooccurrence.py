@@ -42,7 +42,13 @@ RULES = ("overlap", "within", "same_turn")
 
 #: Columns of :func:`cooccurring_pairs`.
 PAIR_COLUMNS = [
-    "coding_id_1", "coding_id_2", "transcript_id", "code_1", "code_2", "overlap_start", "overlap_end",
+    "coding_id_1",
+    "coding_id_2",
+    "transcript_id",
+    "code_1",
+    "code_2",
+    "overlap_start",
+    "overlap_end",
 ]
 
 _CODING_COLUMNS = ("coding_id", "transcript_id", "start", "end", "code")
@@ -51,12 +57,20 @@ _TURN_COLUMNS = ("transcript_id", "start", "end")
 
 def _check_columns(frame: pd.DataFrame, needed: Sequence[str], name: str) -> None:
     if not isinstance(frame, pd.DataFrame):
-        raise QDAError(None, name, f"is a {type(frame).__name__}, not a DataFrame",
-                       f"pass a DataFrame with columns {', '.join(needed)}")
+        raise QDAError(
+            None,
+            name,
+            f"is a {type(frame).__name__}, not a DataFrame",
+            f"pass a DataFrame with columns {', '.join(needed)}",
+        )
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise SchemaError(None, name, f"missing column(s) {', '.join(missing)}",
-                          f"pass a frame with columns {', '.join(needed)} (see data/README.md)")
+        raise SchemaError(
+            None,
+            name,
+            f"missing column(s) {', '.join(missing)}",
+            f"pass a frame with columns {', '.join(needed)} (see data/README.md)",
+        )
 
 
 def _offsets(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -65,13 +79,21 @@ def _offsets(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
         start = frame["start"].to_numpy(dtype=np.int64)
         end = frame["end"].to_numpy(dtype=np.int64)
     except (TypeError, ValueError):
-        raise DataError(None, f"{name} columns start/end", "hold missing or non-integer values",
-                        "give every row whole-number character offsets") from None
+        raise DataError(
+            None,
+            f"{name} columns start/end",
+            "hold missing or non-integer values",
+            "give every row whole-number character offsets",
+        ) from None
     bad = (start < 0) | (end < start)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(None, f"{name} row {i}", f"offsets [{start[i]}, {end[i]}) are negative or reversed",
-                        "make 0 <= start <= end")
+        raise DataError(
+            None,
+            f"{name} row {i}",
+            f"offsets [{start[i]}, {end[i]}) are negative or reversed",
+            "make 0 <= start <= end",
+        )
     return start, end
 
 
@@ -81,12 +103,14 @@ def _check_rule(rule: str, within: int, turns: pd.DataFrame | None) -> None:
     if rule == "within" and (not isinstance(within, (int, np.integer)) or within < 0):
         raise QDAError(None, "within", f"{within!r} is not a whole number >= 0", "pass within=N characters")
     if rule == "same_turn" and turns is None:
-        raise QDAError(None, "turns", "rule 'same_turn' needs the speaker turns",
-                       "pass turns=qda.codings.speaker_turns(study)")
+        raise QDAError(
+            None, "turns", "rule 'same_turn' needs the speaker turns", "pass turns=qda.codings.speaker_turns(study)"
+        )
 
 
-def _turn_ranges(tid_codes: np.ndarray, start: np.ndarray, end: np.ndarray,
-                 tids: pd.Index, turns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _turn_ranges(
+    tid_codes: np.ndarray, start: np.ndarray, end: np.ndarray, tids: pd.Index, turns: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
     """Map each coding to the half-open range ``[first, last + 1)`` of turn numbers it touches.
 
     A coding touches turn ``t`` when ``start < t.end and t.start < end`` (one
@@ -103,9 +127,12 @@ def _turn_ranges(tid_codes: np.ndarray, start: np.ndarray, end: np.ndarray,
     same = t_tid[1:] == t_tid[:-1]
     if np.any(same & (t_start[1:] < t_end[:-1])):
         i = int(np.flatnonzero(same & (t_start[1:] < t_end[:-1]))[0])
-        raise DataError(None, f"turns of transcript {tids[t_tid[i]]}",
-                        f"turns [{t_start[i]}, {t_end[i]}) and [{t_start[i + 1]}, {t_end[i + 1]}) overlap",
-                        "give each character to at most one turn")
+        raise DataError(
+            None,
+            f"turns of transcript {tids[t_tid[i]]}",
+            f"turns [{t_start[i]}, {t_end[i]}) and [{t_start[i + 1]}, {t_end[i + 1]}) overlap",
+            "give each character to at most one turn",
+        )
     # Within a transcript turns are disjoint and sorted, so both starts and ends
     # increase: binary search on a combined (transcript, offset) key.
     span = int(max(end.max(initial=0), t_end.max(initial=0))) + 2
@@ -120,8 +147,9 @@ def _turn_ranges(tid_codes: np.ndarray, start: np.ndarray, end: np.ndarray,
     return lo, np.maximum(hi, lo)
 
 
-def _pair_indices(codings: pd.DataFrame, rule: str = "overlap", within: int = 0,
-                  turns: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _pair_indices(
+    codings: pd.DataFrame, rule: str = "overlap", within: int = 0, turns: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Row positions ``(i, j)`` of every co-occurring pair, plus the raw start/end arrays.
 
     The sweep of the module docstring, vectorised: O(n log n + k).
@@ -143,8 +171,12 @@ def _pair_indices(codings: pd.DataFrame, rule: str = "overlap", within: int = 0,
         lo, hi = _turn_ranges(tid_codes, start, end, pd.Index(tids), turns)
     span = int(hi.max()) + 1
     if len(tids) * span >= 2**62:
-        raise DataError(None, "codings", "offsets too large to place all transcripts on one axis",
-                        "split the codings into smaller batches")
+        raise DataError(
+            None,
+            "codings",
+            "offsets too large to place all transcripts on one axis",
+            "split the codings into smaller batches",
+        )
     valid = hi > lo  # empty intervals co-occur with nothing
     pos = np.flatnonzero(valid)
     key_lo = tid_codes[pos] * span + lo[pos]
@@ -166,8 +198,13 @@ def _pair_indices(codings: pd.DataFrame, rule: str = "overlap", within: int = 0,
     return i, j, start, end
 
 
-def cooccurring_pairs(codings: pd.DataFrame, rule: str = "overlap", within: int = 0,
-                      turns: pd.DataFrame | None = None, same_code: bool = False) -> pd.DataFrame:
+def cooccurring_pairs(
+    codings: pd.DataFrame,
+    rule: str = "overlap",
+    within: int = 0,
+    turns: pd.DataFrame | None = None,
+    same_code: bool = False,
+) -> pd.DataFrame:
     """Every pair of codings that co-occur within a transcript, as a tidy frame.
 
     Parameters
@@ -219,19 +256,29 @@ def cooccurring_pairs(codings: pd.DataFrame, rule: str = "overlap", within: int 
     o_start = np.maximum(start[i], start[j])
     o_end = np.minimum(end[i], end[j])
     shared = o_start < o_end
-    out = pd.DataFrame({
-        "coding_id_1": take("coding_id", i), "coding_id_2": take("coding_id", j),
-        "transcript_id": take("transcript_id", i),
-        "code_1": code_labels.take(code_idx[i]).array, "code_2": code_labels.take(code_idx[j]).array,
-        "overlap_start": pd.arrays.IntegerArray(np.where(shared, o_start, 0), ~shared),
-        "overlap_end": pd.arrays.IntegerArray(np.where(shared, o_end, 0), ~shared.copy()),
-    }, copy=False)
+    out = pd.DataFrame(
+        {
+            "coding_id_1": take("coding_id", i),
+            "coding_id_2": take("coding_id", j),
+            "transcript_id": take("transcript_id", i),
+            "code_1": code_labels.take(code_idx[i]).array,
+            "code_2": code_labels.take(code_idx[j]).array,
+            "overlap_start": pd.arrays.IntegerArray(np.where(shared, o_start, 0), ~shared),
+            "overlap_end": pd.arrays.IntegerArray(np.where(shared, o_end, 0), ~shared.copy()),
+        },
+        copy=False,
+    )
     return out
 
 
-def cooccurrence_matrix(codings: pd.DataFrame, rule: str = "overlap", within: int = 0,
-                        turns: pd.DataFrame | None = None, count: str = "pairs",
-                        codes: Sequence[str] | None = None) -> pd.DataFrame:
+def cooccurrence_matrix(
+    codings: pd.DataFrame,
+    rule: str = "overlap",
+    within: int = 0,
+    turns: pd.DataFrame | None = None,
+    count: str = "pairs",
+    codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Code x code co-occurrence counts; the diagonal holds each code's frequency.
 
     ``count="pairs"`` (default, ATLAS.ti's Code Co-Occurrence Table): cell
@@ -297,16 +344,21 @@ def c_coefficient(n12, n1=None, n2=None, *, frequencies: pd.Series | None = None
     if isinstance(n12, pd.DataFrame):
         mat = n12
         if list(mat.index) != list(mat.columns):
-            raise QDAError(None, "matrix", "rows and columns name different codes",
-                           "pass a square matrix from cooccurrence_matrix")
+            raise QDAError(
+                None, "matrix", "rows and columns name different codes", "pass a square matrix from cooccurrence_matrix"
+            )
         if frequencies is None:
             freq = np.diag(mat.to_numpy(dtype=float))
         else:
             freq = pd.Series(frequencies).reindex(mat.index).to_numpy(dtype=float)
             if np.isnan(freq).any():
                 missing = list(mat.index[np.isnan(freq)])
-                raise QDAError(None, "frequencies", f"no frequency for code(s) {missing}",
-                               "give a frequency for every code of the matrix")
+                raise QDAError(
+                    None,
+                    "frequencies",
+                    f"no frequency for code(s) {missing}",
+                    "give a frequency for every code of the matrix",
+                )
         n = mat.to_numpy(dtype=float)
         denom = freq[:, None] + freq[None, :] - n
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -14,17 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qda.stats.agreement import alpha_parts
-from qda.study.units import unit_decisions
-
 from qda.stats.agreement import (
     ALL_CODES,
     AgreementError,
     alpha_bootstrap_ci,
+    alpha_parts,
     cohen_kappa,
     cohen_kappa_table,
     fleiss_bootstrap_ci,
 )
+from qda.study.units import unit_decisions
 
 # ---------------------------------------------------------------------------
 # Coded text: NVivo and MAXQDA
@@ -37,7 +36,9 @@ def _check_codings(codings: pd.DataFrame, coders: Sequence[str]) -> pd.DataFrame
         raise AgreementError("codings", "is not a DataFrame", "pass the codings table of qda.SCHEMAS['codings']")
     miss = [c for c in _CODING_COLS if c not in codings.columns]
     if miss:
-        raise AgreementError("codings", f"lacks column(s) {', '.join(miss)}", "pass the codings table of qda.SCHEMAS['codings']")
+        raise AgreementError(
+            "codings", f"lacks column(s) {', '.join(miss)}", "pass the codings table of qda.SCHEMAS['codings']"
+        )
     present = set(codings["coder"].astype(str))
     for c in coders:
         if c not in present:
@@ -50,8 +51,9 @@ def _check_codings(codings: pd.DataFrame, coders: Sequence[str]) -> pd.DataFrame
     bad = (st < 0) | (en <= st)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise AgreementError("codings", f"row {sub.index[i]} has start={st[i]}, end={en[i]}",
-                             "every coding needs 0 <= start < end")
+        raise AgreementError(
+            "codings", f"row {sub.index[i]} has start={st[i]}, end={en[i]}", "every coding needs 0 <= start < end"
+        )
     return sub.reset_index(drop=True)
 
 
@@ -61,8 +63,15 @@ def _both_coded(sub: pd.DataFrame, coder_a: str, coder_b: str) -> list[str]:
     return sorted(ta & tb)
 
 
-def nvivo_coding_comparison(codings: pd.DataFrame, transcripts: pd.DataFrame, coder_a: str, coder_b: str, *,
-                            codes: Sequence[str] | None = None, by: str = "transcript") -> pd.DataFrame:
+def nvivo_coding_comparison(
+    codings: pd.DataFrame,
+    transcripts: pd.DataFrame,
+    coder_a: str,
+    coder_b: str,
+    *,
+    codes: Sequence[str] | None = None,
+    by: str = "transcript",
+) -> pd.DataFrame:
     """Character-level agreement and kappa per code and transcript, as NVivo reports them.
 
     NVivo's Coding Comparison query treats each character of a source as a unit: for
@@ -88,14 +97,21 @@ def nvivo_coding_comparison(codings: pd.DataFrame, transcripts: pd.DataFrame, co
         raise AgreementError("by", f"is {by!r}", "use 'transcript' or 'code'")
     sub = _check_codings(codings, [coder_a, coder_b])
     if "transcript_id" not in transcripts.columns or not {"n_chars", "text"} & set(transcripts.columns):
-        raise AgreementError("transcripts", "lacks transcript_id and n_chars (or text)", "pass the transcripts table of a Study")
+        raise AgreementError(
+            "transcripts", "lacks transcript_id and n_chars (or text)", "pass the transcripts table of a Study"
+        )
     t_ids = _both_coded(sub, coder_a, coder_b)
     tr = transcripts.assign(transcript_id=transcripts["transcript_id"].astype(str)).drop_duplicates("transcript_id")
-    lengths = (tr.set_index("transcript_id")["n_chars"] if "n_chars" in tr.columns
-               else tr.set_index("transcript_id")["text"].str.len())
+    lengths = (
+        tr.set_index("transcript_id")["n_chars"]
+        if "n_chars" in tr.columns
+        else tr.set_index("transcript_id")["text"].str.len()
+    )
     missing = [t for t in t_ids if t not in lengths.index]
     if missing:
-        raise AgreementError("transcripts", f"lacks transcript(s) {missing[:3]}", "pass every transcript the codings refer to")
+        raise AgreementError(
+            "transcripts", f"lacks transcript(s) {missing[:3]}", "pass every transcript the codings refer to"
+        )
     code_list = sorted(set(sub["code"])) if codes is None else list(codes)
     t_len = lengths.reindex(t_ids).to_numpy(np.int64)
     sub = sub.loc[sub["transcript_id"].isin(t_ids) & sub["code"].isin(code_list)]
@@ -103,8 +119,12 @@ def nvivo_coding_comparison(codings: pd.DataFrame, transcripts: pd.DataFrame, co
     over = sub["end"].to_numpy(np.int64) > t_len[t_pos]
     if over.any():
         i = int(np.flatnonzero(over)[0])
-        raise AgreementError("codings", f"a coding in {sub['transcript_id'].iloc[i]} ends at {sub['end'].iloc[i]}, "
-                             f"beyond the transcript's {t_len[t_pos[i]]} characters", "fix the offsets")
+        raise AgreementError(
+            "codings",
+            f"a coding in {sub['transcript_id'].iloc[i]} ends at {sub['end'].iloc[i]}, "
+            f"beyond the transcript's {t_len[t_pos[i]]} characters",
+            "fix the offsets",
+        )
     n_t, n_c = len(t_ids), len(code_list)
     g = pd.Index(code_list).get_indexer(sub["code"]) * n_t + t_pos
     is_a = (sub["coder"] == coder_a).to_numpy()
@@ -125,14 +145,16 @@ def nvivo_coding_comparison(codings: pd.DataFrame, transcripts: pd.DataFrame, co
     len_a = np.bincount(ev_g, weights=seg * cov_a, minlength=n_groups)
     len_b = np.bincount(ev_g, weights=seg * cov_b, minlength=n_groups)
     both = np.bincount(ev_g, weights=seg * (cov_a & cov_b), minlength=n_groups)
-    out = pd.DataFrame({
-        "code": np.repeat(code_list, n_t),
-        "transcript_id": np.tile(t_ids, n_c),
-        "n_chars": np.tile(t_len, n_c).astype(np.int64),
-        "a_and_b": both.astype(np.int64),
-        "a_only": (len_a - both).astype(np.int64),
-        "b_only": (len_b - both).astype(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "code": np.repeat(code_list, n_t),
+            "transcript_id": np.tile(t_ids, n_c),
+            "n_chars": np.tile(t_len, n_c).astype(np.int64),
+            "a_and_b": both.astype(np.int64),
+            "a_only": (len_a - both).astype(np.int64),
+            "b_only": (len_b - both).astype(np.int64),
+        }
+    )
     if by == "code":
         out = out.groupby("code", sort=False, as_index=False)[["n_chars", "a_and_b", "a_only", "b_only"]].sum()
     out["neither"] = out["n_chars"] - out["a_and_b"] - out["a_only"] - out["b_only"]
@@ -148,8 +170,9 @@ def nvivo_coding_comparison(codings: pd.DataFrame, transcripts: pd.DataFrame, co
     return out.reset_index(drop=True)
 
 
-def segment_overlap_agreement(codings: pd.DataFrame, coder_a: str, coder_b: str, min_overlap: float = 0.9, *,
-                              codes: Sequence[str] | None = None) -> pd.DataFrame:
+def segment_overlap_agreement(
+    codings: pd.DataFrame, coder_a: str, coder_b: str, min_overlap: float = 0.9, *, codes: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Segment-level agreement per code, as MAXQDA's Intercoder Agreement reports it.
 
     Rule: a segment of one coder is *matched* when the other coder has a segment of the
@@ -194,11 +217,15 @@ def segment_overlap_agreement(codings: pd.DataFrame, coder_a: str, coder_b: str,
     a["hit"], b["hit"] = a_hit, b_hit
     ga = a.groupby("code")["hit"].agg(["size", "sum"]).reindex(code_list, fill_value=0)
     gb = b.groupby("code")["hit"].agg(["size", "sum"]).reindex(code_list, fill_value=0)
-    out = pd.DataFrame({
-        "code": code_list,
-        "a_segments": ga["size"].to_numpy(np.int64), "a_matched": ga["sum"].to_numpy(np.int64),
-        "b_segments": gb["size"].to_numpy(np.int64), "b_matched": gb["sum"].to_numpy(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "code": code_list,
+            "a_segments": ga["size"].to_numpy(np.int64),
+            "a_matched": ga["sum"].to_numpy(np.int64),
+            "b_segments": gb["size"].to_numpy(np.int64),
+            "b_matched": gb["sum"].to_numpy(np.int64),
+        }
+    )
     total = out.drop(columns="code").sum()
     out = pd.concat([out, pd.DataFrame([{"code": ALL_CODES, **total.to_dict()}])], ignore_index=True)
     out["agreements"] = out["a_matched"] + out["b_matched"]
@@ -218,19 +245,23 @@ def segment_overlap_agreement(codings: pd.DataFrame, coder_a: str, coder_b: str,
 _DECISION_COLS = ["transcript_id", "unit_id", "coder", "code", "applied"]
 
 
-def _decision_matrix(decisions: pd.DataFrame, coders: Sequence[str] | None, codes: Sequence[str] | None,
-                     extra_keys: Sequence[str] = ()) -> pd.DataFrame:
+def _decision_matrix(
+    decisions: pd.DataFrame, coders: Sequence[str] | None, codes: Sequence[str] | None, extra_keys: Sequence[str] = ()
+) -> pd.DataFrame:
     miss = [c for c in _DECISION_COLS if c not in decisions.columns]
     if miss:
-        raise AgreementError("decisions", f"lacks column(s) {', '.join(miss)}",
-                             "pass the output of qda.codings.unit_decisions")
+        raise AgreementError(
+            "decisions", f"lacks column(s) {', '.join(miss)}", "pass the output of qda.codings.unit_decisions"
+        )
     d = decisions
     if coders is not None:
         d = d.loc[d["coder"].isin(list(coders))]
     if codes is not None:
         d = d.loc[d["code"].isin(list(codes))]
     if d.empty:
-        raise AgreementError("decisions", "holds no decisions for the chosen coders and codes", "check coders= and codes=")
+        raise AgreementError(
+            "decisions", "holds no decisions for the chosen coders and codes", "check coders= and codes="
+        )
     keys = [*extra_keys, "transcript_id", "unit_id", "code"]
     # a coder who left out a (unit, code) of a transcript they coded decided "absent";
     # a coder with no decisions in a transcript did not code it (NaN).
@@ -263,8 +294,9 @@ def _agreement_row(block: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def decision_agreement(decisions: pd.DataFrame, coders: Sequence[str] | None = None,
-                       codes: Sequence[str] | None = None) -> pd.DataFrame:
+def decision_agreement(
+    decisions: pd.DataFrame, coders: Sequence[str] | None = None, codes: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Agreement on fixed units: one binary decision (applied or not) per (unit, code, coder).
 
     Campbell et al. (2013): units are fixed first, then each coder decides for every
@@ -288,8 +320,13 @@ def decision_agreement(decisions: pd.DataFrame, coders: Sequence[str] | None = N
     return pd.DataFrame(rows)
 
 
-def unitized_alpha(codings: pd.DataFrame, units: pd.DataFrame, coders: Sequence[str] | None = None,
-                   codes: Sequence[str] | None = None, min_share: float = 0.5) -> pd.DataFrame:
+def unitized_alpha(
+    codings: pd.DataFrame,
+    units: pd.DataFrame,
+    coders: Sequence[str] | None = None,
+    codes: Sequence[str] | None = None,
+    min_share: float = 0.5,
+) -> pd.DataFrame:
     """Krippendorff's alpha over a unitized design, in the manner of Campbell et al. (2013).
 
     Units are fixed first (participant turns, :func:`qda.codings.participant_units`);
@@ -304,8 +341,9 @@ def unitized_alpha(codings: pd.DataFrame, units: pd.DataFrame, coders: Sequence[
     return decision_agreement(dec, coders=coders, codes=codes)
 
 
-def campbell_reliability_agreement(decisions: pd.DataFrame, reconciliation: pd.DataFrame,
-                                   rounds: Any = None) -> pd.DataFrame:
+def campbell_reliability_agreement(
+    decisions: pd.DataFrame, reconciliation: pd.DataFrame, rounds: Any = None
+) -> pd.DataFrame:
     """Intercoder reliability (before discussion) and agreement (after) per round and code.
 
     Campbell et al. (2013). For each round and code (and ``"(all codes)"``):
@@ -329,8 +367,11 @@ def campbell_reliability_agreement(decisions: pd.DataFrame, reconciliation: pd.D
     need = ["round", "transcript_id", "unit_id", "code", "resolution"]
     miss = [c for c in need if c not in reconciliation.columns]
     if miss:
-        raise AgreementError("reconciliation", f"lacks column(s) {', '.join(miss)}",
-                             "pass the reconciliation table of qda.SCHEMAS['reconciliation']")
+        raise AgreementError(
+            "reconciliation",
+            f"lacks column(s) {', '.join(miss)}",
+            "pass the reconciliation table of qda.SCHEMAS['reconciliation']",
+        )
     rec = reconciliation.assign(**{c: reconciliation[c].astype(str) for c in need})
     dec = decisions.copy()
     dec["transcript_id"] = dec["transcript_id"].astype(str)
@@ -339,15 +380,20 @@ def campbell_reliability_agreement(decisions: pd.DataFrame, reconciliation: pd.D
             tr = rec[["transcript_id", "round"]].drop_duplicates()
             dup = tr["transcript_id"].duplicated()
             if dup.any():
-                raise AgreementError("reconciliation", f"puts transcript {tr.loc[dup, 'transcript_id'].iloc[0]} in two rounds",
-                                     "pass rounds= (transcript_id -> round) explicitly")
-            rounds = dict(zip(tr["transcript_id"], tr["round"]))
+                raise AgreementError(
+                    "reconciliation",
+                    f"puts transcript {tr.loc[dup, 'transcript_id'].iloc[0]} in two rounds",
+                    "pass rounds= (transcript_id -> round) explicitly",
+                )
+            rounds = dict(zip(tr["transcript_id"], tr["round"], strict=False))
         rmap = pd.Series(rounds) if not isinstance(rounds, pd.Series) else rounds
         rmap.index = rmap.index.astype(str)
         dec["round"] = dec["transcript_id"].map(rmap)
         if dec["round"].isna().any():
             t = dec.loc[dec["round"].isna(), "transcript_id"].iloc[0]
-            raise AgreementError("rounds", f"gives no round for transcript {t}", "map every transcript of decisions to a round")
+            raise AgreementError(
+                "rounds", f"gives no round for transcript {t}", "map every transcript of decisions to a round"
+            )
     dec["round"] = dec["round"].astype(str)
     wide = _decision_matrix(dec, None, None, extra_keys=["round"])
     x = wide.to_numpy(float)
@@ -357,8 +403,11 @@ def campbell_reliability_agreement(decisions: pd.DataFrame, reconciliation: pd.D
     idx = wide.index.to_frame(index=False)
     idx["disagree"] = disagree
     rec_key = rec.drop_duplicates(["round", "transcript_id", "unit_id", "code"], keep="last")
-    idx = idx.merge(rec_key[["round", "transcript_id", "unit_id", "code", "resolution"]],
-                    on=["round", "transcript_id", "unit_id", "code"], how="left")
+    idx = idx.merge(
+        rec_key[["round", "transcript_id", "unit_id", "code", "resolution"]],
+        on=["round", "transcript_id", "unit_id", "code"],
+        how="left",
+    )
     idx["resolved"] = idx["disagree"] & idx["resolution"].isin(["present", "absent"])
     idx["not_reconciled"] = idx["disagree"] & idx["resolution"].isna()
     rows = []
@@ -370,22 +419,31 @@ def campbell_reliability_agreement(decisions: pd.DataFrame, reconciliation: pd.D
             base = _agreement_row(wide.loc[sel])
             nd = base["n_disagreements"]
             nr = int(idx.loc[sel, "resolved"].sum())
-            rows.append({
-                "round": rnd, "code": code, "n_units": base["n_units"],
-                "reliability_percent": base["percent_agreement"], "reliability_alpha": base["alpha"],
-                "n_disagreements": nd, "n_resolved": nr,
-                "n_not_reconciled": int(idx.loc[sel, "not_reconciled"].sum()),
-                "share_resolved": nr / nd if nd else float("nan"),
-                "agreement_percent": 100.0 * (base["n_units"] - nd + nr) / base["n_units"] if base["n_units"] else float("nan"),
-            })
+            rows.append(
+                {
+                    "round": rnd,
+                    "code": code,
+                    "n_units": base["n_units"],
+                    "reliability_percent": base["percent_agreement"],
+                    "reliability_alpha": base["alpha"],
+                    "n_disagreements": nd,
+                    "n_resolved": nr,
+                    "n_not_reconciled": int(idx.loc[sel, "not_reconciled"].sum()),
+                    "share_resolved": nr / nd if nd else float("nan"),
+                    "agreement_percent": 100.0 * (base["n_units"] - nd + nr) / base["n_units"]
+                    if base["n_units"]
+                    else float("nan"),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------
 # Summaries for the book: one round's reliability with intervals, and the unit choice
 # ---------------------------------------------------------------------------
-def decision_matrix(decisions: pd.DataFrame, coders: Sequence[str] | None = None,
-                    codes: Sequence[str] | None = None) -> pd.DataFrame:
+def decision_matrix(
+    decisions: pd.DataFrame, coders: Sequence[str] | None = None, codes: Sequence[str] | None = None
+) -> pd.DataFrame:
     """The reliability data of fixed-unit decisions: one row per (unit, code), one column per coder.
 
     Values are 1.0 (the coder applied the code to the unit), 0.0 (the coder coded the
@@ -401,10 +459,14 @@ def decision_matrix(decisions: pd.DataFrame, coders: Sequence[str] | None = None
     return _decision_matrix(decisions, coders, codes, extra_keys=extra)
 
 
-
-
-def reliability_with_ci(decisions: pd.DataFrame, *, n_boot: int = 1000, seed: int | None = 0,
-                        confidence: float = 0.95, codes: Sequence[str] | None = None) -> pd.DataFrame:
+def reliability_with_ci(
+    decisions: pd.DataFrame,
+    *,
+    n_boot: int = 1000,
+    seed: int | None = 0,
+    confidence: float = 0.95,
+    codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Reliability of independent fixed-unit decisions, each measure with an interval.
 
     Over all (unit, code) decisions (or those of ``codes``), per ``round`` when
@@ -440,8 +502,11 @@ def reliability_with_ci(decisions: pd.DataFrame, *, n_boot: int = 1000, seed: in
         # percent agreement: cluster bootstrap over transcripts
         pair = (~np.isnan(x)).sum(1) >= 2
         if not pair.any():
-            raise AgreementError("decisions", f"round {rnd} has no unit coded by two or more coders",
-                                 "pass decisions of rounds in which several coders coded the same transcripts")
+            raise AgreementError(
+                "decisions",
+                f"round {rnd} has no unit coded by two or more coders",
+                "pass decisions of rounds in which several coders coded the same transcripts",
+            )
         xs, ts = x[pair], tids[pair]
         same = (np.nanmax(xs, 1) == np.nanmin(xs, 1)).astype(float)
         lab, uniq = pd.factorize(pd.Series(ts))
@@ -449,29 +514,69 @@ def reliability_with_ci(decisions: pd.DataFrame, *, n_boot: int = 1000, seed: in
         draws = rng.integers(0, len(uniq), size=(n_boot, len(uniq)))
         cw = np.stack([np.bincount(r, minlength=len(uniq)) for r in draws]).astype(float)[:, lab]
         boot = (cw @ same) / cw.sum(1)
-        rows.append({**base, "measure": "percent agreement", "coders": "all", "n_units": int(pair.sum()),
-                     "estimate": 100 * same.mean(), "ci_low": 100 * np.quantile(boot, tail),
-                     "ci_high": 100 * np.quantile(boot, 1 - tail), "interval": "bootstrap over transcripts"})
+        rows.append(
+            {
+                **base,
+                "measure": "percent agreement",
+                "coders": "all",
+                "n_units": int(pair.sum()),
+                "estimate": 100 * same.mean(),
+                "ci_low": 100 * np.quantile(boot, tail),
+                "ci_high": 100 * np.quantile(boot, 1 - tail),
+                "interval": "bootstrap over transcripts",
+            }
+        )
         n_pairable = int((~np.isnan(xs)).sum())
         all_pairs = int(round(n_pairable * (block.shape[1] - 1) / 2))
-        for draws, how in ((all_pairs, "Krippendorff bootstrap, all pairs"), (None, "Krippendorff bootstrap, KALPHA cap")):
+        for draws, how in (
+            (all_pairs, "Krippendorff bootstrap, all pairs"),
+            (None, "Krippendorff bootstrap, KALPHA cap"),
+        ):
             ab = alpha_bootstrap_ci(x, "nominal", n_boot=n_boot, seed=seed, confidence=confidence, n_draws=draws)
-            rows.append({**base, "measure": "Krippendorff's alpha", "coders": "all", "n_units": int(pair.sum()),
-                         "estimate": ab.alpha, "ci_low": ab.ci_low, "ci_high": ab.ci_high,
-                         "interval": f"{how} ({ab.n_draws} draws)"})
+            rows.append(
+                {
+                    **base,
+                    "measure": "Krippendorff's alpha",
+                    "coders": "all",
+                    "n_units": int(pair.sum()),
+                    "estimate": ab.alpha,
+                    "ci_low": ab.ci_low,
+                    "ci_high": ab.ci_high,
+                    "interval": f"{how} ({ab.n_draws} draws)",
+                }
+            )
         xf = x[full]
         counts = np.column_stack([xf.sum(1), (1 - xf).sum(1)])
         fk, lo, hi = fleiss_bootstrap_ci(counts, n_boot=n_boot, seed=seed, confidence=confidence, clusters=tids[full])
-        rows.append({**base, "measure": "Fleiss' kappa", "coders": "all", "n_units": int(full.sum()),
-                     "estimate": fk, "ci_low": lo, "ci_high": hi, "interval": "bootstrap over transcripts"})
+        rows.append(
+            {
+                **base,
+                "measure": "Fleiss' kappa",
+                "coders": "all",
+                "n_units": int(full.sum()),
+                "estimate": fk,
+                "ci_low": lo,
+                "ci_high": hi,
+                "interval": "bootstrap over transcripts",
+            }
+        )
         cols = list(block.columns)
         for i in range(len(cols)):
             for j in range(i + 1, len(cols)):
                 both = block[[cols[i], cols[j]]].dropna()
                 k = cohen_kappa(both[cols[i]], both[cols[j]], confidence=confidence)
-                rows.append({**base, "measure": "Cohen's kappa", "coders": f"{cols[i]} vs {cols[j]}",
-                             "n_units": len(both), "estimate": k.kappa, "ci_low": k.ci_low, "ci_high": k.ci_high,
-                             "interval": "asymptotic (ASE)"})
+                rows.append(
+                    {
+                        **base,
+                        "measure": "Cohen's kappa",
+                        "coders": f"{cols[i]} vs {cols[j]}",
+                        "n_units": len(both),
+                        "estimate": k.kappa,
+                        "ci_low": k.ci_low,
+                        "ci_high": k.ci_high,
+                        "interval": "asymptotic (ASE)",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -479,9 +584,16 @@ def reliability_with_ci(decisions: pd.DataFrame, *, n_boot: int = 1000, seed: in
 UNIT_CHOICES = ("characters (NVivo)", "segments (MAXQDA)", "fixed units (Campbell)")
 
 
-def agreement_by_unit_choice(codings: pd.DataFrame, transcripts: pd.DataFrame, units: pd.DataFrame,
-                             coder_a: str, coder_b: str, *, min_overlap: float = 0.9,
-                             min_share: float = 0.5) -> pd.DataFrame:
+def agreement_by_unit_choice(
+    codings: pd.DataFrame,
+    transcripts: pd.DataFrame,
+    units: pd.DataFrame,
+    coder_a: str,
+    coder_b: str,
+    *,
+    min_overlap: float = 0.9,
+    min_share: float = 0.5,
+) -> pd.DataFrame:
     """The same two coders' agreement counted over three kinds of unit, pooled over codes.
 
     * ``characters (NVivo)``: every character of every transcript both coded is a unit for
@@ -502,24 +614,40 @@ def agreement_by_unit_choice(codings: pd.DataFrame, transcripts: pd.DataFrame, u
     sub = _check_codings(codings, [coder_a, coder_b])
     has_round = "round" in codings.columns
     if has_round:
-        sub["round"] = codings.loc[codings["coder"].astype(str).isin([coder_a, coder_b]), "round"].astype(str).to_numpy()
+        sub["round"] = (
+            codings.loc[codings["coder"].astype(str).isin([coder_a, coder_b]), "round"].astype(str).to_numpy()
+        )
     rows = []
-    for rnd, part in (sub.groupby("round", sort=True) if has_round else [(None, sub)]):
+    for rnd, part in sub.groupby("round", sort=True) if has_round else [(None, sub)]:
         base = {"round": rnd} if has_round else {}
         nv = nvivo_coding_comparison(part, transcripts, coder_a, coder_b, by="code")
         cells = nv[["a_and_b", "a_only", "b_only", "neither"]].sum().to_numpy(float)
         table = np.array([[cells[0], cells[1]], [cells[2], cells[3]]])
-        rows.append({**base, "unit": UNIT_CHOICES[0], "n": int(table.sum()),
-                     "percent_agreement": 100 * (cells[0] + cells[3]) / table.sum(),
-                     "kappa": cohen_kappa_table(table).kappa})
+        rows.append(
+            {
+                **base,
+                "unit": UNIT_CHOICES[0],
+                "n": int(table.sum()),
+                "percent_agreement": 100 * (cells[0] + cells[3]) / table.sum(),
+                "kappa": cohen_kappa_table(table).kappa,
+            }
+        )
         mx = segment_overlap_agreement(part, coder_a, coder_b, min_overlap)
         tot = mx.loc[mx["code"] == ALL_CODES].iloc[0]
-        rows.append({**base, "unit": UNIT_CHOICES[1], "n": int(tot["a_segments"] + tot["b_segments"]),
-                     "percent_agreement": float(tot["percent_agreement"]), "kappa": float(tot["kappa"])})
+        rows.append(
+            {
+                **base,
+                "unit": UNIT_CHOICES[1],
+                "n": int(tot["a_segments"] + tot["b_segments"]),
+                "percent_agreement": float(tot["percent_agreement"]),
+                "kappa": float(tot["kappa"]),
+            }
+        )
         tr = set(part["transcript_id"])
         dec = unit_decisions(part, units.loc[units["transcript_id"].astype(str).isin(tr)], min_share)
         wide = decision_matrix(dec, coders=[coder_a, coder_b]).dropna()
         k = cohen_kappa(wide[coder_a], wide[coder_b])
-        rows.append({**base, "unit": UNIT_CHOICES[2], "n": len(wide),
-                     "percent_agreement": 100 * k.p_observed, "kappa": k.kappa})
+        rows.append(
+            {**base, "unit": UNIT_CHOICES[2], "n": len(wide), "percent_agreement": 100 * k.p_observed, "kappa": k.kappa}
+        )
     return pd.DataFrame(rows)

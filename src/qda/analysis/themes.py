@@ -26,8 +26,18 @@ CAVEAT = (
     "read these numbers as a description of this sample, not as prevalence."
 )
 
-_GROUPS = ("gender", "career_stage", "rank", "degree", "age_band", "leadership", "endowed_chair",
-           "primary_caregiver", "interview_mode", "field")
+_GROUPS = (
+    "gender",
+    "career_stage",
+    "rank",
+    "degree",
+    "age_band",
+    "leadership",
+    "endowed_chair",
+    "primary_caregiver",
+    "interview_mode",
+    "field",
+)
 
 
 def theme_names(study: Study) -> pd.Series:
@@ -37,16 +47,19 @@ def theme_names(study: Study) -> pd.Series:
     """
     th = study.themes
     if th is None or th.empty:
-        raise QDAError(study.root, "themes", "the study has no theme codings",
-                       "add themes.csv (see data/README.md)")
+        raise QDAError(study.root, "themes", "the study has no theme codings", "add themes.csv (see data/README.md)")
     names = th[["theme", "theme_name"]].drop_duplicates().sort_values("theme")
     dup = names["theme"].duplicated()
     if dup.any():
         t = names.loc[dup, "theme"].iloc[0]
-        raise QDAError(study.root, f"themes, theme {t}", "carries more than one theme_name",
-                       "give each theme number one name")
-    return pd.Series(names["theme_name"].astype(str).to_numpy(), index=pd.Index(names["theme"].astype(int), name="theme"),
-                     name="theme_name")
+        raise QDAError(
+            study.root, f"themes, theme {t}", "carries more than one theme_name", "give each theme number one name"
+        )
+    return pd.Series(
+        names["theme_name"].astype(str).to_numpy(),
+        index=pd.Index(names["theme"].astype(int), name="theme"),
+        name="theme_name",
+    )
 
 
 def _theme_index(study: Study, theme) -> int:
@@ -59,8 +72,12 @@ def _theme_index(study: Study, theme) -> int:
             return int(hits[0])
         if theme.strip().isdigit() and int(theme) in names.index:
             return int(theme)
-    raise QDAError(study.root, "theme", f"no theme {theme!r}",
-                   f"use a number {', '.join(map(str, names.index))} or one of the theme names")
+    raise QDAError(
+        study.root,
+        "theme",
+        f"no theme {theme!r}",
+        f"use a number {', '.join(map(str, names.index))} or one of the theme names",
+    )
 
 
 def _with_participants(study: Study, frame: pd.DataFrame) -> pd.DataFrame:
@@ -74,8 +91,9 @@ def _with_participants(study: Study, frame: pd.DataFrame) -> pd.DataFrame:
     return out.join(part[extra], on="participant_id")
 
 
-def theme_by(study: Study, by: str = "gender", segments: pd.DataFrame | None = None,
-             level: str = "theme") -> pd.DataFrame:
+def theme_by(
+    study: Study, by: str = "gender", segments: pd.DataFrame | None = None, level: str = "theme"
+) -> pd.DataFrame:
     """Theme x group table counting **participants**, with the study's caveat.
 
     Cell ``(theme t, group g)`` = number of distinct participants of group ``g``
@@ -92,8 +110,12 @@ def theme_by(study: Study, by: str = "gender", segments: pd.DataFrame | None = N
     :data:`CAVEAT` (plus a note when the study is synthetic). Reference: Murphy et al. 2022 (themes; limitations).
     """
     if by not in study.participants.columns or by == "participant_id":
-        raise QDAError(study.root, "by", f"{by!r} is not a participant characteristic",
-                       f"use one of {', '.join(c for c in _GROUPS if c in study.participants.columns)}")
+        raise QDAError(
+            study.root,
+            "by",
+            f"{by!r} is not a participant characteristic",
+            f"use one of {', '.join(c for c in _GROUPS if c in study.participants.columns)}",
+        )
     if level not in ("theme", "subtheme"):
         raise QDAError(None, "level", f"unknown level {level!r}", "use 'theme' or 'subtheme'")
     names = theme_names(study)
@@ -101,8 +123,12 @@ def theme_by(study: Study, by: str = "gender", segments: pd.DataFrame | None = N
     need = ["transcript_id", "theme"] + (["subtheme"] if level == "subtheme" else [])
     missing = [c for c in need if c not in src.columns]
     if missing:
-        raise QDAError(None, "segments", f"missing column(s) {', '.join(missing)}",
-                       "pass the frame returned by analysis_set or study.themes")
+        raise QDAError(
+            None,
+            "segments",
+            f"missing column(s) {', '.join(missing)}",
+            "pass the frame returned by analysis_set or study.themes",
+        )
     src = src.loc[src["theme"].notna()].copy()
     src["theme"] = src["theme"].astype(int)
     src = _with_participants(study, src)
@@ -123,9 +149,13 @@ def theme_by(study: Study, by: str = "gender", segments: pd.DataFrame | None = N
         table = table.sort_index(level=1).reindex(order, level=0)
         table.index.names = ["theme", "subtheme"]
     sizes = [int((groups == lv).sum()) for lv in levels] + [len(part)]
-    size_row = pd.DataFrame([sizes], columns=table.columns,
-                            index=pd.Index(["participants"], name="theme") if level == "theme"
-                            else pd.MultiIndex.from_tuples([("participants", "")], names=["theme", "subtheme"]))
+    size_row = pd.DataFrame(
+        [sizes],
+        columns=table.columns,
+        index=pd.Index(["participants"], name="theme")
+        if level == "theme"
+        else pd.MultiIndex.from_tuples([("participants", "")], names=["theme", "subtheme"]),
+    )
     table = pd.concat([table, size_row]).astype("int64")
     table.columns = pd.Index([str(c) for c in table.columns], name=by)
     table.attrs["caveat"] = CAVEAT + (" Data: synthetic corpus." if study.synthetic else "")
@@ -133,8 +163,15 @@ def theme_by(study: Study, by: str = "gender", segments: pd.DataFrame | None = N
     return table
 
 
-def excerpts(study: Study, theme, gender: str | None = None, career_stage: str | None = None,
-             n: int = 3, seed: int = 0, segments: pd.DataFrame | None = None) -> pd.DataFrame:
+def excerpts(
+    study: Study,
+    theme,
+    gender: str | None = None,
+    career_stage: str | None = None,
+    n: int = 3,
+    seed: int = 0,
+    segments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Up to ``n`` passages of ``theme`` (number or name), drawn at random with ``seed``.
 
     Passages are theme codings (``study.themes``) or, if given, ``segments`` with a
@@ -151,7 +188,7 @@ def excerpts(study: Study, theme, gender: str | None = None, career_stage: str |
         raise QDAError(None, "n", f"{n!r} is not a whole number >= 0", "pass n=3 or similar")
     t = _theme_index(study, theme)
     names = theme_names(study)
-    src = (study.themes if segments is None else segments)
+    src = study.themes if segments is None else segments
     src = src.loc[src["theme"].notna() & (src["theme"].astype("Int64") == t)].copy()
     src = _with_participants(study, src)
     for col, val in (("gender", gender), ("career_stage", career_stage)):
@@ -177,8 +214,18 @@ def excerpts(study: Study, theme, gender: str | None = None, career_stage: str |
         out["subtheme"] = ""
     if "text" not in out.columns:
         out = study.with_text(out)
-    cols = ["participant_id", "gender", "career_stage", "theme", "theme_name", "subtheme",
-            "transcript_id", "start", "end", "text"]
+    cols = [
+        "participant_id",
+        "gender",
+        "career_stage",
+        "theme",
+        "theme_name",
+        "subtheme",
+        "transcript_id",
+        "start",
+        "end",
+        "text",
+    ]
     out = out[cols].sort_values(["participant_id", "start"]).reset_index(drop=True)
     out["gender"] = out["gender"].astype(str)
     out["career_stage"] = out["career_stage"].astype(str)
@@ -205,14 +252,14 @@ def shorten(text: str, max_sentences: int | None) -> str:
     if max_sentences is None:
         return text
     if not isinstance(max_sentences, (int, np.integer)) or max_sentences < 1:
-        raise QDAError(None, "max_sentences", f"{max_sentences!r} is not a whole number >= 1",
-                       "pass max_sentences=2 or None")
+        raise QDAError(
+            None, "max_sentences", f"{max_sentences!r} is not a whole number >= 1", "pass max_sentences=2 or None"
+        )
     parts = _SENTENCE_END.split(text.strip())
     return text.strip() if len(parts) <= max_sentences else " ".join(parts[:max_sentences]) + " [...]"
 
 
-def excerpt_styler(frame: pd.DataFrame, caption: str, max_sentences: int | None = None,
-                   subtheme: bool = False):
+def excerpt_styler(frame: pd.DataFrame, caption: str, max_sentences: int | None = None, subtheme: bool = False):
     """Passages from :func:`excerpts` as a captioned table for the book.
 
     Columns ``Participant``, ``Gender``, ``Career stage``, (``Sub-theme`` if
@@ -226,11 +273,14 @@ def excerpt_styler(frame: pd.DataFrame, caption: str, max_sentences: int | None 
     if missing:
         raise QDAError(None, "frame", f"missing column(s) {', '.join(missing)}", "pass the frame from excerpts()")
     if "synthetic" not in caption.lower():
-        raise QDAError(None, "caption", "does not say the passages are synthetic",
-                       "write 'synthetic' in the caption")
-    out = pd.DataFrame({"Participant": frame["participant_id"].astype(str),
-                        "Gender": frame["gender"].astype(str),
-                        "Career stage": frame["career_stage"].astype(str)})
+        raise QDAError(None, "caption", "does not say the passages are synthetic", "write 'synthetic' in the caption")
+    out = pd.DataFrame(
+        {
+            "Participant": frame["participant_id"].astype(str),
+            "Gender": frame["gender"].astype(str),
+            "Career stage": frame["career_stage"].astype(str),
+        }
+    )
     if subtheme:
         out["Sub-theme"] = frame["subtheme"].astype(str).str.replace("_", " ")
     out["Passage"] = [shorten(t, max_sentences) for t in frame["text"].astype(str)]
@@ -249,8 +299,9 @@ def table_styler(frame: pd.DataFrame, caption: str, precision: int = 0):
     return frame.style.format(precision=precision).set_caption(caption).set_table_styles(_STYLES)
 
 
-def who_spoke(study: Study, theme, by: tuple[str, ...] = ("gender", "career_stage"),
-              segments: pd.DataFrame | None = None) -> pd.DataFrame:
+def who_spoke(
+    study: Study, theme, by: tuple[str, ...] = ("gender", "career_stage"), segments: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Participants who spoke to one theme, by several characteristics, in one table.
 
     For each characteristic in ``by`` the cells are :func:`theme_by`'s counts of
@@ -277,8 +328,15 @@ def who_spoke(study: Study, theme, by: tuple[str, ...] = ("gender", "career_stag
         sub = sub.drop(columns="total")
         sub.columns = pd.MultiIndex.from_product([[col], list(sub.columns)], names=["characteristic", "level"])
         parts.append(sub)
-    out = pd.concat(parts + [total.to_frame().set_axis(pd.MultiIndex.from_tuples(
-        [("all", "total")], names=["characteristic", "level"]), axis=1)], axis=1)
+    out = pd.concat(
+        parts
+        + [
+            total.to_frame().set_axis(
+                pd.MultiIndex.from_tuples([("all", "total")], names=["characteristic", "level"]), axis=1
+            )
+        ],
+        axis=1,
+    )
     out.index = pd.Index(["spoke to the theme", "all participants"], name=f"theme {t}")
     out.attrs["caveat"] = caveat
     out.attrs["counts"] = "participants"
@@ -300,8 +358,12 @@ def answers_with_code(study: Study, code: str, theme=None, round: str | None = "
         c = c.loc[c["round"].astype(str) == str(round)]
     c = c.loc[c["code"].astype(str) == str(code), ["transcript_id", "start", "end"]]
     if c.empty:
-        raise QDAError(study.root, "code", f"no coding of {code!r}" + (f" in round {round}" if round else ""),
-                       "pass a code slug used in the codings table")
+        raise QDAError(
+            study.root,
+            "code",
+            f"no coding of {code!r}" + (f" in round {round}" if round else ""),
+            "pass a code slug used in the codings table",
+        )
     th = study.themes
     if theme is not None:
         th = th.loc[th["theme"].astype(int) == _theme_index(study, theme)]

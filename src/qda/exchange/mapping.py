@@ -27,8 +27,12 @@ def read_mapping(path: str | Path) -> dict:
         raise DataError(path, "top level", "is not a mapping", "start from qda-project.example.yml")
     unknown = set(data) - {"analysis_codes", "participants", "coders", "project_name"}
     if unknown:
-        raise DataError(path, "top level", f"unknown key(s) {', '.join(sorted(unknown))}",
-                        "use analysis_codes, participants, coders (see qda-project.example.yml)")
+        raise DataError(
+            path,
+            "top level",
+            f"unknown key(s) {', '.join(sorted(unknown))}",
+            "use analysis_codes, participants, coders (see qda-project.example.yml)",
+        )
     data["_file"] = str(path)
     return data
 
@@ -49,8 +53,8 @@ def apply_mapping(study: Study, mapping: dict | str | Path) -> Study:
     cb = study.codebook
     by_name: dict[str, list[str]] = {}
     paths: dict[str, str] = {}
-    parent = dict(zip(cb["code"], cb["parent"]))
-    names = dict(zip(cb["code"], cb["name"]))
+    parent = dict(zip(cb["code"], cb["parent"], strict=False))
+    names = dict(zip(cb["code"], cb["name"], strict=False))
     for slug in cb["code"]:
         chain, cur = [], slug
         while cur and cur in names and len(chain) < 100:
@@ -61,8 +65,9 @@ def apply_mapping(study: Study, mapping: dict | str | Path) -> Study:
     roles = dict(study.analysis_codes)
     for role, target in (mapping.get("analysis_codes") or {}).items():
         if role not in DEFAULT_ANALYSIS_CODES:
-            raise DataError(file, f"analysis_codes.{role}", "is not an analysis role",
-                            f"use {', '.join(DEFAULT_ANALYSIS_CODES)}")
+            raise DataError(
+                file, f"analysis_codes.{role}", "is not an analysis role", f"use {', '.join(DEFAULT_ANALYSIS_CODES)}"
+            )
         t = str(target).strip()
         if t in set(cb["code"]):
             roles[role] = t
@@ -71,16 +76,26 @@ def apply_mapping(study: Study, mapping: dict | str | Path) -> Study:
         elif len(by_name.get(t.lower(), [])) == 1:
             roles[role] = by_name[t.lower()][0]
         elif len(by_name.get(t.lower(), [])) > 1:
-            raise DataError(file, f"analysis_codes.{role}", f"{t!r} names {len(by_name[t.lower()])} codes",
-                            "write the code's path, e.g. \"Parent/Child\"")
+            raise DataError(
+                file,
+                f"analysis_codes.{role}",
+                f"{t!r} names {len(by_name[t.lower()])} codes",
+                'write the code\'s path, e.g. "Parent/Child"',
+            )
         else:
-            raise DataError(file, f"analysis_codes.{role}", f"no code {t!r} in the project",
-                            "write a code name, its path \"Parent/Child\" or its slug as shown by `python -m qda import`")
+            raise DataError(
+                file,
+                f"analysis_codes.{role}",
+                f"no code {t!r} in the project",
+                'write a code name, its path "Parent/Child" or its slug as shown by `python -m qda import`',
+            )
     study.analysis_codes = roles
     if mapping.get("participants"):
         raw = study.imported.variables if study.imported else None
         if raw is None:
-            raise DataError(file, "participants", "the study was not imported from REFI-QDA", "remove the participants section")
+            raise DataError(
+                file, "participants", "the study was not imported from REFI-QDA", "remove the participants section"
+            )
         set_participants(study, raw, study.imported.variable_types, mapping["participants"], file)
     if mapping.get("coders"):
         ren = {str(k): str(v) for k, v in mapping["coders"].items()}
@@ -101,22 +116,30 @@ def set_participants(study: Study, raw: pd.DataFrame, var_type: dict[str, str], 
     pmap = pmap or {}
     for col, spec in pmap.items():
         if col not in cols:
-            raise DataError(file, f"mapping participants.{col}", "is not a participants column",
-                            f"use one of {', '.join(cols)}")
+            raise DataError(
+                file, f"mapping participants.{col}", "is not a participants column", f"use one of {', '.join(cols)}"
+            )
         spec = {"variable": spec} if isinstance(spec, str) else dict(spec or {})
         var = spec.get("variable", col)
         if var not in raw.columns:
-            raise DataError(file, f"mapping participants.{col}.variable", f"no variable {var!r} in the project",
-                            f"use one of {', '.join(c for c in raw.columns if c != 'participant_id') or '(none)'}")
+            raise DataError(
+                file,
+                f"mapping participants.{col}.variable",
+                f"no variable {var!r} in the project",
+                f"use one of {', '.join(c for c in raw.columns if c != 'participant_id') or '(none)'}",
+            )
         vals = raw[var].astype(str)
         vmap = {str(k): str(v) for k, v in (spec.get("values") or {}).items()}
         if vmap:
             unmapped = sorted(set(vals) - set(vmap) - {""})
             if unmapped:
-                raise DataError(file, f"mapping participants.{col}.values",
-                                f"value(s) {', '.join(map(repr, unmapped[:5]))} of {var!r} have no mapping",
-                                "add them under values:")
-            vals = vals.map(lambda v: vmap.get(v, v))
+                raise DataError(
+                    file,
+                    f"mapping participants.{col}.values",
+                    f"value(s) {', '.join(map(repr, unmapped[:5]))} of {var!r} have no mapping",
+                    "add them under values:",
+                )
+            vals = vals.map(lambda v, vmap=vmap: vmap.get(v, v))
         out[col] = vals.to_numpy()
         used.add(var)
     auto = {re.sub(r"[^0-9a-z]+", "_", c.lower()).strip("_"): c for c in raw.columns if c not in used}
@@ -128,8 +151,14 @@ def set_participants(study: Study, raw: pd.DataFrame, var_type: dict[str, str], 
     for c in missing:
         out[c] = "0" if cols[c] == "int" else ""
     typed = coerce(out[list(cols)].astype(object), "participants", Path(file))
-    inst_cols = [c for c in raw.columns if c.startswith(INSTITUTION_PREFIX) and c[len(INSTITUTION_PREFIX):] in SCHEMAS["institutions"]
-                 and c != "institution_id" and c not in used]
+    inst_cols = [
+        c
+        for c in raw.columns
+        if c.startswith(INSTITUTION_PREFIX)
+        and c[len(INSTITUTION_PREFIX) :] in SCHEMAS["institutions"]
+        and c != "institution_id"
+        and c not in used
+    ]
     extras = [c for c in raw.columns if c not in used and c not in inst_cols]
     for c in extras:
         typed[c] = raw[c].astype(str).to_numpy()
@@ -137,12 +166,13 @@ def set_participants(study: Study, raw: pd.DataFrame, var_type: dict[str, str], 
         inst = pd.DataFrame({"institution_id": typed["institution_id"]})
         for c in SCHEMAS["institutions"]:
             if c != "institution_id":
-                inst[c] = raw[INSTITUTION_PREFIX + c].astype(str).to_numpy() if INSTITUTION_PREFIX + c in raw.columns else ""
+                inst[c] = (
+                    raw[INSTITUTION_PREFIX + c].astype(str).to_numpy() if INSTITUTION_PREFIX + c in raw.columns else ""
+                )
         inst = inst[inst["institution_id"] != ""].drop_duplicates("institution_id").sort_values("institution_id")
         study.institutions = coerce(inst.astype(object), "institutions", Path(file))
     study.participants = typed
     study.imported.missing_participant_columns = [c for c in missing if c != "participant_id"]
-
 
 
 # ---------------------------------------------------------------------------

@@ -61,8 +61,13 @@ def _local(tag: Any) -> str:
 
 #: Labels of the structured code Description, in export order -> codebook column.
 _DESC_LABELS = {
-    "Definition": "definition", "Inclusion": "inclusion", "Exclusion": "exclusion", "Example": "example",
-    "Origin": "origin", "Introduced in round": "introduced_round", "Refined in round": "refined_round",
+    "Definition": "definition",
+    "Inclusion": "inclusion",
+    "Exclusion": "exclusion",
+    "Example": "example",
+    "Origin": "origin",
+    "Introduced in round": "introduced_round",
+    "Refined in round": "refined_round",
     "Code ID": "code",
 }
 _SEL_LABELS = {"Coding ID": "coding_id", "Round": "round", "Codebook version": "codebook_version"}
@@ -118,5 +123,3 @@ def code_description(row: pd.Series | dict, with_id: bool = False) -> str:
 def parse_code_description(text: str) -> dict[str, str]:
     """Inverse of :func:`code_description`; unlabelled text is the definition."""
     return _parse_labelled(text, _DESC_LABELS, "definition")
-
-

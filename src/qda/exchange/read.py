@@ -134,8 +134,12 @@ def _index(root: ET.Element, file: str) -> _Doc:
     """Collect the GUID-bearing elements; record duplicate GUIDs and dangling references."""
     kind = "codebook" if root.tag == "CodeBook" else "project"
     if root.tag not in ("Project", "CodeBook"):
-        raise RefiError(file, f"root element <{root.tag}>", "is neither <Project> nor <CodeBook>",
-                        "give a REFI-QDA .qdpx, .qde or .qdc file")
+        raise RefiError(
+            file,
+            f"root element <{root.tag}>",
+            "is neither <Project> nor <CodeBook>",
+            "give a REFI-QDA .qdpx, .qde or .qdc file",
+        )
     doc = _Doc(file, kind, root)
     seen: dict[str, str] = {}
     for el in root.iter():
@@ -162,22 +166,38 @@ def _index(root: ET.Element, file: str) -> _Doc:
         for s in _children(_child(root, "Sets"), "Set"):
             for m in _children(s, "MemberCode"):
                 if norm_guid(m.get("guid")) not in doc.codes:
-                    doc.problem(_where(s), f"MemberCode guid={m.get('guid')} names no Code", "remove it or add the code")
+                    doc.problem(
+                        _where(s), f"MemberCode guid={m.get('guid')} names no Code", "remove it or add the code"
+                    )
         return doc
     doc.users = {norm_guid(u.get("guid")): u for u in _children(_child(root, "Users"), "User")}
     doc.variables = {norm_guid(v.get("guid")): v for v in _children(_child(root, "Variables"), "Variable")}
     doc.sources = {norm_guid(s.get("guid")): s for s in list(_child(root, "Sources") or [])}
     doc.notes = {norm_guid(n.get("guid")): n for n in _children(_child(root, "Notes"), "Note")}
-    targets = {"CodeRef": doc.codes, "MemberCode": doc.codes, "SourceRef": doc.sources, "MemberSource": doc.sources,
-               "NoteRef": doc.notes, "MemberNote": doc.notes, "VariableRef": doc.variables}
-    fixes = {"CodeRef": "add the code to the CodeBook or remove the coding", "NoteRef": "add the Note or remove the reference",
-             "SourceRef": "add the source or remove the reference", "VariableRef": "declare the Variable under <Variables>"}
+    targets = {
+        "CodeRef": doc.codes,
+        "MemberCode": doc.codes,
+        "SourceRef": doc.sources,
+        "MemberSource": doc.sources,
+        "NoteRef": doc.notes,
+        "MemberNote": doc.notes,
+        "VariableRef": doc.variables,
+    }
+    fixes = {
+        "CodeRef": "add the code to the CodeBook or remove the coding",
+        "NoteRef": "add the Note or remove the reference",
+        "SourceRef": "add the source or remove the reference",
+        "VariableRef": "declare the Variable under <Variables>",
+    }
     parent_of = {c: p for p in root.iter() for c in p}
     for el in root.iter():
         if el.tag in targets and norm_guid(el.get("targetGUID")) not in targets[el.tag]:
             owner = parent_of.get(el, root)
-            doc.problem(_where(owner), f"<{el.tag} targetGUID={el.get('targetGUID')}> points to nothing",
-                        fixes.get(el.tag, "remove the reference or add its target"))
+            doc.problem(
+                _where(owner),
+                f"<{el.tag} targetGUID={el.get('targetGUID')}> points to nothing",
+                fixes.get(el.tag, "remove the reference or add its target"),
+            )
         for attr in ("creatingUser", "modifyingUser"):
             if el.get(attr) and doc.users and norm_guid(el.get(attr)) not in doc.users:
                 doc.problem(_where(el), f"{attr}={el.get(attr)} is not a <User>", "add the user under <Users>")
@@ -191,7 +211,6 @@ def _int_attr(doc: _Doc, el: ET.Element, name: str) -> int | None:
     except (TypeError, ValueError):
         doc.problem(_where(el), f"{name}={v!r} is not a whole number", "fix the selection's positions")
         return None
-
 
 
 # ---------------------------------------------------------------------------
@@ -208,14 +227,22 @@ def _open(path: str | Path, limits: Limits | None) -> tuple[_Package, _Doc]:
 def _first_problem(doc: _Doc) -> None:
     if doc.problems:
         p = doc.problems[0]
-        more = f" (and {len(doc.problems) - 1} more; run `python -m qda validate FILE`)" if len(doc.problems) > 1 else ""
+        more = (
+            f" (and {len(doc.problems) - 1} more; run `python -m qda validate FILE`)" if len(doc.problems) > 1 else ""
+        )
         raise RefiError(p.file, p.where, p.what + more, p.fix)
 
 
 def _value_of(vv: ET.Element) -> tuple[str, str]:
     """(text value, REFI type) of a VariableValue."""
-    for tag, typ in (("TextValue", "Text"), ("BooleanValue", "Boolean"), ("IntegerValue", "Integer"),
-                     ("FloatValue", "Float"), ("DateValue", "Date"), ("DateTimeValue", "DateTime")):
+    for tag, typ in (
+        ("TextValue", "Text"),
+        ("BooleanValue", "Boolean"),
+        ("IntegerValue", "Integer"),
+        ("FloatValue", "Float"),
+        ("DateValue", "Date"),
+        ("DateTimeValue", "DateTime"),
+    ):
         c = _child(vv, tag)
         if c is not None:
             return _text(c).strip() if typ != "Text" else _text(c), typ
@@ -230,7 +257,9 @@ def _unique(base: str, taken: set[str]) -> str:
     return name
 
 
-def import_project(path: str | Path, mapping: dict | str | Path | None = None, *, limits: Limits | None = None) -> Study:
+def import_project(
+    path: str | Path, mapping: dict | str | Path | None = None, *, limits: Limits | None = None
+) -> Study:
     """Read a ``.qdpx``, ``.qde`` or ``.qdc`` file into a :class:`~qda.corpus.Study`.
 
     Rules (the inverse of :func:`export_project`; see the module docstring):
@@ -275,8 +304,12 @@ def _safe_build(pkg: _Package, doc: _Doc) -> Study:
     try:
         return _build_study(pkg, doc)
     except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
-        raise RefiError(doc.file, "structure", f"cannot be read as a REFI-QDA project ({type(e).__name__}: {e})",
-                        "run `python -m qda validate FILE` and re-export the project") from None
+        raise RefiError(
+            doc.file,
+            "structure",
+            f"cannot be read as a REFI-QDA project ({type(e).__name__}: {e})",
+            "run `python -m qda validate FILE` and re-export the project",
+        ) from None
 
 
 def _build_study(pkg: _Package, doc: _Doc) -> Study:
@@ -315,19 +348,33 @@ def _build_study(pkg: _Package, doc: _Doc) -> Study:
         def _int(v: str | None) -> Any:
             return int(v) if v and v.strip().lstrip("-").isdigit() else None
 
-        cb_rows.append({
-            "version": "final", "code": slug, "name": name, "parent": slug_of.get(parent, ""),
-            "code_group": set_of.get(g, ""), "definition": fields.get("definition", ""),
-            "inclusion": fields.get("inclusion", ""), "exclusion": fields.get("exclusion", ""),
-            "example": fields.get("example", ""), "origin": fields.get("origin", ""),
-            "introduced_round": _int(fields.get("introduced_round")) or 0,
-            "refined_round": _int(fields.get("refined_round")),
-            "color": el.get("color") or "",
-        })
+        cb_rows.append(
+            {
+                "version": "final",
+                "code": slug,
+                "name": name,
+                "parent": slug_of.get(parent, ""),
+                "code_group": set_of.get(g, ""),
+                "definition": fields.get("definition", ""),
+                "inclusion": fields.get("inclusion", ""),
+                "exclusion": fields.get("exclusion", ""),
+                "example": fields.get("example", ""),
+                "origin": fields.get("origin", ""),
+                "introduced_round": _int(fields.get("introduced_round")) or 0,
+                "refined_round": _int(fields.get("refined_round")),
+                "color": el.get("color") or "",
+            }
+        )
     codebook = _frame(cb_rows, "codebook", file)
     if doc.kind == "codebook":
-        study = Study(participants=empty_frame("participants"), transcripts=empty_frame("transcripts"),
-                      codebook=codebook, codings=empty_frame("codings"), root=pkg.path, synthetic=False)
+        study = Study(
+            participants=empty_frame("participants"),
+            transcripts=empty_frame("transcripts"),
+            codebook=codebook,
+            codings=empty_frame("codings"),
+            root=pkg.path,
+            synthetic=False,
+        )
         study.imported = ImportRecord(kind="codebook", origin=root.get("origin", ""), guids=guids)
         return study
 
@@ -361,20 +408,29 @@ def _build_study(pkg: _Package, doc: _Doc) -> Study:
         text, shift = normalise_newlines(stored)
         selections = _children(src, "PlainTextSelection")
         if raw is None and (selections or _children(src, "Coding")):
-            doc.problem(where, f"has {len(selections)} coded selection(s) but its text {ptp!r} is not in the file",
-                        "export a .qdpx that includes the sources")
+            doc.problem(
+                where,
+                f"has {len(selections)} coded selection(s) but its text {ptp!r} is not in the file",
+                "export a .qdpx that includes the sources",
+            )
             continue
         if src.tag != "TextSource" and (selections or _children(src, "Coding")):
-            doc.problem(where, f"is a {src.tag}; only text sources are analysed",
-                        "convert it to a text source or remove its codings")
+            doc.problem(
+                where,
+                f"is a {src.tag}; only text sources are analysed",
+                "convert it to a text source or remove its codings",
+            )
         for sel in selections:
             s, e = _int_attr(doc, sel, "startPosition"), _int_attr(doc, sel, "endPosition")
             if s is None or e is None:
                 continue
             sw = f"{where} <PlainTextSelection guid={sel.get('guid')}>"
             if s < 0 or e > len(stored):
-                doc.problem(sw, f"positions {s}-{e} lie outside the text (0-{len(stored)} code points)",
-                            "fix the positions or export the matching source text")
+                doc.problem(
+                    sw,
+                    f"positions {s}-{e} lie outside the text (0-{len(stored)} code points)",
+                    "fix the positions or export the matching source text",
+                )
                 continue
             if e <= s:
                 doc.problem(sw, f"ends at {e}, not after its start {s}", "fix the positions (end is exclusive)")
@@ -382,7 +438,7 @@ def _build_study(pkg: _Package, doc: _Doc) -> Study:
             ns, ne = s - int(shift[s]), e - int(shift[e])
             info = _parse_labelled(_text(_child(sel, "Description")), _SEL_LABELS, None)
             codings = _children(sel, "Coding")
-            for k, c in enumerate(codings):
+            for c in codings:
                 cg = norm_guid(c.get("guid"))
                 cid = info.get("coding_id") if len(codings) == 1 and info.get("coding_id") else cg
                 coding_ids[cg] = cid
@@ -392,21 +448,45 @@ def _build_study(pkg: _Package, doc: _Doc) -> Study:
                     guids[f"selection:{cid}"] = norm_guid(sel.get("guid"))
                 user = norm_guid(c.get("creatingUser") or sel.get("creatingUser"))
                 code_ref = norm_guid(_child(c, "CodeRef").get("targetGUID") if _child(c, "CodeRef") is not None else "")
-                cd_rows.append({
-                    "coding_id": cid, "transcript_id": tid, "coder": coder_of.get(user, user),
-                    "round": info.get("round", "full"), "start": ns, "end": ne, "code": slug_of.get(code_ref, code_ref),
-                    "codebook_version": info.get("codebook_version", "final"),
-                })
+                cd_rows.append(
+                    {
+                        "coding_id": cid,
+                        "transcript_id": tid,
+                        "coder": coder_of.get(user, user),
+                        "round": info.get("round", "full"),
+                        "start": ns,
+                        "end": ne,
+                        "code": slug_of.get(code_ref, code_ref),
+                        "codebook_version": info.get("codebook_version", "final"),
+                    }
+                )
         for c in _children(src, "Coding"):  # a coding of the whole source
             cg = norm_guid(c.get("guid"))
             coding_ids[cg] = cg
             user = norm_guid(c.get("creatingUser"))
             code_ref = norm_guid(_child(c, "CodeRef").get("targetGUID") if _child(c, "CodeRef") is not None else "")
-            cd_rows.append({"coding_id": cg, "transcript_id": tid, "coder": coder_of.get(user, user), "round": "full",
-                            "start": 0, "end": len(text), "code": slug_of.get(code_ref, code_ref),
-                            "codebook_version": "final"})
-        tr_rows.append({"transcript_id": tid, "participant_id": tid, "path": f"{pkg.path}!{ptp}" if ptp else str(pkg.path),
-                        "text": text, "n_chars": len(text), "n_words": len(text.split())})
+            cd_rows.append(
+                {
+                    "coding_id": cg,
+                    "transcript_id": tid,
+                    "coder": coder_of.get(user, user),
+                    "round": "full",
+                    "start": 0,
+                    "end": len(text),
+                    "code": slug_of.get(code_ref, code_ref),
+                    "codebook_version": "final",
+                }
+            )
+        tr_rows.append(
+            {
+                "transcript_id": tid,
+                "participant_id": tid,
+                "path": f"{pkg.path}!{ptp}" if ptp else str(pkg.path),
+                "text": text,
+                "n_chars": len(text),
+                "n_words": len(text.split()),
+            }
+        )
     codings = _frame(cd_rows, "codings", file)
 
     # ---- cases / variables -> participants (raw text values; mapping and typing later)
@@ -418,7 +498,9 @@ def _build_study(pkg: _Package, doc: _Doc) -> Study:
     def values(el: ET.Element) -> dict[str, str]:
         out = {}
         for vv in _children(el, "VariableValue"):
-            ref = norm_guid(_child(vv, "VariableRef").get("targetGUID") if _child(vv, "VariableRef") is not None else "")
+            ref = norm_guid(
+                _child(vv, "VariableRef").get("targetGUID") if _child(vv, "VariableRef") is not None else ""
+            )
             out[var_name.get(ref, ref)] = _value_of(vv)[0]
         return out
 
@@ -446,7 +528,11 @@ def _build_study(pkg: _Package, doc: _Doc) -> Study:
     for r in tr_rows:
         r["participant_id"] = pid_of_tid.get(r["transcript_id"], r["transcript_id"])
     transcripts = _frame(tr_rows, "transcripts", file)
-    raw = pd.DataFrame(raw_rows, dtype=object).fillna("") if raw_rows else pd.DataFrame({"participant_id": []}, dtype=object)
+    raw = (
+        pd.DataFrame(raw_rows, dtype=object).fillna("")
+        if raw_rows
+        else pd.DataFrame({"participant_id": []}, dtype=object)
+    )
 
     # ---- notes -> memos
     attached: dict[str, tuple[str, str, str]] = {}
@@ -460,7 +546,9 @@ def _build_study(pkg: _Package, doc: _Doc) -> Study:
                 attached.setdefault(norm_guid(nr.get("targetGUID")), ("coding", "", cid))
             for c in _children(sel, "Coding"):
                 for nr in _children(c, "NoteRef"):
-                    attached.setdefault(norm_guid(nr.get("targetGUID")), ("coding", "", coding_ids[norm_guid(c.get("guid"))]))
+                    attached.setdefault(
+                        norm_guid(nr.get("targetGUID")), ("coding", "", coding_ids[norm_guid(c.get("guid"))])
+                    )
     memo_rows = []
     taken = set()
     for g, note in doc.notes.items():
@@ -469,16 +557,38 @@ def _build_study(pkg: _Package, doc: _Doc) -> Study:
         kind, code, cid = attached.get(g, ("project", "", ""))
         user = norm_guid(note.get("creatingUser"))
         when = (note.get("creationDateTime") or "")[:10]
-        memo_rows.append({"memo_id": mid, "coder": coder_of.get(user, ""), "date": when, "attached_to": kind,
-                          "code": code, "coding_id": cid, "text": _text(_child(note, "PlainTextContent"))})
+        memo_rows.append(
+            {
+                "memo_id": mid,
+                "coder": coder_of.get(user, ""),
+                "date": when,
+                "attached_to": kind,
+                "code": code,
+                "coding_id": cid,
+                "text": _text(_child(note, "PlainTextContent")),
+            }
+        )
     memos = _frame(memo_rows, "memos", file)
 
     synthetic = _text(_child(root, "Description")).startswith(SYNTHETIC_MARKER)
-    study = Study(participants=empty_frame("participants"), transcripts=transcripts, codebook=codebook,
-                  codings=codings, coders=coders, memos=memos, root=pkg.path, synthetic=synthetic)
+    study = Study(
+        participants=empty_frame("participants"),
+        transcripts=transcripts,
+        codebook=codebook,
+        codings=codings,
+        coders=coders,
+        memos=memos,
+        root=pkg.path,
+        synthetic=synthetic,
+    )
     study.imported = ImportRecord(
-        kind="project", origin=root.get("origin", ""), project_name=root.get("name", ""), guids=guids,
-        variables=raw, variable_types=var_type, missing_sources=list(missing),
+        kind="project",
+        origin=root.get("origin", ""),
+        project_name=root.get("name", ""),
+        guids=guids,
+        variables=raw,
+        variable_types=var_type,
+        missing_sources=list(missing),
     )
     set_participants(study, raw, var_type, None, file)
     return study
@@ -490,7 +600,6 @@ def _frame(rows: list[dict], table: str, file: str) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=list(SCHEMAS[table])).astype(object)
     df = df.where(df.notna(), "")
     return coerce(df, table, Path(file))
-
 
 
 def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Problem]:
@@ -506,14 +615,15 @@ def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Pro
         pkg, doc = _open(path, limits)
     except QDAError as e:
         return [Problem(e.file, e.where, e.what, e.fix)]
-    problems = [Problem(doc.file, f"line {line}", f"schema: {msg}", "make the file follow the REFI-QDA schema")
-                for line, msg in schema_errors(pkg.xml)]
+    problems = [
+        Problem(doc.file, f"line {line}", f"schema: {msg}", "make the file follow the REFI-QDA schema")
+        for line, msg in schema_errors(pkg.xml)
+    ]
     try:
         _safe_build(pkg, doc)
     except QDAError as e:
         doc.problems.append(Problem(e.file, e.where, e.what, e.fix))
     return problems + doc.problems
-
 
 
 # ---------------------------------------------------------------------------
@@ -530,9 +640,6 @@ def read_qdpx_members(path: str | Path, limits: Limits | None = None) -> dict[st
     if pkg.zip is None:
         return {pkg.path.name: pkg.xml}
     return {info.filename: pkg._read(info) for info in pkg.zip.infolist()}
-
-
-
 
 
 def load_project(path: str | Path, mapping: dict | str | Path | None = None, *, limits: Limits | None = None) -> Study:

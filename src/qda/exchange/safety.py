@@ -30,7 +30,11 @@ NS_PROJECT = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 #: Namespaces seen in real exports (PROVENANCE "Gotchas"); elements are matched on local names anyway.
 KNOWN_NAMESPACES = {
-    NS_PROJECT, "urn:QDA-XML:project:1:0", NS_CODEBOOK, "urn:QDA-XML:codebook:0:4", "urn:QDA-XML:codebook:1:0",
+    NS_PROJECT,
+    "urn:QDA-XML:project:1:0",
+    NS_CODEBOOK,
+    "urn:QDA-XML:codebook:0:4",
+    "urn:QDA-XML:codebook:1:0",
 }
 SCHEMA_DIR = Path(__file__).with_name("schema")
 #: UUID-5 namespace of this package's GUIDs (itself uuid5(NAMESPACE_URL, ...)).
@@ -57,7 +61,7 @@ class Limits:
     max_ratio: float = 200.0
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "Limits":
+    def from_env(cls, **overrides: Any) -> Limits:
         """Defaults, overridden by ``QDA_REFI_MAX_*`` environment variables, then by ``overrides``."""
         vals: dict[str, Any] = {}
         for name, conv in (("max_uncompressed", int), ("max_entries", int), ("max_depth", int), ("max_ratio", float)):
@@ -66,11 +70,14 @@ class Limits:
                 try:
                     vals[name] = conv(env)
                 except ValueError:
-                    raise DataError(f"QDA_REFI_{name.upper()}", "environment", f"{env!r} is not a number",
-                                    "set it to a whole number or unset it") from None
+                    raise DataError(
+                        f"QDA_REFI_{name.upper()}",
+                        "environment",
+                        f"{env!r} is not a number",
+                        "set it to a whole number or unset it",
+                    ) from None
         vals.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**vals)
-
 
 
 # ---------------------------------------------------------------------------
@@ -100,8 +107,12 @@ class _Package:
         elif suffix in {".qde", ".qdc"}:
             self.kind = suffix[1:]
             if size > limits.max_uncompressed:
-                raise LimitExceededError(path, "file", f"is {size} bytes, above the limit of {limits.max_uncompressed}",
-                                         "raise Limits.max_uncompressed (QDA_REFI_MAX_UNCOMPRESSED) if you trust it")
+                raise LimitExceededError(
+                    path,
+                    "file",
+                    f"is {size} bytes, above the limit of {limits.max_uncompressed}",
+                    "raise Limits.max_uncompressed (QDA_REFI_MAX_UNCOMPRESSED) if you trust it",
+                )
             self.xml = path.read_bytes()
         else:
             raise RefiError(path, "file name", f"has the suffix {suffix!r}", "give a .qdpx, .qde or .qdc file")
@@ -115,19 +126,31 @@ class _Package:
         self.zip = zf
         infos = zf.infolist()
         if len(infos) > lim.max_entries:
-            raise LimitExceededError(path, "zip", f"has {len(infos)} entries, above the limit of {lim.max_entries}",
-                                     "raise Limits.max_entries (QDA_REFI_MAX_ENTRIES) if you trust the file")
+            raise LimitExceededError(
+                path,
+                "zip",
+                f"has {len(infos)} entries, above the limit of {lim.max_entries}",
+                "raise Limits.max_entries (QDA_REFI_MAX_ENTRIES) if you trust the file",
+            )
         total = 0
         seen: set[str] = set()
         for info in infos:
             name = info.filename
             p = PurePosixPath(name.replace("\\", "/"))
-            if (name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in p.parts or "\x00" in name):
-                raise UnsafeInputError(path, f"zip entry {name!r}", "points outside the archive (zip-slip)",
-                                       "do not open this file; ask its author for a clean export")
+            if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in p.parts or "\x00" in name:
+                raise UnsafeInputError(
+                    path,
+                    f"zip entry {name!r}",
+                    "points outside the archive (zip-slip)",
+                    "do not open this file; ask its author for a clean export",
+                )
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise UnsafeInputError(path, f"zip entry {name!r}", "is a symbolic link",
-                                       "do not open this file; ask its author for a clean export")
+                raise UnsafeInputError(
+                    path,
+                    f"zip entry {name!r}",
+                    "is a symbolic link",
+                    "do not open this file; ask its author for a clean export",
+                )
             if info.flag_bits & 0x1:
                 raise RefiError(path, f"zip entry {name!r}", "is encrypted", "export the project without a password")
             key = name.lower()
@@ -137,13 +160,19 @@ class _Package:
             total += info.file_size
             if info.file_size > MIB and info.file_size > lim.max_ratio * max(info.compress_size, 1):
                 raise LimitExceededError(
-                    path, f"zip entry {name!r}",
+                    path,
+                    f"zip entry {name!r}",
                     f"expands {info.file_size / max(info.compress_size, 1):.0f}-fold, above the limit of {lim.max_ratio:g} (zip bomb?)",
-                    "raise Limits.max_ratio (QDA_REFI_MAX_RATIO) if you trust the file")
+                    "raise Limits.max_ratio (QDA_REFI_MAX_RATIO) if you trust the file",
+                )
             self.members[key] = info
         if total > lim.max_uncompressed:
-            raise LimitExceededError(path, "zip", f"expands to {total} bytes, above the limit of {lim.max_uncompressed}",
-                                     "raise Limits.max_uncompressed (QDA_REFI_MAX_UNCOMPRESSED) if you trust the file")
+            raise LimitExceededError(
+                path,
+                "zip",
+                f"expands to {total} bytes, above the limit of {lim.max_uncompressed}",
+                "raise Limits.max_uncompressed (QDA_REFI_MAX_UNCOMPRESSED) if you trust the file",
+            )
         qdes = [i for i in infos if i.filename.lower().endswith(".qde") and "/" not in i.filename.strip("/")]
         if not qdes:
             raise RefiError(path, "zip", "holds no .qde project file", "export again as a REFI-QDA project (.qdpx)")
@@ -153,8 +182,12 @@ class _Package:
         elif len(qdes) == 1:
             chosen = qdes[0]
         else:
-            raise RefiError(path, "zip", f"holds {len(qdes)} .qde files and none is project.qde",
-                            "keep only one .qde in the archive")
+            raise RefiError(
+                path,
+                "zip",
+                f"holds {len(qdes)} .qde files and none is project.qde",
+                "keep only one .qde in the archive",
+            )
         self.qde_name = chosen.filename
         self.xml = self._read(chosen)
 
@@ -165,11 +198,16 @@ class _Package:
                 data = f.read(info.file_size + 1)
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error) as e:
             # zipfile checks the CRC and the declared size: a lying header ends here
-            raise UnsafeInputError(self.path, f"zip entry {info.filename!r}", f"cannot be decompressed ({e})",
-                                   _FIX_REEXPORT) from None
+            raise UnsafeInputError(
+                self.path, f"zip entry {info.filename!r}", f"cannot be decompressed ({e})", _FIX_REEXPORT
+            ) from None
         if len(data) > info.file_size:
-            raise UnsafeInputError(self.path, f"zip entry {info.filename!r}", "is larger than its header says",
-                                   "do not open this file; ask its author for a clean export")
+            raise UnsafeInputError(
+                self.path,
+                f"zip entry {info.filename!r}",
+                "is larger than its header says",
+                "do not open this file; ask its author for a clean export",
+            )
         return data
 
     def source_bytes(self, plain_text_path: str) -> bytes | None:
@@ -205,28 +243,41 @@ def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None) -> ET
         raise RefiError(file, "XML", "is empty", _FIX_REEXPORT)
     depth = 0
     try:
-        it = DET.iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True,
-                           forbid_entities=True, forbid_external=True)
+        it = DET.iterparse(
+            io.BytesIO(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
         for event, el in it:
             if event == "start":
                 depth += 1
                 if depth > limits.max_depth:
-                    raise LimitExceededError(file, f"XML element <{_local(el.tag)}>",
-                                             f"is nested deeper than {limits.max_depth} levels",
-                                             "raise Limits.max_depth (QDA_REFI_MAX_DEPTH) if you trust the file")
+                    raise LimitExceededError(
+                        file,
+                        f"XML element <{_local(el.tag)}>",
+                        f"is nested deeper than {limits.max_depth} levels",
+                        "raise Limits.max_depth (QDA_REFI_MAX_DEPTH) if you trust the file",
+                    )
             else:
                 depth -= 1
         root = it.root
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
-        raise UnsafeInputError(file, "XML", f"declares a DTD or entities ({type(e).__name__}), which REFI-QDA never needs "
-                               "and which can read local files or expand without bound",
-                               "remove the <!DOCTYPE ...> block or re-export the file") from None
+        raise UnsafeInputError(
+            file,
+            "XML",
+            f"declares a DTD or entities ({type(e).__name__}), which REFI-QDA never needs "
+            "and which can read local files or expand without bound",
+            "remove the <!DOCTYPE ...> block or re-export the file",
+        ) from None
     except DefusedXmlException as e:  # pragma: no cover - other defusedxml refusals
-        raise UnsafeInputError(file, "XML", f"was refused by the safe parser ({type(e).__name__})",
-                               "re-export the file") from None
+        raise UnsafeInputError(
+            file, "XML", f"was refused by the safe parser ({type(e).__name__})", "re-export the file"
+        ) from None
     except (LookupError, ValueError) as e:  # an unknown encoding in the XML declaration, bad bytes
-        raise RefiError(file, "XML declaration", f"cannot be decoded ({e})",
-                        "save the file as UTF-8 with encoding=\"utf-8\" in its declaration") from None
+        raise RefiError(
+            file,
+            "XML declaration",
+            f"cannot be decoded ({e})",
+            'save the file as UTF-8 with encoding="utf-8" in its declaration',
+        ) from None
     except ET.ParseError as e:
         line, col = getattr(e, "position", (0, 0))
         msg = str(e).split(":")[0]
@@ -272,7 +323,6 @@ def schema_errors(data: bytes, kind: str | None = None) -> list[tuple[int, str]]
     return [(e.line, e.message) for e in schema.error_log]
 
 
-
 # ---------------------------------------------------------------------------
 # Source text
 # ---------------------------------------------------------------------------
@@ -290,8 +340,9 @@ def decode_source(raw: bytes, file: str, where: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise RefiError(file, f"{where}, byte {e.start}", "is not UTF-8 text",
-                        "save the source as UTF-8 and export again") from None
+        raise RefiError(
+            file, f"{where}, byte {e.start}", "is not UTF-8 text", "save the source as UTF-8 and export again"
+        ) from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -308,5 +359,3 @@ def normalise_newlines(text: str) -> tuple[str, np.ndarray]:
         removed[m.start() + 1] += 1  # the CR at m.start() disappears; positions after it shift
     shift = np.cumsum(removed)
     return text.replace("\r\n", "\n").replace("\r", "\n"), shift
-
-

@@ -6,8 +6,9 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -68,8 +69,12 @@ def _codes_for_export(study: Study, version: str | None) -> pd.DataFrame:
     if version is not None:
         sel = cb[cb["version"] == version]
         if sel.empty:
-            raise DataError("codebook", f"version {version!r}", "does not exist",
-                            f"use one of {', '.join(_version_rank(cb['version']))}")
+            raise DataError(
+                "codebook",
+                f"version {version!r}",
+                "does not exist",
+                f"use one of {', '.join(_version_rank(cb['version']))}",
+            )
         return sel.drop_duplicates("code").reset_index(drop=True)
     rank = {v: i for i, v in enumerate(_version_rank(cb["version"]))}
     first = {c: i for i, c in enumerate(dict.fromkeys(cb["code"]))}
@@ -82,7 +87,9 @@ def _codes_for_export(study: Study, version: str | None) -> pd.DataFrame:
 _RGB = re.compile(r"^#([A-Fa-f0-9]{6}|[A-Fa-f0-9]{3})$")
 
 
-def _codebook_xml(parent: ET.Element, codes: pd.DataFrame, guid: _Guids, note_refs: dict[str, list[str]], project: bool) -> dict[str, str]:
+def _codebook_xml(
+    parent: ET.Element, codes: pd.DataFrame, guid: _Guids, note_refs: dict[str, list[str]], project: bool
+) -> dict[str, str]:
     """Nested <Code> elements under ``parent`` (a <Codes>); returns slug -> GUID."""
     slugs = list(codes["code"])
     if len(set(slugs)) != len(slugs):  # pragma: no cover - drop_duplicates above
@@ -92,20 +99,29 @@ def _codebook_xml(parent: ET.Element, codes: pd.DataFrame, guid: _Guids, note_re
     for s in slugs:
         p = str(rows[s]["parent"] or "")
         if p and p not in rows:
-            raise ReferenceIntegrityError("codebook", f"code {s!r}", f"has parent {p!r}, which is not a code",
-                                          "fix the parent or add the code")
+            raise ReferenceIntegrityError(
+                "codebook", f"code {s!r}", f"has parent {p!r}, which is not a code", "fix the parent or add the code"
+            )
         kids.setdefault(p, []).append(s)
     out: dict[str, str] = {}
 
     def add(under: ET.Element, slug: str, depth: int) -> None:
         if depth > 100:
-            raise DataError("codebook", f"code {slug!r}", "is its own ancestor (a parent cycle)", "fix the parent column")
+            raise DataError(
+                "codebook", f"code {slug!r}", "is its own ancestor (a parent cycle)", "fix the parent column"
+            )
         r = rows[slug]
         g = guid("code", slug)
         out[slug] = g
         color = str(r.get("color") or "")
-        el = _E(under, "Code", guid=g, name=str(r["name"] or slug), isCodable="true",
-                color=color if _RGB.match(color) else None)
+        el = _E(
+            under,
+            "Code",
+            guid=g,
+            name=str(r["name"] or slug),
+            isCodable="true",
+            color=color if _RGB.match(color) else None,
+        )
         desc = code_description(r, with_id=slugify(str(r["name"] or slug)) != slug)
         if desc:
             _E(el, "Description", desc)
@@ -118,13 +134,15 @@ def _codebook_xml(parent: ET.Element, codes: pd.DataFrame, guid: _Guids, note_re
     for s in kids.get("", []):
         add(parent, s, 0)
     if len(out) != len(slugs):
-        raise DataError("codebook", "parent", "some codes are their own ancestors (a parent cycle)", "fix the parent column")
+        raise DataError(
+            "codebook", "parent", "some codes are their own ancestors (a parent cycle)", "fix the parent column"
+        )
     return out
 
 
 def _sets_xml(parent: ET.Element, codes: pd.DataFrame, code_guid: dict[str, str], guid: _Guids, project: bool) -> None:
     groups: dict[str, list[str]] = {}
-    for slug, grp in zip(codes["code"], codes["code_group"]):
+    for slug, grp in zip(codes["code"], codes["code_group"], strict=False):
         if str(grp):
             groups.setdefault(str(grp), []).append(slug)
     if not groups:
@@ -181,13 +199,22 @@ def project_xml(study: Study) -> tuple[bytes, dict[str, str]]:
     """
     _E.ns = NS_PROJECT  # type: ignore[attr-defined]
     guid = _Guids(study)
-    name = (study.imported.project_name if study.imported else "") or ("Mentoring and gender inequities (SYNTHETIC)" if study.synthetic else "qda project")
+    name = (study.imported.project_name if study.imported else "") or (
+        "Mentoring and gender inequities (SYNTHETIC)" if study.synthetic else "qda project"
+    )
     root = _E(None, "Project", name=name, origin=origin())
     codings, memos, tr = study.codings, study.memos, study.transcripts
 
     # users
-    coders = list(dict.fromkeys([*study.coders["coder"], *sorted(set(codings["coder"]) - set(study.coders["coder"])),
-                                 *sorted(set(memos["coder"]) - set(study.coders["coder"]) - set(codings["coder"]) - {""})]))
+    coders = list(
+        dict.fromkeys(
+            [
+                *study.coders["coder"],
+                *sorted(set(codings["coder"]) - set(study.coders["coder"])),
+                *sorted(set(memos["coder"]) - set(study.coders["coder"]) - set(codings["coder"]) - {""}),
+            ]
+        )
+    )
     user = {c: guid("user", c) for c in coders}
     if coders:
         users = _E(root, "Users")
@@ -222,7 +249,9 @@ def project_xml(study: Study) -> tuple[bytes, dict[str, str]]:
     var_cols = [c for c in p.columns if c != "participant_id"]
     var_types = {c: _var_type(p[c]) for c in var_cols}
     inst = study.institutions
-    inst_cols = [c for c in inst.columns if c != "institution_id"] if len(inst) and "institution_id" in p.columns else []
+    inst_cols = (
+        [c for c in inst.columns if c != "institution_id"] if len(inst) and "institution_id" in p.columns else []
+    )
     inst_rows = inst.set_index("institution_id").to_dict("index") if inst_cols else {}
     all_vars = var_cols + [INSTITUTION_PREFIX + c for c in inst_cols]
     var_guid = {v: guid("variable", v) for v in all_vars}
@@ -266,22 +295,48 @@ def project_xml(study: Study) -> tuple[bytes, dict[str, str]]:
                 cid = str(c["coding_id"])
                 s, e = int(c["start"]), int(c["end"])
                 if not 0 <= s < e <= len(text):
-                    raise DataError("codings", f"coding {cid}", f"offsets {s}-{e} do not fit transcript {t} ({len(text)} characters)",
-                                    "fix start/end (end is exclusive)")
+                    raise DataError(
+                        "codings",
+                        f"coding {cid}",
+                        f"offsets {s}-{e} do not fit transcript {t} ({len(text)} characters)",
+                        "fix start/end (end is exclusive)",
+                    )
                 if str(c["code"]) not in code_guid:
-                    raise ReferenceIntegrityError("codings", f"coding {cid}", f"code {c['code']!r} is not in the codebook",
-                                                  "add the code to the codebook or fix the coding")
-                sel = _E(src, "PlainTextSelection", guid=guid("selection", cid), name=cid, startPosition=s, endPosition=e,
-                         creatingUser=user.get(str(c["coder"])))
-                _E(sel, "Description", _labelled_text([("Coding ID", cid), ("Round", str(c["round"])),
-                                                       ("Codebook version", str(c["codebook_version"]))]))
+                    raise ReferenceIntegrityError(
+                        "codings",
+                        f"coding {cid}",
+                        f"code {c['code']!r} is not in the codebook",
+                        "add the code to the codebook or fix the coding",
+                    )
+                sel = _E(
+                    src,
+                    "PlainTextSelection",
+                    guid=guid("selection", cid),
+                    name=cid,
+                    startPosition=s,
+                    endPosition=e,
+                    creatingUser=user.get(str(c["coder"])),
+                )
+                _E(
+                    sel,
+                    "Description",
+                    _labelled_text(
+                        [
+                            ("Coding ID", cid),
+                            ("Round", str(c["round"])),
+                            ("Codebook version", str(c["codebook_version"])),
+                        ]
+                    ),
+                )
                 cod = _E(sel, "Coding", guid=guid("coding", cid), creatingUser=user.get(str(c["coder"])))
                 _E(cod, "CodeRef", targetGUID=code_guid[str(c["code"])])
                 for n in coding_notes.pop(cid, []):
                     _E(sel, "NoteRef", targetGUID=n)
     if len(codings) and not set(codings["transcript_id"]) <= set(tr["transcript_id"]):
         bad = sorted(set(codings["transcript_id"]) - set(tr["transcript_id"]))[0]
-        raise ReferenceIntegrityError("codings", f"transcript {bad!r}", "has codings but no transcript", "add the transcript")
+        raise ReferenceIntegrityError(
+            "codings", f"transcript {bad!r}", "has codings but no transcript", "add the transcript"
+        )
     if coding_notes:
         bad = next(iter(coding_notes))
         raise ReferenceIntegrityError("memos", f"coding {bad!r}", "is not a coding", "fix the memo's coding_id")
@@ -292,14 +347,24 @@ def project_xml(study: Study) -> tuple[bytes, dict[str, str]]:
         for _, m in memos.iterrows():
             d = m["date"]
             when = None if pd.isna(d) else pd.Timestamp(d).strftime("%Y-%m-%dT00:00:00Z")
-            note = _E(notes, "Note", guid=note_guid[m["memo_id"]], name=str(m["memo_id"]),
-                      creatingUser=user.get(str(m["coder"])), creationDateTime=when)
+            note = _E(
+                notes,
+                "Note",
+                guid=note_guid[m["memo_id"]],
+                name=str(m["memo_id"]),
+                creatingUser=user.get(str(m["coder"])),
+                creationDateTime=when,
+            )
             _E(note, "PlainTextContent", str(m["text"]))
     if not codes.empty:
         _sets_xml(root, codes, code_guid, guid, project=True)
     if study.synthetic:
-        _E(root, "Description", f"{SYNTHETIC_MARKER}: a generated corpus that mirrors the design of an interview study "
-                                 "of mentoring and gender inequities in academic medicine. No real participant.")
+        _E(
+            root,
+            "Description",
+            f"{SYNTHETIC_MARKER}: a generated corpus that mirrors the design of an interview study "
+            "of mentoring and gender inequities in academic medicine. No real participant.",
+        )
     for n in project_notes:
         _E(root, "NoteRef", targetGUID=n)
     return _serialise(root, NS_PROJECT), members
@@ -309,8 +374,12 @@ def _check_own(xml: bytes, kind: str) -> None:
     errs = schema_errors(xml, kind)
     if errs:  # our own output: a bug, but say where
         line, msg = errs[0]
-        raise RefiError(f"<export {kind}>", f"line {line}", f"fails {kind.title()}.xsd ({msg})",
-                        "report this bug with the study that produced it")
+        raise RefiError(
+            f"<export {kind}>",
+            f"line {line}",
+            f"fails {kind.title()}.xsd ({msg})",
+            "report this bug with the study that produced it",
+        )
 
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -326,13 +395,12 @@ def export_project(study: Study, path: str | Path) -> Path:
     path = Path(path)
     xml, members = project_xml(study)
     _check_own(xml, "project")
-    with atomic_write(path, "wb") as f:
-        with zipfile.ZipFile(f, "w") as zf:
-            for name, data in [("project.qde", xml), *sorted((k, v.encode("utf-8")) for k, v in members.items())]:
-                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, data)
+    with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w") as zf:
+        for name, data in [("project.qde", xml), *sorted((k, v.encode("utf-8")) for k, v in members.items())]:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
     return path
 
 
@@ -344,7 +412,6 @@ def export_codebook(study: Study, path: str | Path, version: str = "final") -> P
     with atomic_write(path, "wb") as f:
         f.write(xml)
     return path
-
 
 
 # ---------------------------------------------------------------------------
@@ -366,8 +433,15 @@ def codebook_yaml(codebook: pd.DataFrame, source: str = "") -> str:
 
     cb = codebook.copy()
     cb["version"] = cb["version"].astype(str)
-    latest = _codes_for_export(Study(participants=empty_frame("participants"), transcripts=empty_frame("transcripts"),
-                                     codebook=cb, codings=empty_frame("codings")), None)
+    latest = _codes_for_export(
+        Study(
+            participants=empty_frame("participants"),
+            transcripts=empty_frame("transcripts"),
+            codebook=cb,
+            codings=empty_frame("codings"),
+        ),
+        None,
+    )
     after = max([1, *[int(x) for x in latest["introduced_round"]]]) if len(latest) else 1
     codes = []
     filled: Counter = Counter()
@@ -389,17 +463,34 @@ def codebook_yaml(codebook: pd.DataFrame, source: str = "") -> str:
                 v = _UNSTATED
                 filled[f] += 1
             block[f] = v
-        codes.append({"code": str(r["code"]), "name": str(r["name"] or r["code"]), "parent": str(r["parent"] or ""),
-                      "code_group": str(r["code_group"] or ""), "origin": origin,
-                      "introduced_round": max(int(r["introduced_round"]), 0), "color": color.upper(), "final": block})
-    head = [f"# Codebook imported from a REFI-QDA file{(': ' + source) if source else ''}.",
-            "# Written by `python -m qda import`; one version (final)."]
+        codes.append(
+            {
+                "code": str(r["code"]),
+                "name": str(r["name"] or r["code"]),
+                "parent": str(r["parent"] or ""),
+                "code_group": str(r["code_group"] or ""),
+                "origin": origin,
+                "introduced_round": max(int(r["introduced_round"]), 0),
+                "color": color.upper(),
+                "final": block,
+            }
+        )
+    head = [
+        f"# Codebook imported from a REFI-QDA file{(': ' + source) if source else ''}.",
+        "# Written by `python -m qda import`; one version (final).",
+    ]
     if filled:
-        head.append("# Filled by the importer where the project recorded nothing: "
-                    + ", ".join(f"{k} ({n} codes)" for k, n in sorted(filled.items()))
-                    + f"; colour #999999, origin inductive, text {_UNSTATED!r}.")
-    body = yaml.safe_dump({"versions": [{"version": "final", "after_round": after}], "codes": codes},
-                          sort_keys=False, allow_unicode=True, width=100)
+        head.append(
+            "# Filled by the importer where the project recorded nothing: "
+            + ", ".join(f"{k} ({n} codes)" for k, n in sorted(filled.items()))
+            + f"; colour #999999, origin inductive, text {_UNSTATED!r}."
+        )
+    body = yaml.safe_dump(
+        {"versions": [{"version": "final", "after_round": after}], "codes": codes},
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
     return "\n".join(head) + "\n" + body
 
 
@@ -434,7 +525,7 @@ def write_study(study: Study, out_dir: str | Path) -> list[Path]:
     put("codings.csv", csv(study.codings, "codings"))
     put("memos.csv", csv(study.memos, "memos"))
     put("codebook.yml", codebook_yaml(study.codebook, str(study.root or "")))
-    for tid, text in zip(study.transcripts["transcript_id"], study.transcripts["text"]):
+    for tid, text in zip(study.transcripts["transcript_id"], study.transcripts["text"], strict=False):
         if sanitise_id(tid) != tid:
             raise DataError(out, f"transcript {tid!r}", "is not a safe file name", "rename the transcript")
         put(f"transcripts/{tid}.txt", text)
@@ -446,5 +537,3 @@ def write_study(study: Study, out_dir: str | Path) -> list[Path]:
             f.write(data)
         written.append(target)
     return written
-
-

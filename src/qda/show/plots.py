@@ -29,9 +29,16 @@ OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 GENDER_COLORS = {"woman": "#D55E00", "man": "#0072B2", "Women": "#D55E00", "Men": "#0072B2"}
 
 _RC = {
-    "figure.dpi": 100, "savefig.dpi": 150, "axes.titlesize": 13, "axes.titleweight": "bold",
-    "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
-    "axes.spines.top": False, "axes.spines.right": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "axes.titlesize": 13,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
 }
 
 
@@ -72,11 +79,18 @@ def _need(frame: pd.DataFrame, cols: list[str], name: str) -> None:
         raise QDAError(None, name, f"is a {type(frame).__name__}, not a DataFrame", f"pass a DataFrame with {cols}")
     missing = [c for c in cols if c not in frame.columns]
     if missing:
-        raise QDAError(None, name, f"missing column(s) {', '.join(missing)}", f"pass a tidy frame with {', '.join(cols)}")
+        raise QDAError(
+            None, name, f"missing column(s) {', '.join(missing)}", f"pass a tidy frame with {', '.join(cols)}"
+        )
 
 
-def cooccurrence_heatmap(matrix: pd.DataFrame, title: str = "Code co-occurrence",
-                         mask_diagonal: bool = True, annot: bool | None = None, labels: dict | None = None):
+def cooccurrence_heatmap(
+    matrix: pd.DataFrame,
+    title: str = "Code co-occurrence",
+    mask_diagonal: bool = True,
+    annot: bool | None = None,
+    labels: dict | None = None,
+):
     """Heatmap of a code x code matrix (:func:`qda.cooccurrence.cooccurrence_matrix`
     or :func:`~qda.cooccurrence.c_coefficient`).
 
@@ -97,9 +111,18 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, title: str = "Code co-occurrence"
     with use_style():
         size = max(5.0, 0.45 * k + 3)
         fig, ax = plt.subplots(figsize=(size + 1.2, size))
-        sns.heatmap(m, mask=mask, cmap="viridis", annot=annot, fmt=".0f" if is_int else ".2f",
-                    square=True, linewidths=0.5, linecolor="white",
-                    cbar_kws={"label": "co-occurrences" if is_int else "c-coefficient", "shrink": 0.8}, ax=ax)
+        sns.heatmap(
+            m,
+            mask=mask,
+            cmap="viridis",
+            annot=annot,
+            fmt=".0f" if is_int else ".2f",
+            square=True,
+            linewidths=0.5,
+            linecolor="white",
+            cbar_kws={"label": "co-occurrences" if is_int else "c-coefficient", "shrink": 0.8},
+            ax=ax,
+        )
         ax.grid(False)
         ax.set_title(title)
         ax.set_xlabel("Code")
@@ -128,13 +151,24 @@ def agreement_by_code(frame: pd.DataFrame, title: str = "Intercoder agreement by
     measures = list(pd.unique(df["measure"]))
     codes = list(pd.unique(df["code"]))
     with use_style():
-        fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures) + 1.5, 0.4 * len(codes) + 2.2),
-                                 sharey=True, squeeze=False)
-        for ax, meas in zip(axes[0], measures):
+        fig, axes = plt.subplots(
+            1, len(measures), figsize=(4.2 * len(measures) + 1.5, 0.4 * len(codes) + 2.2), sharey=True, squeeze=False
+        )
+        for ax, meas in zip(axes[0], measures, strict=False):
             sub = df.loc[df["measure"] == meas]
-            sns.stripplot(data=sub, x="value", y="code", hue="round", order=codes, dodge=False, size=8,
-                          jitter=False, ax=ax, palette=OKABE_ITO[: sub["round"].nunique()],
-                          hue_order=sorted(df["round"].unique()))
+            sns.stripplot(
+                data=sub,
+                x="value",
+                y="code",
+                hue="round",
+                order=codes,
+                dodge=False,
+                size=8,
+                jitter=False,
+                ax=ax,
+                palette=OKABE_ITO[: sub["round"].nunique()],
+                hue_order=sorted(df["round"].unique()),
+            )
             low = str(meas).lower()
             if any(w in low for w in ("alpha", "kappa")):
                 for x, ls in ((0.667, ":"), (0.8, "--")):
@@ -174,8 +208,16 @@ def theme_by_gender(table: pd.DataFrame, title: str = "Participants who spoke to
     palette = {names[g]: GENDER_COLORS.get(g, OKABE_ITO[k % len(OKABE_ITO)]) for k, g in enumerate(groups)}
     with use_style():
         fig, ax = plt.subplots(figsize=(9, 0.9 * len(t) + 2.2))
-        sns.barplot(data=long, y="theme", x="participants", hue="group", hue_order=[names[g] for g in groups],
-                    palette=palette, ax=ax, orient="h")
+        sns.barplot(
+            data=long,
+            y="theme",
+            x="participants",
+            hue="group",
+            hue_order=[names[g] for g in groups],
+            palette=palette,
+            ax=ax,
+            orient="h",
+        )
         ax.set_title(title)
         ax.set_xlabel("Participants (count)")
         ax.set_ylabel("Theme")
@@ -205,14 +247,27 @@ def participants_by_rank_degree(study: Study, title: str = "Participants by rank
     degrees = ordered_levels(p["degree"].astype(str), "degree")
     genders = ordered_levels(p["gender"].astype(str), "gender")
     full = pd.MultiIndex.from_product([genders, ranks, degrees], names=["gender", "rank", "degree"])
-    counts = (pd.crosstab([p["gender"].astype(str), p["rank"].astype(str)], p["degree"].astype(str))
-              .stack().reindex(full, fill_value=0).rename("participants").reset_index())
+    counts = (
+        pd.crosstab([p["gender"].astype(str), p["rank"].astype(str)], p["degree"].astype(str))
+        .stack()
+        .reindex(full, fill_value=0)
+        .rename("participants")
+        .reset_index()
+    )
     with use_style():
         fig, axes = plt.subplots(1, len(genders), figsize=(4.5 * len(genders) + 1, 4.5), sharey=True, squeeze=False)
-        for ax, g in zip(axes[0], genders):
+        for ax, g in zip(axes[0], genders, strict=False):
             sub = counts.loc[counts["gender"] == g]
-            sns.barplot(data=sub, x="rank", y="participants", hue="degree", order=ranks, hue_order=degrees,
-                        palette=OKABE_ITO[: len(degrees)], ax=ax)
+            sns.barplot(
+                data=sub,
+                x="rank",
+                y="participants",
+                hue="degree",
+                order=ranks,
+                hue_order=degrees,
+                palette=OKABE_ITO[: len(degrees)],
+                ax=ax,
+            )
             n = int((p["gender"].astype(str) == g).sum())
             ax.set_title({"woman": "Women", "man": "Men"}.get(g, str(g)) + f" (n = {n})", fontsize=11)
             ax.set_xlabel("Academic rank")
@@ -239,13 +294,14 @@ def agreement_by_unit(frame: pd.DataFrame, title: str = "Agreement depends on th
     df = frame.assign(round=frame["round"].astype(str), unit=frame["unit"].map(lambda u: textwrap.fill(str(u), 14)))
     units = list(pd.unique(df["unit"]))
     rounds = sorted(df["round"].unique())
-    palette = dict(zip(rounds, OKABE_ITO))
+    palette = dict(zip(rounds, OKABE_ITO, strict=False))
     with use_style():
         fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
-        for ax, col, label, fmt in ((axes[0], "percent_agreement", "Percent agreement", "%.0f"),
-                                    (axes[1], "kappa", "Kappa", "%.2f")):
-            sns.barplot(data=df, x="unit", y=col, hue="round", order=units, hue_order=rounds,
-                        palette=palette, ax=ax)
+        for ax, col, label, fmt in (
+            (axes[0], "percent_agreement", "Percent agreement", "%.0f"),
+            (axes[1], "kappa", "Kappa", "%.2f"),
+        ):
+            sns.barplot(data=df, x="unit", y=col, hue="round", order=units, hue_order=rounds, palette=palette, ax=ax)
             for cont in ax.containers:
                 ax.bar_label(cont, fmt=fmt, padding=2, fontsize=9)
             ax.set_xlabel("Unit of comparison")
@@ -276,16 +332,24 @@ def segments_per_participant(summary: pd.DataFrame, title: str = "Analysis-set s
 
     genders = ordered_levels(summary["gender"].astype(str), "gender")
     ks = list(range(0, int(summary["n_segments"].max()) + 1))
-    counts = (pd.crosstab(summary["n_segments"], summary["gender"].astype(str))
-              .reindex(index=ks, columns=genders, fill_value=0))
+    counts = pd.crosstab(summary["n_segments"], summary["gender"].astype(str)).reindex(
+        index=ks, columns=genders, fill_value=0
+    )
     long = counts.rename_axis(index="n_segments", columns="gender").stack().rename("participants").reset_index()
     names = {g: {"woman": "Women", "man": "Men"}.get(g, str(g)) for g in genders}
     long["gender"] = long["gender"].map(names)
     palette = {names[g]: GENDER_COLORS.get(g, OKABE_ITO[k]) for k, g in enumerate(genders)}
     with use_style():
         fig, ax = plt.subplots(figsize=(7, 4))
-        sns.barplot(data=long, x="n_segments", y="participants", hue="gender",
-                    hue_order=[names[g] for g in genders], palette=palette, ax=ax)
+        sns.barplot(
+            data=long,
+            x="n_segments",
+            y="participants",
+            hue="gender",
+            hue_order=[names[g] for g in genders],
+            palette=palette,
+            ax=ax,
+        )
         for cont in ax.containers:
             ax.bar_label(cont, fmt="%d", padding=2, fontsize=9)
         ax.set_xlabel("Segments in the analysis set")

@@ -26,9 +26,17 @@ TABLE1_ROWS = [
 
 #: Preferred level order where the data use these values; other values follow, sorted.
 _LEVEL_LABEL = {
-    "assistant": "Assistant professor", "associate": "Associate professor", "full": "Full professor",
-    "dean": "Dean", "chair": "Department chair", "center director": "Center director", "other": "Other",
-    "none": "None", "early": "Early", "mid": "Mid", "senior": "Senior",
+    "assistant": "Assistant professor",
+    "associate": "Associate professor",
+    "full": "Full professor",
+    "dean": "Dean",
+    "chair": "Department chair",
+    "center director": "Center director",
+    "other": "Other",
+    "none": "None",
+    "early": "Early",
+    "mid": "Mid",
+    "senior": "Senior",
 }
 _GENDER_LABEL = {"woman": "Women", "man": "Men"}
 
@@ -47,8 +55,9 @@ def table1_counts(study: Study) -> pd.DataFrame:
     need = ["gender"] + [c for c, _ in TABLE1_ROWS]
     missing = [c for c in need if c not in p.columns]
     if missing:
-        raise QDAError(study.root, "participants", f"missing column(s) {', '.join(missing)}",
-                       "add them (see data/README.md)")
+        raise QDAError(
+            study.root, "participants", f"missing column(s) {', '.join(missing)}", "add them (see data/README.md)"
+        )
     if p.empty:
         raise QDAError(study.root, "participants", "has no rows", "add one row per participant")
     genders = ordered_levels(p["gender"].astype(str), "gender")
@@ -62,11 +71,18 @@ def table1_counts(study: Study) -> pd.DataFrame:
         tab["total"] = vals.value_counts().reindex(levels, fill_value=0)
         sizes = p["gender"].astype(str).value_counts().reindex(genders).tolist() + [len(p)]
         for lv in levels:
-            for g, size in zip(genders + ["total"], sizes):
+            for g, size in zip(genders + ["total"], sizes, strict=False):
                 k = int(tab.loc[lv, g])
-                rows.append({"characteristic": label, "variable": col,
-                             "level": "Yes" if is_bool else _LEVEL_LABEL.get(lv, lv), "gender": g,
-                             "n": k, "percent": 100.0 * k / size if size else float("nan")})
+                rows.append(
+                    {
+                        "characteristic": label,
+                        "variable": col,
+                        "level": "Yes" if is_bool else _LEVEL_LABEL.get(lv, lv),
+                        "gender": g,
+                        "n": k,
+                        "percent": 100.0 * k / size if size else float("nan"),
+                    }
+                )
     return pd.DataFrame(rows, columns=["characteristic", "variable", "level", "gender", "n", "percent"])
 
 
@@ -86,11 +102,10 @@ def table1(study: Study, total: bool = True) -> pd.DataFrame:
     labels = {g: f"{_GENDER_LABEL.get(g, str(g).capitalize())} (n = {int(sizes.get(g, 0))})" for g in genders}
     labels["total"] = f"All (n = {len(p)})"
     tidy = tidy.loc[tidy["gender"].isin(genders)].copy()
-    tidy["cell"] = [f"{n} ({pct:.0f})" for n, pct in zip(tidy["n"], tidy["percent"])]
+    tidy["cell"] = [f"{n} ({pct:.0f})" for n, pct in zip(tidy["n"], tidy["percent"], strict=False)]
     wide = tidy.pivot(index=["characteristic", "level"], columns="gender", values="cell")
-    order = list(dict.fromkeys(zip(tidy["characteristic"], tidy["level"])))
-    wide = wide.reindex(index=pd.MultiIndex.from_tuples(order, names=["characteristic", "level"]),
-                        columns=genders)
+    order = list(dict.fromkeys(zip(tidy["characteristic"], tidy["level"], strict=False)))
+    wide = wide.reindex(index=pd.MultiIndex.from_tuples(order, names=["characteristic", "level"]), columns=genders)
     wide.columns = pd.Index([labels[g] for g in genders], name=None)
     return wide
 
@@ -105,16 +120,17 @@ def table1_styler(study: Study, caption: str | None = None):
     t = table1(study)
     if caption is None:
         kind = "synthetic corpus" if study.synthetic else "your project"
-        caption = (f"Table 1. Participant characteristics by gender ({kind}), n (%); "
-                   "percentages are of each column's participants.")
-    return (
-        t.style.set_caption(caption)
-        .set_table_styles([
+        caption = (
+            f"Table 1. Participant characteristics by gender ({kind}), n (%); "
+            "percentages are of each column's participants."
+        )
+    return t.style.set_caption(caption).set_table_styles(
+        [
             {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"},
             {"selector": "th.col_heading", "props": "text-align: center;"},
             {"selector": "td", "props": "text-align: center; padding: 0 0.8em;"},
             {"selector": "th.row_heading", "props": "text-align: left;"},
-        ])
+        ]
     )
 
 
@@ -132,14 +148,21 @@ def codebook_table(study: Study, version: str = "final") -> pd.DataFrame:
     if str(version) not in versions:
         raise QDAError(study.root, "codebook", f"no version {version!r}", f"use one of {', '.join(versions)}")
     v = cb.loc[cb["version"].astype(str) == str(version)].copy()
-    names = dict(zip(v["code"].astype(str), v["name"].astype(str)))
-    display = [f"{names.get(par, par)} > {nm}" if par else nm
-               for nm, par in zip(v["name"].astype(str), v["parent"].astype(str))]
-    out = pd.DataFrame({
-        "Code": display, "Group": v["code_group"].astype(str).to_numpy(),
-        "Definition": v["definition"].astype(str).to_numpy(), "Inclusion": v["inclusion"].astype(str).to_numpy(),
-        "Exclusion": v["exclusion"].astype(str).to_numpy(),
-    }, index=pd.Index(v["code"].astype(str).to_numpy(), name="code"))
+    names = dict(zip(v["code"].astype(str), v["name"].astype(str), strict=False))
+    display = [
+        f"{names.get(par, par)} > {nm}" if par else nm
+        for nm, par in zip(v["name"].astype(str), v["parent"].astype(str), strict=False)
+    ]
+    out = pd.DataFrame(
+        {
+            "Code": display,
+            "Group": v["code_group"].astype(str).to_numpy(),
+            "Definition": v["definition"].astype(str).to_numpy(),
+            "Inclusion": v["inclusion"].astype(str).to_numpy(),
+            "Exclusion": v["exclusion"].astype(str).to_numpy(),
+        },
+        index=pd.Index(v["code"].astype(str).to_numpy(), name="code"),
+    )
     group_order = {g: k for k, g in enumerate(pd.unique(out["Group"]))}
     out["_g"] = out["Group"].map(group_order)
     out["_k"] = range(len(out))
@@ -189,27 +212,51 @@ def stated_patterns(study: Study) -> pd.DataFrame:
     need = ["gender", "degree", "leadership", "endowed_chair", "rank"]
     missing = [c for c in need if c not in p.columns]
     if missing:
-        raise QDAError(study.root, "participants", f"missing column(s) {', '.join(missing)}", "add them (see data/README.md)")
+        raise QDAError(
+            study.root, "participants", f"missing column(s) {', '.join(missing)}", "add them (see data/README.md)"
+        )
     g = p["gender"].astype(str)
     if not {"woman", "man"} <= set(g):
-        raise QDAError(study.root, "participants", "does not hold both genders 'woman' and 'man'",
-                       "the stated patterns compare women with men")
+        raise QDAError(
+            study.root,
+            "participants",
+            "does not hold both genders 'woman' and 'man'",
+            "the stated patterns compare women with men",
+        )
     flags = {
         "MD or MD-PhD degree": (p["degree"].astype(str).isin(["MD", "MD-PhD"]), "men > women"),
         "PhD degree": (p["degree"].astype(str) == "PhD", "women > men"),
-        "Leadership post (dean, chair, center director)": (p["leadership"].astype(str).isin(NAMED_LEADERSHIP), "men > women"),
+        "Leadership post (dean, chair, center director)": (
+            p["leadership"].astype(str).isin(NAMED_LEADERSHIP),
+            "men > women",
+        ),
         "Endowed chair": (p["endowed_chair"].astype(bool), "men > women"),
     }
     rows = []
     for name, (flag, expected) in flags.items():
         share = 100.0 * flag.groupby(g).mean()
         w, m = float(share["woman"]), float(share["man"])
-        rows.append({"pattern": name, "women": w, "men": m, "unit": "% of gender", "expected": expected,
-                     "holds": (m > w) if expected == "men > women" else (w > m)})
+        rows.append(
+            {
+                "pattern": name,
+                "women": w,
+                "men": m,
+                "unit": "% of gender",
+                "expected": expected,
+                "holds": (m > w) if expected == "men > women" else (w > m),
+            }
+        )
     ranks = p["rank"].astype(str)
     n_ranks = ranks.nunique()
     present = ranks.groupby(g).nunique()
-    rows.append({"pattern": "Every academic rank represented", "women": float(present["woman"]),
-                 "men": float(present["man"]), "unit": "ranks", "expected": f"all {n_ranks} ranks",
-                 "holds": bool(present["woman"] == n_ranks and present["man"] == n_ranks)})
+    rows.append(
+        {
+            "pattern": "Every academic rank represented",
+            "women": float(present["woman"]),
+            "men": float(present["man"]),
+            "unit": "ranks",
+            "expected": f"all {n_ranks} ranks",
+            "holds": bool(present["woman"] == n_ranks and present["man"] == n_ranks),
+        }
+    )
     return pd.DataFrame(rows)

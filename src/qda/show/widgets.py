@@ -38,7 +38,9 @@ EXCERPT_COLUMNS = ["participant_id", "gender", "career_stage", "code_or_theme", 
 
 def _check_n(n, name: str = "n", minimum: int = 0) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise QDAError(None, name, f"{n!r} is not a whole number >= {minimum}", f"pass {name}={max(minimum, 3)} or similar")
+        raise QDAError(
+            None, name, f"{n!r} is not a whole number >= {minimum}", f"pass {name}={max(minimum, 3)} or similar"
+        )
     return int(n)
 
 
@@ -84,14 +86,17 @@ class CodingExercise:
     codes: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
-
         _check_n(self.n_units, "n_units", minimum=1)
         self.round = str(self.round)
         codings = self.study.codings.loc[self.study.codings["round"].astype(str) == self.round]
         if codings.empty:
             rounds = sorted(self.study.codings["round"].astype(str).unique())
-            raise QDAError(self.study.root, f"round {self.round}", "has no codings",
-                           f"pick one of the rounds {', '.join(rounds) or '(none)'}")
+            raise QDAError(
+                self.study.root,
+                f"round {self.round}",
+                "has no codings",
+                f"pick one of the rounds {', '.join(rounds) or '(none)'}",
+            )
         units = participant_units(self.study.transcripts)
         dec = unit_decisions(codings, units.loc[units["transcript_id"].isin(codings["transcript_id"].unique())])
         present = dec.groupby(["unit_id", "code"], observed=True)["applied"].any().reset_index()
@@ -122,25 +127,41 @@ class CodingExercise:
         or codes raise :class:`~qda.errors.QDAError`.
         """
         if not isinstance(answers, Mapping):
-            raise QDAError(None, "answers", f"is a {type(answers).__name__}, not a mapping",
-                           "pass a dict {unit_id: set of codes}")
+            raise QDAError(
+                None, "answers", f"is a {type(answers).__name__}, not a mapping", "pass a dict {unit_id: set of codes}"
+            )
         unknown = set(answers) - set(self.units["unit_id"])
         if unknown:
-            raise QDAError(None, "answers", f"unit(s) {sorted(map(str, unknown))} are not in this exercise",
-                           f"answer units {', '.join(self.units['unit_id'])}")
+            raise QDAError(
+                None,
+                "answers",
+                f"unit(s) {sorted(map(str, unknown))} are not in this exercise",
+                f"answer units {', '.join(self.units['unit_id'])}",
+            )
         rows = []
         ref = self.reference.groupby("unit_id")["code"].apply(set).to_dict()
         for unit_id, chosen in answers.items():
             chosen = {chosen} if isinstance(chosen, str) else set(chosen)
             bad = chosen - set(self.codes)
             if bad:
-                raise QDAError(None, f"answers[{unit_id!r}]", f"unknown code(s) {sorted(map(str, bad))}",
-                               "use codes from exercise.codes")
+                raise QDAError(
+                    None,
+                    f"answers[{unit_id!r}]",
+                    f"unknown code(s) {sorted(map(str, bad))}",
+                    "use codes from exercise.codes",
+                )
             for code in self.codes:
-                rows.append({"unit_id": unit_id, "code": code,
-                             "reference": code in ref.get(unit_id, set()), "yours": code in chosen})
+                rows.append(
+                    {
+                        "unit_id": unit_id,
+                        "code": code,
+                        "reference": code in ref.get(unit_id, set()),
+                        "yours": code in chosen,
+                    }
+                )
         return pd.DataFrame(rows, columns=["unit_id", "code", "reference", "yours"]).astype(
-            {"reference": bool, "yours": bool})
+            {"reference": bool, "yours": bool}
+        )
 
     def contingency(self, answers: Mapping[str, Iterable[str]]) -> pd.DataFrame:
         """The 2 x 2 table of decisions: rows the reference (``yes``/``no``), columns yours.
@@ -151,7 +172,8 @@ class CodingExercise:
         d = self.decisions(answers)
         lab = {True: "yes", False: "no"}
         table = pd.crosstab(d["reference"].map(lab), d["yours"].map(lab)).reindex(
-            index=["yes", "no"], columns=["yes", "no"], fill_value=0)
+            index=["yes", "no"], columns=["yes", "no"], fill_value=0
+        )
         table.index.name, table.columns.name = "reference", "yours"
         return table.astype("int64")
 
@@ -167,24 +189,39 @@ class CodingExercise:
 
         d = self.decisions(answers)
         if d.empty:
-            return pd.Series({"decisions": 0, "agreements": 0, "percent_agreement": np.nan, "kappa": np.nan,
-                              "only_yours": 0, "only_reference": 0}, dtype=object)
+            return pd.Series(
+                {
+                    "decisions": 0,
+                    "agreements": 0,
+                    "percent_agreement": np.nan,
+                    "kappa": np.nan,
+                    "only_yours": 0,
+                    "only_reference": 0,
+                },
+                dtype=object,
+            )
         agree = d["reference"] == d["yours"]
         varied = d["reference"].nunique() > 1 or d["yours"].nunique() > 1
         kappa = cohen_kappa_table(self.contingency(answers)).kappa if varied else np.nan
-        return pd.Series({
-            "decisions": len(d), "agreements": int(agree.sum()),
-            "percent_agreement": float(agree.mean()), "kappa": float(kappa),
-            "only_yours": int((d["yours"] & ~d["reference"]).sum()),
-            "only_reference": int((~d["yours"] & d["reference"]).sum()),
-        }, dtype=object)  # object: counts stay int, shares stay float
+        return pd.Series(
+            {
+                "decisions": len(d),
+                "agreements": int(agree.sum()),
+                "percent_agreement": float(agree.mean()),
+                "kappa": float(kappa),
+                "only_yours": int((d["yours"] & ~d["reference"]).sum()),
+                "only_reference": int((~d["yours"] & d["reference"]).sum()),
+            },
+            dtype=object,
+        )  # object: counts stay int, shares stay float
 
     def per_code(self, answers: Mapping[str, Iterable[str]]) -> pd.DataFrame:
         """Per code that either side applied: units the reference and you ticked, units agreeing, units answered."""
         d = self.decisions(answers)
         d["agree"] = d["reference"] == d["yours"]
-        out = d.groupby("code").agg(reference=("reference", "sum"), yours=("yours", "sum"), agree=("agree", "sum"),
-                                    units=("agree", "size"))
+        out = d.groupby("code").agg(
+            reference=("reference", "sum"), yours=("yours", "sum"), agree=("agree", "sum"), units=("agree", "size")
+        )
         return out.loc[(out["reference"] > 0) | (out["yours"] > 0)].astype("int64")
 
     def reference_answers(self) -> dict[str, set[str]]:
@@ -201,9 +238,11 @@ class CodingExercise:
         s = self.score(answers)
         kappa = "undefined" if pd.isna(s["kappa"]) else f"{s['kappa']:.2f}"
         share = "-" if pd.isna(s["percent_agreement"]) else f"{s['percent_agreement']:.0%}"
-        head = (f"<p>{int(s['agreements'])} of {int(s['decisions'])} decisions agree with the reference "
-                f"({share}); Cohen's kappa = {kappa}. You added {int(s['only_yours'])} code(s) the reference "
-                f"lacks and missed {int(s['only_reference'])}.</p>")
+        head = (
+            f"<p>{int(s['agreements'])} of {int(s['decisions'])} decisions agree with the reference "
+            f"({share}); Cohen's kappa = {kappa}. You added {int(s['only_yours'])} code(s) the reference "
+            f"lacks and missed {int(s['only_reference'])}.</p>"
+        )
         return head + self.per_code(answers).to_html()
 
     # -- the widget -----------------------------------------------------------
@@ -215,11 +254,14 @@ class CodingExercise:
         out = w.HTML()
         rows = [w.HTML("<p><em>Synthetic passages, invented for this book.</em></p>")]
         for unit in self.units.itertuples():
-            boxes[unit.unit_id] = {c: w.Checkbox(value=False, description=c, indent=False,
-                                                 layout=w.Layout(width="210px")) for c in self.codes}
+            boxes[unit.unit_id] = {
+                c: w.Checkbox(value=False, description=c, indent=False, layout=w.Layout(width="210px"))
+                for c in self.codes
+            }
             rows.append(w.HTML(f"<b>{html.escape(unit.unit_id)}</b><blockquote>{html.escape(unit.text)}</blockquote>"))
-            rows.append(w.GridBox(list(boxes[unit.unit_id].values()),
-                                  layout=w.Layout(grid_template_columns="repeat(4, 220px)")))
+            rows.append(
+                w.GridBox(list(boxes[unit.unit_id].values()), layout=w.Layout(grid_template_columns="repeat(4, 220px)"))
+            )
 
         def refresh(_=None):
             answers = {u: {c for c, b in bs.items() if b.value} for u, bs in boxes.items()}
@@ -243,8 +285,15 @@ def _check_level(study: Study, column: str, value) -> None:
         raise QDAError(None, column, f"no participant has {column} {value!r}", f"use one of {', '.join(sorted(known))}")
 
 
-def browse_excerpts(study: Study, code: str | None = None, theme=None, gender: str | None = None,
-                    career_stage: str | None = None, n: int = 5, seed: int = 0) -> pd.DataFrame:
+def browse_excerpts(
+    study: Study,
+    code: str | None = None,
+    theme=None,
+    gender: str | None = None,
+    career_stage: str | None = None,
+    n: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Up to ``n`` passages filtered by code, theme, gender and career stage, drawn with ``seed``.
 
     Rule: with ``theme`` (number or name) the passages are the theme codings of
@@ -265,8 +314,9 @@ def browse_excerpts(study: Study, code: str | None = None, theme=None, gender: s
     _check_level(study, "gender", gender)
     _check_level(study, "career_stage", career_stage)
     if code is not None and code not in set(study.codings["code"].astype(str)):
-        raise QDAError(None, "code", f"{code!r} is not a code of this study",
-                       "pick one of study.codings['code'].unique()")
+        raise QDAError(
+            None, "code", f"{code!r} is not a code of this study", "pick one of study.codings['code'].unique()"
+        )
     full = study.codings.loc[study.codings["round"].astype(str) == "full"]
     if theme is not None:
         segments = None
@@ -280,8 +330,12 @@ def browse_excerpts(study: Study, code: str | None = None, theme=None, gender: s
         ex["code_or_theme"] = ex["theme_name"] + ("" if code is None else f" + {code}")
         return ex[EXCERPT_COLUMNS].reset_index(drop=True)
     c = full if code is None else full.loc[full["code"].astype(str) == code]
-    c = c.merge(study.participants[["participant_id", "gender", "career_stage"]],
-                left_on="transcript_id", right_on="participant_id", how="left")
+    c = c.merge(
+        study.participants[["participant_id", "gender", "career_stage"]],
+        left_on="transcript_id",
+        right_on="participant_id",
+        how="left",
+    )
     for col, val in (("gender", gender), ("career_stage", career_stage)):
         if val is not None:
             c = c.loc[c[col].astype(str) == str(val)]
@@ -306,20 +360,29 @@ def excerpt_browser(study: Study, n: int = 3):
     import ipywidgets as w
 
     codes = ["(any)"] + sorted(study.codings["code"].astype(str).unique())
-    names = dict(zip(study.themes["theme_name"].astype(str), study.themes["theme"].astype(int)))
+    names = dict(zip(study.themes["theme_name"].astype(str), study.themes["theme"].astype(int), strict=False))
     themes = ["(none)"] + sorted(names, key=names.get)
     genders = ["(any)"] + sorted(study.participants["gender"].astype(str).unique())
     stages = ["(any)"] + sorted(study.participants["career_stage"].astype(str).unique())
-    dd = {name: w.Dropdown(options=opts, description=name) for name, opts in
-          [("code", codes), ("theme", themes), ("gender", genders), ("stage", stages)]}
+    dd = {
+        name: w.Dropdown(options=opts, description=name)
+        for name, opts in [("code", codes), ("theme", themes), ("gender", genders), ("stage", stages)]
+    }
     seed = w.IntSlider(value=0, min=0, max=20, description="draw")
     out = w.HTML()
 
     def refresh(_=None):
         pick = {k: (None if str(v.value).startswith("(") else v.value) for k, v in dd.items()}
         try:
-            frame = browse_excerpts(study, code=pick["code"], theme=names.get(pick["theme"]),
-                                    gender=pick["gender"], career_stage=pick["stage"], n=n, seed=seed.value)
+            frame = browse_excerpts(
+                study,
+                code=pick["code"],
+                theme=names.get(pick["theme"]),
+                gender=pick["gender"],
+                career_stage=pick["stage"],
+                n=n,
+                seed=seed.value,
+            )
             out.value = _frame_html(frame, "Synthetic passages")
         except QDAError as err:  # shown in the widget, not as a traceback
             out.value = f"<p>{html.escape(str(err))}</p>"
@@ -368,9 +431,13 @@ def analysis_set_under_rules(study: Study, rules: Iterable[tuple[str, int]] = DE
     rows = []
     for rule, within in rules:
         seg = analysis_set(study, rule=rule, within=int(within))
-        row = {"rule": rule_label(rule, within), "segments": len(seg),
-               "characters": int((seg["end"] - seg["start"]).sum()),
-               "participants": seg["participant_id"].nunique(), "transcripts": seg["transcript_id"].nunique()}
+        row = {
+            "rule": rule_label(rule, within),
+            "segments": len(seg),
+            "characters": int((seg["end"] - seg["start"]).sum()),
+            "participants": seg["participant_id"].nunique(),
+            "transcripts": seg["transcript_id"].nunique(),
+        }
         touched = seg[["participant_id", "themes"]].assign(theme=seg["themes"].str.split(";")).explode("theme")
         for k in numbers:
             row[f"theme {k} participants"] = touched.loc[touched["theme"] == str(k), "participant_id"].nunique()

@@ -68,8 +68,9 @@ NVivo help, "Run a coding comparison query". MAXQDA manual, "Intercoder agreemen
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,9 +81,20 @@ from statsmodels.stats.inter_rater import fleiss_kappa as _sm_fleiss_kappa
 from qda.errors import QDAError
 
 __all__ = [
-    "AgreementError", "KappaResult", "FleissResult", "AlphaBootstrap", "LEVELS",
-    "percent_agreement", "cohen_kappa", "cohen_kappa_table", "brennan_prediger_kappa",
-    "fleiss_kappa", "fleiss_bootstrap_ci", "krippendorff_alpha", "alpha_bootstrap_ci", "alpha_parts",
+    "AgreementError",
+    "KappaResult",
+    "FleissResult",
+    "AlphaBootstrap",
+    "LEVELS",
+    "percent_agreement",
+    "cohen_kappa",
+    "cohen_kappa_table",
+    "brennan_prediger_kappa",
+    "fleiss_kappa",
+    "fleiss_bootstrap_ci",
+    "krippendorff_alpha",
+    "alpha_bootstrap_ci",
+    "alpha_parts",
 ]
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -179,15 +191,21 @@ def _as_rater(x: Any, name: str) -> pd.Series:
 def _two_raters(a: Any, b: Any) -> tuple[pd.Series, pd.Series]:
     sa, sb = _as_rater(a, "a"), _as_rater(b, "b")
     if len(sa) != len(sb):
-        raise AgreementError("a, b", f"have different lengths ({len(sa)} and {len(sb)})",
-                             "pass one rating per unit from each rater, in the same unit order")
+        raise AgreementError(
+            "a, b",
+            f"have different lengths ({len(sa)} and {len(sb)})",
+            "pass one rating per unit from each rater, in the same unit order",
+        )
     if len(sa) == 0:
         raise AgreementError("a, b", "are empty", "pass at least one rated unit")
     miss = sa.isna() | sb.isna()
     if miss.any():
         i = int(np.flatnonzero(miss.to_numpy())[0])
-        raise AgreementError("a, b", f"unit {i} (and {int(miss.sum()) - 1} more) is not rated by both",
-                             "drop units not rated by both raters, or use krippendorff_alpha, which allows missing ratings")
+        raise AgreementError(
+            "a, b",
+            f"unit {i} (and {int(miss.sum()) - 1} more) is not rated by both",
+            "drop units not rated by both raters, or use krippendorff_alpha, which allows missing ratings",
+        )
     return sa, sb
 
 
@@ -210,7 +228,9 @@ def percent_agreement(a: Any, b: Any = None) -> float:
         m = mask.sum(1)
         keep = m >= 2
         if not keep.any():
-            raise AgreementError("a", "has no unit rated by two or more raters", "add ratings so that units are rated twice")
+            raise AgreementError(
+                "a", "has no unit rated by two or more raters", "add ratings so that units are rated twice"
+            )
         eq = _equal_pairs_per_row(codes[keep])
         mk = m[keep]
         return float(np.mean(2.0 * eq / (mk * (mk - 1.0))))
@@ -225,16 +245,20 @@ def _resolve_scores(scores: Any, categories: Sequence[Any], k: int) -> np.ndarra
         try:
             return np.asarray([float(c) for c in categories])
         except (TypeError, ValueError):
-            raise AgreementError("scores", "is 'values' but the categories are not numbers",
-                                 "use scores='rank' or pass one numeric score per category") from None
+            raise AgreementError(
+                "scores",
+                "is 'values' but the categories are not numbers",
+                "use scores='rank' or pass one numeric score per category",
+            ) from None
     arr = np.asarray(scores, dtype=float)
     if arr.shape != (k,):
         raise AgreementError("scores", f"has {arr.size} entries for {k} categories", "pass one score per category")
     return arr
 
 
-def cohen_kappa_table(contingency: Any, weights: str | np.ndarray | None = None, *,
-                      scores: Any = None, confidence: float = 0.95) -> KappaResult:
+def cohen_kappa_table(
+    contingency: Any, weights: str | np.ndarray | None = None, *, scores: Any = None, confidence: float = 0.95
+) -> KappaResult:
     """Cohen's kappa from a two-rater contingency table (rows rater 1, columns rater 2).
 
     With cell proportions ``p_ij``, margins ``p_i.``, ``p_.j`` and agreement weights
@@ -254,8 +278,11 @@ def cohen_kappa_table(contingency: Any, weights: str | np.ndarray | None = None,
     """
     table = np.asarray(contingency.to_numpy() if isinstance(contingency, pd.DataFrame) else contingency, dtype=float)
     if table.ndim != 2 or table.shape[0] != table.shape[1]:
-        raise AgreementError("contingency", f"has shape {table.shape}, not square",
-                             "pass a k x k table with the same categories in rows and columns")
+        raise AgreementError(
+            "contingency",
+            f"has shape {table.shape}, not square",
+            "pass a k x k table with the same categories in rows and columns",
+        )
     if not np.isfinite(table).all() or (table < 0).any():
         raise AgreementError("contingency", "holds negative or missing counts", "pass non-negative counts")
     n = table.sum()
@@ -304,13 +331,20 @@ def cohen_kappa_table(contingency: Any, weights: str | np.ndarray | None = None,
     zcrit = stats.norm.isf((1 - confidence) / 2)
     z = kap / se0 if se0 > 0 else float("nan")
     pval = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
-    return KappaResult(kap, se, kap - zcrit * se, kap + zcrit * se, se0, float(z), pval,
-                       p_o, p_e, float(n), label, confidence)
+    return KappaResult(
+        kap, se, kap - zcrit * se, kap + zcrit * se, se0, float(z), pval, p_o, p_e, float(n), label, confidence
+    )
 
 
-def cohen_kappa(a: Any, b: Any, weights: str | np.ndarray | None = None, *,
-                categories: Sequence[Any] | None = None, scores: Any = "rank",
-                confidence: float = 0.95) -> KappaResult:
+def cohen_kappa(
+    a: Any,
+    b: Any,
+    weights: str | np.ndarray | None = None,
+    *,
+    categories: Sequence[Any] | None = None,
+    scores: Any = "rank",
+    confidence: float = 0.95,
+) -> KappaResult:
     """Cohen's kappa for two raters who rated the same units (Cohen 1960; weighted, Cohen 1968).
 
     Builds the k x k contingency table over ``categories`` (default: the sorted union
@@ -332,8 +366,11 @@ def cohen_kappa(a: Any, b: Any, weights: str | np.ndarray | None = None, *,
         cats = list(categories)
         unknown = set(pd.unique(pd.concat([sa, sb]))) - set(cats)
         if unknown:
-            raise AgreementError("categories", f"lacks the observed rating(s) {sorted(map(str, unknown))}",
-                                 "list every category that occurs")
+            raise AgreementError(
+                "categories",
+                f"lacks the observed rating(s) {sorted(map(str, unknown))}",
+                "list every category that occurs",
+            )
     # vectorised category codes (a Python dict lookup per rating was the slow part)
     ia = pd.Categorical(sa, categories=cats).codes.astype(np.int64)
     ib = pd.Categorical(sb, categories=cats).codes.astype(np.int64)
@@ -359,7 +396,9 @@ def brennan_prediger_kappa(a: Any, b: Any = None, n_categories: int | None = Non
     else:
         q = int(n_categories)
     if q < 2:
-        raise AgreementError("n_categories", f"is {q}", "chance agreement needs at least two categories; pass n_categories")
+        raise AgreementError(
+            "n_categories", f"is {q}", "chance agreement needs at least two categories; pass n_categories"
+        )
     return float((p_o - 1.0 / q) / (1.0 - 1.0 / q))
 
 
@@ -414,8 +453,11 @@ def fleiss_kappa(counts: Any, by_category: bool = False) -> FleissResult:
     n_i = x.sum(1)
     if (n_i < 2).any():
         i = int(np.flatnonzero(n_i < 2)[0])
-        raise AgreementError("counts", f"subject row {i} has fewer than two ratings",
-                             "drop subjects rated fewer than twice (they carry no agreement)")
+        raise AgreementError(
+            "counts",
+            f"subject row {i} has fewer than two ratings",
+            "drop subjects rated fewer than twice (they carry no agreement)",
+        )
     equal = bool((n_i == n_i[0]).all())
     gen_kappa, p_bar, pe_bar = _fleiss_generalised(x)
     p_j = x.sum(0) / n_i.sum()
@@ -437,8 +479,9 @@ def fleiss_kappa(counts: Any, by_category: bool = False) -> FleissResult:
             k_j = 1.0 - num / den
         k_j = np.where(p_j == 0, np.nan, np.where(p_j == 1, 1.0, k_j))
         by_cat = pd.DataFrame({"p": p_j, "kappa": k_j}, index=pd.Index(cats, name="category"))
-    return FleissResult(float(kappa), p_bar, pe_bar, int(x.shape[0]), int(n_i[0]) if equal else None,
-                        method, by_cat, note)
+    return FleissResult(
+        float(kappa), p_bar, pe_bar, int(x.shape[0]), int(n_i[0]) if equal else None, method, by_cat, note
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -465,11 +508,16 @@ def _reliability_matrix(reliability_data: Any, level: str) -> np.ndarray:
     else:
         arr = np.asarray(reliability_data)
         if arr.ndim != 2:
-            raise AgreementError("reliability_data", f"has {arr.ndim} dimension(s)",
-                                 "pass a DataFrame with one row per unit and one column per coder")
+            raise AgreementError(
+                "reliability_data",
+                f"has {arr.ndim} dimension(s)",
+                "pass a DataFrame with one row per unit and one column per coder",
+            )
         df = pd.DataFrame(arr)
     if df.shape[1] < 2:
-        raise AgreementError("reliability_data", f"has {df.shape[1]} coder column(s)", "pass at least two coders (columns)")
+        raise AgreementError(
+            "reliability_data", f"has {df.shape[1]} coder column(s)", "pass at least two coders (columns)"
+        )
     try:
         x = df.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
@@ -481,15 +529,23 @@ def _reliability_matrix(reliability_data: Any, level: str) -> np.ndarray:
         if level == "ordinal" and ordered:
             cats = df[df.columns[0]].cat.categories
             if not all(df[c].cat.categories.equals(cats) for c in df.columns):
-                raise AgreementError("reliability_data", "has ordered categoricals with different categories",
-                                     "give every coder column the same ordered categories")
+                raise AgreementError(
+                    "reliability_data",
+                    "has ordered categoricals with different categories",
+                    "give every coder column the same ordered categories",
+                )
             codes = np.column_stack([df[c].cat.codes.to_numpy() for c in df.columns]).astype(float)
             codes[codes < 0] = np.nan
             return codes
-        raise AgreementError("reliability_data", f"holds non-numeric values at the {level} level",
-                             "use level='nominal', numeric codes, or (ordinal) ordered categoricals")
+        raise AgreementError(
+            "reliability_data",
+            f"holds non-numeric values at the {level} level",
+            "use level='nominal', numeric codes, or (ordinal) ordered categoricals",
+        )
     if np.isinf(x).any():
-        raise AgreementError("reliability_data", "holds infinite values", "replace them with NaN (not coded) or a value")
+        raise AgreementError(
+            "reliability_data", "holds infinite values", "replace them with NaN (not coded) or a value"
+        )
     return x
 
 
@@ -524,8 +580,8 @@ def _ratio_expected_sum(values: np.ndarray, counts: np.ndarray, exact_max: int) 
         total = 0.0
         step = max(1, 2_000_000 // max(len(values), 1))
         for i in range(0, len(values), step):
-            d = _ratio_delta(values[i:i + step, None], values[None, :])
-            total += float((counts[i:i + step, None] * d * counts[None, :]).sum())
+            d = _ratio_delta(values[i : i + step, None], values[None, :])
+            total += float((counts[i : i + step, None] * d * counts[None, :]).sum())
         return total
     pos = values > 0
     c = values[pos] / values[pos].max()  # alpha's ratio metric is scale-free
@@ -558,8 +614,9 @@ def _value_counts(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 _PAIRWISE_MAX_CODERS = 12
 
 
-def alpha_parts(x: np.ndarray, level: str, *, ratio_exact_max: int = _RATIO_EXACT_MAX_VALUES
-                 ) -> tuple[float, float, float, int]:
+def alpha_parts(
+    x: np.ndarray, level: str, *, ratio_exact_max: int = _RATIO_EXACT_MAX_VALUES
+) -> tuple[float, float, float, int]:
     """Krippendorff's alpha and its parts, ``(alpha, D_o, D_e, n)``, for a units x coders matrix.
 
     ``x`` holds float values with NaN for missing; ``alpha = 1 - D_o / D_e`` with the
@@ -571,16 +628,22 @@ def alpha_parts(x: np.ndarray, level: str, *, ratio_exact_max: int = _RATIO_EXAC
     m_all = mask.sum(1)
     keep = m_all >= 2
     if not keep.any():
-        raise AgreementError("reliability_data", "has no pairable values (no unit coded by two or more coders)",
-                             "add units that at least two coders coded")
+        raise AgreementError(
+            "reliability_data",
+            "has no pairable values (no unit coded by two or more coders)",
+            "add units that at least two coders coded",
+        )
     x = x[keep]
     mask = mask[keep]
     m = m_all[keep].astype(float)
     vals = x[mask]
     n = float(vals.size)
     if level == "ratio" and (vals < 0).any():
-        raise AgreementError("reliability_data", "holds negative values at the ratio level",
-                             "the ratio metric needs values >= 0; use level='interval'")
+        raise AgreementError(
+            "reliability_data",
+            "holds negative values at the ratio level",
+            "the ratio metric needs values >= 0; use level='interval'",
+        )
     if level == "nominal":
         c = x.shape[1]
         if c <= _PAIRWISE_MAX_CODERS:
@@ -663,9 +726,16 @@ def krippendorff_alpha(reliability_data: Any, level: str = "nominal") -> float:
     return alpha_parts(x, level)[0]
 
 
-def alpha_bootstrap_ci(reliability_data: Any, level: str = "nominal", *, n_boot: int = 20_000,
-                       confidence: float = 0.95, alpha_min: Sequence[float] = (0.667, 0.8),
-                       seed: int | None = 0, n_draws: int | None = None) -> AlphaBootstrap:
+def alpha_bootstrap_ci(
+    reliability_data: Any,
+    level: str = "nominal",
+    *,
+    n_boot: int = 20_000,
+    confidence: float = 0.95,
+    alpha_min: Sequence[float] = (0.667, 0.8),
+    seed: int | None = 0,
+    n_draws: int | None = None,
+) -> AlphaBootstrap:
     """Bootstrap confidence interval for Krippendorff's alpha and q = P(alpha < alpha_min).
 
     Krippendorff's (2013) algorithm, used by the KALPHA macro of Hayes & Krippendorff
@@ -684,8 +754,11 @@ def alpha_bootstrap_ci(reliability_data: Any, level: str = "nominal", *, n_boot:
     x = _reliability_matrix(reliability_data, level)
     est, _d_o, d_e, n = alpha_parts(x, level)
     if not np.isfinite(est):
-        raise AgreementError("reliability_data", "has no variation in its pairable values, so alpha is undefined",
-                             "bootstrap data whose values vary")
+        raise AgreementError(
+            "reliability_data",
+            "has no variation in its pairable values, so alpha is undefined",
+            "bootstrap data whose values vary",
+        )
     if n_boot < 100:
         raise AgreementError("n_boot", f"is {n_boot}", "use at least 100 replicates (KALPHA uses 1000 or more)")
     if not 0 < confidence < 1:
@@ -708,7 +781,9 @@ def alpha_bootstrap_ci(reliability_data: Any, level: str = "nominal", *, n_boot:
         a, b = s[:, :-d], s[:, d:]
         ok = ~np.isnan(b)
         rows = np.nonzero(ok)[0]
-        pa.append(a[ok]); pb.append(b[ok]); pw.append(2.0 / (m[rows] - 1))
+        pa.append(a[ok])
+        pb.append(b[ok])
+        pw.append(2.0 / (m[rows] - 1))
     va, vb, w = np.concatenate(pa), np.concatenate(pb), np.concatenate(pw)
     if level == "nominal":
         delta = (va != vb).astype(float)
@@ -733,7 +808,7 @@ def alpha_bootstrap_ci(reliability_data: Any, level: str = "nominal", *, n_boot:
     for i in range(0, n_boot, chunk):
         k = min(chunk, n_boot - i)
         idx = np.searchsorted(cum, rng.random((k, n_draws)), side="right")
-        boot[i:i + k] = 1.0 - delta[idx].sum(1) / (n_draws * d_e)
+        boot[i : i + k] = 1.0 - delta[idx].sum(1) / (n_draws * d_e)
     boot = np.maximum(boot, -1.0)
     ones = boot == 1.0
     if ones.any():
@@ -747,7 +822,7 @@ def alpha_bootstrap_ci(reliability_data: Any, level: str = "nominal", *, n_boot:
                 boot[ones] = 0.0
             else:
                 boot.sort()
-                boot[n_boot - nx:] = 0.0 if nx > 0 else boot[n_boot - nx:]
+                boot[n_boot - nx :] = 0.0 if nx > 0 else boot[n_boot - nx :]
     boot.sort()
     tail = (1 - confidence) / 2
     lo = boot[max(int(tail * n_boot), 1) - 1]
@@ -755,8 +830,10 @@ def alpha_bootstrap_ci(reliability_data: Any, level: str = "nominal", *, n_boot:
     q = {float(a): float((boot < a).mean()) for a in alpha_min}
     return AlphaBootstrap(est, float(lo), float(hi), confidence, q, int(n_boot), n_draws, seed, level, boot)
 
-def fleiss_bootstrap_ci(counts: Any, *, n_boot: int = 1000, confidence: float = 0.95,
-                        seed: int | None = 0, clusters: Any = None) -> tuple[float, float, float]:
+
+def fleiss_bootstrap_ci(
+    counts: Any, *, n_boot: int = 1000, confidence: float = 0.95, seed: int | None = 0, clusters: Any = None
+) -> tuple[float, float, float]:
     """Fleiss' kappa with a percentile bootstrap interval over subjects: ``(kappa, low, high)``.
 
     Kappa is the generalised Fleiss (1971) form of :func:`fleiss_kappa`. Each of the
@@ -773,12 +850,16 @@ def fleiss_bootstrap_ci(counts: Any, *, n_boot: int = 1000, confidence: float = 
         counts = counts.to_numpy(dtype=float)
     x = np.asarray(counts, dtype=float)
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2:
-        raise AgreementError("counts", f"has shape {x.shape}", "pass a subjects x categories table with at least two rows and columns")
+        raise AgreementError(
+            "counts", f"has shape {x.shape}", "pass a subjects x categories table with at least two rows and columns"
+        )
     if not np.isfinite(x).all() or (x < 0).any():
         raise AgreementError("counts", "holds negative or missing counts", "pass whole-number counts")
     n_i = x.sum(1)
     if (n_i < 2).any():
-        raise AgreementError("counts", "has a subject with fewer than two ratings", "drop subjects rated fewer than twice")
+        raise AgreementError(
+            "counts", "has a subject with fewer than two ratings", "drop subjects rated fewer than twice"
+        )
     if n_boot < 100:
         raise AgreementError("n_boot", f"is {n_boot}", "use at least 100 replicates")
     if not 0 < confidence < 1:
@@ -792,7 +873,9 @@ def fleiss_bootstrap_ci(counts: Any, *, n_boot: int = 1000, confidence: float = 
     else:
         lab, uniq = pd.factorize(pd.Series(np.asarray(clusters)).astype(str))
         if len(lab) != len(x):
-            raise AgreementError("clusters", f"has {len(lab)} labels for {len(x)} subjects", "pass one label per subject")
+            raise AgreementError(
+                "clusters", f"has {len(lab)} labels for {len(x)} subjects", "pass one label per subject"
+            )
         k = len(uniq)
         draws = rng.integers(0, k, size=(n_boot, k))
         cw = np.stack([np.bincount(r, minlength=k) for r in draws]).astype(float)  # n_boot x clusters
@@ -806,4 +889,3 @@ def fleiss_bootstrap_ci(counts: Any, *, n_boot: int = 1000, confidence: float = 
     boot = boot[np.isfinite(boot)]
     tail = (1 - confidence) / 2
     return float(est), float(np.quantile(boot, tail)), float(np.quantile(boot, 1 - tail))
-

@@ -65,23 +65,35 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     raw = read_yaml(path, "write the codebook (see data/codebook.yml)")
     if not isinstance(raw, dict) or not isinstance(raw.get("versions"), list) or not isinstance(raw.get("codes"), list):
-        raise DataError(path, "top level", "needs a `versions` list and a `codes` list",
-                        "follow the layout described at the top of data/codebook.yml")
+        raise DataError(
+            path,
+            "top level",
+            "needs a `versions` list and a `codes` list",
+            "follow the layout described at the top of data/codebook.yml",
+        )
 
     versions: list[str] = []
     rounds: dict[str, int] = {}
     for i, v in enumerate(raw["versions"]):
         if not isinstance(v, dict) or "version" not in v or "after_round" not in v:
-            raise DataError(path, f"versions entry {i + 1}", "needs `version` and `after_round`",
-                            "write e.g. `- version: v1` and `after_round: 1`")
+            raise DataError(
+                path,
+                f"versions entry {i + 1}",
+                "needs `version` and `after_round`",
+                "write e.g. `- version: v1` and `after_round: 1`",
+            )
         name = str(v["version"])
         if name in rounds:
             raise DataError(path, f"version {name!r}", "is listed twice", "give each version once")
         try:
             rounds[name] = int(v["after_round"])
         except (TypeError, ValueError):
-            raise DataError(path, f"version {name!r}", f"after_round {v['after_round']!r} is not a whole number",
-                            "write the round number after which this version was adopted") from None
+            raise DataError(
+                path,
+                f"version {name!r}",
+                f"after_round {v['after_round']!r} is not a whole number",
+                "write the round number after which this version was adopted",
+            ) from None
         versions.append(name)
 
     rows: list[dict] = []
@@ -99,72 +111,116 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
         allowed = set(STABLE_FIELDS) | set(versions) | {"retired_in"}
         unknown = sorted(set(c) - allowed)
         if unknown:
-            raise DataError(path, where, f"has unknown key(s) {', '.join(map(str, unknown))}",
-                            f"use only {', '.join(sorted(allowed))}")
+            raise DataError(
+                path,
+                where,
+                f"has unknown key(s) {', '.join(map(str, unknown))}",
+                f"use only {', '.join(sorted(allowed))}",
+            )
         missing = [f for f in STABLE_FIELDS if f not in c]
         if missing:
             raise DataError(path, where, f"lacks {', '.join(missing)}", "add the missing field(s)")
         color = str(c["color"])
         if not _COLOR.match(color):
-            raise DataError(path, where, f"color {color!r} is not #RRGGBB", "write a hex colour such as \"#0072B2\"")
+            raise DataError(path, where, f"color {color!r} is not #RRGGBB", 'write a hex colour such as "#0072B2"')
         origin = str(c["origin"])
         if origin not in {"deductive", "inductive"}:
-            raise DataError(path, where, f"origin {origin!r} is neither deductive nor inductive", "write one of the two")
+            raise DataError(
+                path, where, f"origin {origin!r} is neither deductive nor inductive", "write one of the two"
+            )
         try:
             introduced = int(c["introduced_round"])
         except (TypeError, ValueError):
-            raise DataError(path, where, f"introduced_round {c['introduced_round']!r} is not a whole number",
-                            "write the round in which the code was introduced") from None
+            raise DataError(
+                path,
+                where,
+                f"introduced_round {c['introduced_round']!r} is not a whole number",
+                "write the round in which the code was introduced",
+            ) from None
         retired = c.get("retired_in")
         if retired is not None and str(retired) not in rounds:
-            raise DataError(path, where, f"retired_in {retired!r} is not a listed version",
-                            f"use one of {', '.join(versions)}")
+            raise DataError(
+                path, where, f"retired_in {retired!r} is not a listed version", f"use one of {', '.join(versions)}"
+            )
         first = next((v for v in versions if rounds[v] >= introduced), None)
         if first is None or first not in c:
-            raise DataError(path, where, f"has no `{first or versions[-1]}` block for the round it was introduced in",
-                            "state definition, inclusion, exclusion and example in that block")
+            raise DataError(
+                path,
+                where,
+                f"has no `{first or versions[-1]}` block for the round it was introduced in",
+                "state definition, inclusion, exclusion and example in that block",
+            )
         text: dict[str, str] = {}
         refined = pd.NA
         for v in versions:
             block = c.get(v)
             if rounds[v] < rounds[first]:
                 if block is not None:
-                    raise DataError(path, f"{where}, version {v}", "has a block before the code was introduced",
-                                    "move the text to the introducing version or lower introduced_round")
+                    raise DataError(
+                        path,
+                        f"{where}, version {v}",
+                        "has a block before the code was introduced",
+                        "move the text to the introducing version or lower introduced_round",
+                    )
                 continue
             if block is None:
                 block = {}
             if not isinstance(block, dict):
-                raise DataError(path, f"{where}, version {v}", "is not a mapping of fields",
-                                "write `definition: ...` etc. under the version")
+                raise DataError(
+                    path,
+                    f"{where}, version {v}",
+                    "is not a mapping of fields",
+                    "write `definition: ...` etc. under the version",
+                )
             bad = sorted(set(block) - set(TEXT_FIELDS))
             if bad:
-                raise DataError(path, f"{where}, version {v}", f"sets unknown field(s) {', '.join(map(str, bad))}",
-                                f"a version block may set only {', '.join(TEXT_FIELDS)}")
+                raise DataError(
+                    path,
+                    f"{where}, version {v}",
+                    f"sets unknown field(s) {', '.join(map(str, bad))}",
+                    f"a version block may set only {', '.join(TEXT_FIELDS)}",
+                )
             if v == first:
                 lacking = [f for f in TEXT_FIELDS if not _clean(block.get(f))]
                 if lacking:
-                    raise DataError(path, f"{where}, version {v}", f"lacks {', '.join(lacking)}",
-                                    "the introducing block must state all four text fields")
+                    raise DataError(
+                        path,
+                        f"{where}, version {v}",
+                        f"lacks {', '.join(lacking)}",
+                        "the introducing block must state all four text fields",
+                    )
             elif any(_clean(block.get(f)) != text.get(f) for f in block):
                 refined = rounds[v]
             text.update({f: _clean(block[f]) for f in block})
             if retired is not None and rounds[v] >= rounds[str(retired)]:
                 break
-            rows.append({
-                "version": v, "code": code, "name": _clean(c["name"]), "parent": _clean(c["parent"]),
-                "code_group": _clean(c["code_group"]), **{f: text[f] for f in TEXT_FIELDS},
-                "origin": origin, "introduced_round": introduced, "refined_round": refined, "color": color.upper(),
-            })
+            rows.append(
+                {
+                    "version": v,
+                    "code": code,
+                    "name": _clean(c["name"]),
+                    "parent": _clean(c["parent"]),
+                    "code_group": _clean(c["code_group"]),
+                    **{f: text[f] for f in TEXT_FIELDS},
+                    "origin": origin,
+                    "introduced_round": introduced,
+                    "refined_round": refined,
+                    "color": color.upper(),
+                }
+            )
 
     frame = pd.DataFrame(rows, columns=list(SCHEMAS["codebook"]))
     # parents must exist in the same version
     for v, part in frame.groupby("version", sort=False):
         known = set(part["code"])
-        for code, parent in zip(part["code"], part["parent"]):
+        for code, parent in zip(part["code"], part["parent"], strict=False):
             if parent and parent not in known:
-                raise DataError(path, f"code {code!r}, version {v}", f"parent {parent!r} is not a code of {v}",
-                                "define the parent code or correct the slug")
+                raise DataError(
+                    path,
+                    f"code {code!r}, version {v}",
+                    f"parent {parent!r} is not a code of {v}",
+                    "define the parent code or correct the slug",
+                )
     frame["refined_round"] = frame["refined_round"].astype("Int64")
     out = coerce(frame.astype({"refined_round": object}).fillna({"refined_round": ""}), "codebook", path)
     out["version"] = pd.Categorical(out["version"].astype(str), categories=versions, ordered=True)
@@ -246,18 +302,28 @@ def coding_rounds(codings: pd.DataFrame) -> pd.DataFrame:
     need = ["round", "transcript_id", "coder", "code", "codebook_version"]
     missing = [c for c in need if c not in codings.columns]
     if missing:
-        raise DataError(None, "codings", f"missing column(s) {', '.join(missing)}",
-                        "pass the codings table of qda.SCHEMAS['codings']")
+        raise DataError(
+            None,
+            "codings",
+            f"missing column(s) {', '.join(missing)}",
+            "pass the codings table of qda.SCHEMAS['codings']",
+        )
     c = codings.assign(round=codings["round"].astype(str))
     order = {r: k for k, r in enumerate(["1", "2", "3", "full"])}
     rows = []
     for rnd, part in sorted(c.groupby("round", sort=False), key=lambda kv: (order.get(kv[0], 99), kv[0])):
         tids = sorted(part["transcript_id"].astype(str).unique())
         coders = sorted(part["coder"].astype(str).unique())
-        rows.append({
-            "round": rnd, "transcripts": f"{tids[0]}-{tids[-1]}", "n_transcripts": len(tids),
-            "coders": ";".join(coders), "n_coders": len(coders),
-            "codebook_version": ";".join(dict.fromkeys(part["codebook_version"].astype(str))),
-            "n_codings": len(part), "n_codes": part["code"].astype(str).nunique(),
-        })
+        rows.append(
+            {
+                "round": rnd,
+                "transcripts": f"{tids[0]}-{tids[-1]}",
+                "n_transcripts": len(tids),
+                "coders": ";".join(coders),
+                "n_coders": len(coders),
+                "codebook_version": ";".join(dict.fromkeys(part["codebook_version"].astype(str))),
+                "n_codings": len(part),
+                "n_codes": part["code"].astype(str).nunique(),
+            }
+        )
     return pd.DataFrame(rows)

@@ -123,12 +123,12 @@ def word_lists() -> WordLists:
             continue
         sections[current].add(line)  # type: ignore[index]
     inst_text = resources.files("qda").joinpath("data/institutions.txt").read_text(encoding="utf-8")
-    institutions = tuple(
-        s for s in (ln.split("#", 1)[0].strip() for ln in inst_text.splitlines()) if s
-    )
+    institutions = tuple(s for s in (ln.split("#", 1)[0].strip() for ln in inst_text.splitlines()) if s)
     return WordLists(
-        given=frozenset(sections["given"]), given_ambiguous=frozenset(sections["given-ambiguous"]),
-        surname=frozenset(sections["surname"]), common=frozenset(sections["common"]),
+        given=frozenset(sections["given"]),
+        given_ambiguous=frozenset(sections["given-ambiguous"]),
+        surname=frozenset(sections["surname"]),
+        common=frozenset(sections["common"]),
         institutions=institutions,
     )
 
@@ -173,9 +173,30 @@ _INST_SUFFIX = (
     r"|Children's[ \t]+Hospital|Hospital|Clinic|Institute)"
 )
 #: Words that may end an institution's name although they are common words.
-_INST_PARTS = frozenset({"Medical", "School", "Center", "Medicine", "Health", "System", "Hospital", "College",
-                         "Institute", "Cancer", "Children's", "Research", "University", "Clinic", "Memorial",
-                         "Regional", "Community", "General", "Academic", "State"})
+_INST_PARTS = frozenset(
+    {
+        "Medical",
+        "School",
+        "Center",
+        "Medicine",
+        "Health",
+        "System",
+        "Hospital",
+        "College",
+        "Institute",
+        "Cancer",
+        "Children's",
+        "Research",
+        "University",
+        "Clinic",
+        "Memorial",
+        "Regional",
+        "Community",
+        "General",
+        "Academic",
+        "State",
+    }
+)
 _INST_WORD = r"(?:St\.|[A-Z][A-Za-z'\u2019&-]*)"
 _INST_OF = rf"(?:[ \t]+(?:of|at|in)[ \t]+(?:the[ \t]+)?{_INST_WORD}(?:[ \t]+{_INST_WORD}){{0,4}})"
 _INSTITUTION = re.compile(
@@ -250,9 +271,7 @@ def _word_start(text: str, i: int) -> bool:
 # ---------------------------------------------------------------------------
 # Finding identifiers in one text
 # ---------------------------------------------------------------------------
-def find_identifiers(
-    text: str, names: Iterable[str] = (), institutions: Iterable[str] = ()
-) -> pd.DataFrame:
+def find_identifiers(text: str, names: Iterable[str] = (), institutions: Iterable[str] = ()) -> pd.DataFrame:
     """Every identifying-looking span of ``text``.
 
     Rules: see the module docstring. ``names`` are extra person names (whole word,
@@ -315,7 +334,9 @@ def _find(text: str, compiled) -> list[tuple[int, int, str, str]]:
 
     # person names (d): the user's list
     if user_names is not None:
-        spans += [(m.start(), m.end(), "person name") for m in user_names.finditer(text) if _word_start(text, m.start())]
+        spans += [
+            (m.start(), m.end(), "person name") for m in user_names.finditer(text) if _word_start(text, m.start())
+        ]
 
     spans += [(m.start(), m.end(), "e-mail") for m in _windowed(text, hints, "e-mail")]
     for rule in ("url", "domain"):
@@ -336,8 +357,9 @@ def _find(text: str, compiled) -> list[tuple[int, int, str, str]]:
         if m.group("of_name") is not None:
             # trim trailing common words ("University of Michigan, Then I" -> "University of Michigan")
             words = list(re.finditer(r"[A-Za-z'\u2019&.-]+", m.group("of_name")))
-            while words and (words[-1].group() in common and words[-1].group() not in _INST_PARTS
-                             or words[-1].group() == "I"):
+            while words and (
+                words[-1].group() in common and words[-1].group() not in _INST_PARTS or words[-1].group() == "I"
+            ):
                 words.pop()
             if not words or all(wd.group() in common for wd in words):
                 continue
@@ -373,7 +395,7 @@ def _rel(path: str, root: Path | None) -> str:
     if not path:
         return ""
     if root is not None and not root.is_dir() and path.startswith(f"{root}!"):
-        return path[len(str(root)) + 1:]  # a source inside a .qdpx: "project.qdpx!name.txt" -> "name.txt"
+        return path[len(str(root)) + 1 :]  # a source inside a .qdpx: "project.qdpx!name.txt" -> "name.txt"
     if root is not None and root.is_dir():
         try:
             return Path(path).resolve().relative_to(root.resolve()).as_posix()
@@ -383,8 +405,8 @@ def _rel(path: str, root: Path | None) -> str:
 
 
 def _context(text: str, s: int, e: int) -> str:
-    left = text[max(0, s - _CONTEXT):s]
-    right = text[e:e + _CONTEXT]
+    left = text[max(0, s - _CONTEXT) : s]
+    right = text[e : e + _CONTEXT]
     return " ".join(f"{left}[{text[s:e]}]{right}".split())
 
 
@@ -411,7 +433,7 @@ def scan(study, names: Iterable[str] | None = None, institutions: Iterable[str] 
     root = Path(study.root) if getattr(study, "root", None) is not None else None
     rows: list[dict] = []
     tr = study.transcripts
-    for tid, path, text in zip(tr["transcript_id"], tr["path"], tr["text"]):
+    for tid, path, text in zip(tr["transcript_id"], tr["path"], tr["text"], strict=False):
         text = text if isinstance(text, str) else ""
         found = _find(text, compiled)
         if not found:
@@ -419,23 +441,41 @@ def scan(study, names: Iterable[str] | None = None, institutions: Iterable[str] 
         file = _rel(str(path), root) or (root.name if root is not None else str(tid))
         for s, e, kind, match in found:
             line = text.count("\n", 0, s) + 1
-            rows.append({
-                "file": file, "location": f"transcript {tid}, line {line}, character {s}", "kind": kind,
-                "match": match, "context": _context(text, s, e), "source": "transcript", "id": str(tid),
-                "start": s, "end": e, "line": line,
-            })
+            rows.append(
+                {
+                    "file": file,
+                    "location": f"transcript {tid}, line {line}, character {s}",
+                    "kind": kind,
+                    "match": match,
+                    "context": _context(text, s, e),
+                    "source": "transcript",
+                    "id": str(tid),
+                    "start": s,
+                    "end": e,
+                    "line": line,
+                }
+            )
     memos = getattr(study, "memos", None)
     if memos is not None and len(memos):
         memo_file = "memos.csv" if root is None or root.is_dir() else root.name
-        for k, (mid, text) in enumerate(zip(memos["memo_id"], memos["text"])):
+        for k, (mid, text) in enumerate(zip(memos["memo_id"], memos["text"], strict=False)):
             text = text if isinstance(text, str) else ""
             for s, e, kind, match in _find(text, compiled):
                 row = k + 2  # CSV line: header is line 1
-                rows.append({
-                    "file": memo_file, "location": f"memo {mid} (row {row}), character {s}", "kind": kind,
-                    "match": match, "context": _context(text, s, e), "source": "memo", "id": str(mid),
-                    "start": s, "end": e, "line": row,
-                })
+                rows.append(
+                    {
+                        "file": memo_file,
+                        "location": f"memo {mid} (row {row}), character {s}",
+                        "kind": kind,
+                        "match": match,
+                        "context": _context(text, s, e),
+                        "source": "memo",
+                        "id": str(mid),
+                        "start": s,
+                        "end": e,
+                        "line": row,
+                    }
+                )
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return out.astype({"start": "int64", "end": "int64", "line": "int64"})
 
@@ -490,12 +530,17 @@ def read_reviewed(path: str | Path) -> pd.DataFrame:
         try:
             df = pd.read_csv(io.StringIO(raw_text), dtype=str, keep_default_na=False)
         except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
-            raise DataError(path, "parsing", f"is not a valid CSV ({str(e).splitlines()[0]})",
-                            "write a header row file,kind,match and one row per reviewed finding") from None
+            raise DataError(
+                path,
+                "parsing",
+                f"is not a valid CSV ({str(e).splitlines()[0]})",
+                "write a header row file,kind,match and one row per reviewed finding",
+            ) from None
         missing = [c for c in ("kind", "match") if c not in df.columns]
         if missing:
-            raise SchemaError(path, "header", f"missing column(s) {', '.join(missing)}",
-                              "write a header row file,kind,match")
+            raise SchemaError(
+                path, "header", f"missing column(s) {', '.join(missing)}", "write a header row file,kind,match"
+            )
         entries = df.to_dict("records")
         where = [f"row {i + 2}" for i in range(len(entries))]
     else:
@@ -503,18 +548,25 @@ def read_reviewed(path: str | Path) -> pd.DataFrame:
             raw = yaml.safe_load(raw_text)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
-            raise DataError(path, f"line {mark.line + 1}" if mark is not None else "parsing",
-                            f"is not valid YAML ({getattr(e, 'problem', None) or e})",
-                            "fix the indentation or quoting") from None
+            raise DataError(
+                path,
+                f"line {mark.line + 1}" if mark is not None else "parsing",
+                f"is not valid YAML ({getattr(e, 'problem', None) or e})",
+                "fix the indentation or quoting",
+            ) from None
         if raw is None:
             raw = {"reviewed": []}
         if not isinstance(raw, dict) or not isinstance(raw.get("reviewed", []), list):
-            raise DataError(path, "top level", "needs a `reviewed:` list",
-                            "write `reviewed:` then one `- {file: ..., kind: ..., match: ...}` per finding")
+            raise DataError(
+                path,
+                "top level",
+                "needs a `reviewed:` list",
+                "write `reviewed:` then one `- {file: ..., kind: ..., match: ...}` per finding",
+            )
         entries = raw.get("reviewed") or []
         where = [f"entry {i + 1}" for i in range(len(entries))]
     rows = []
-    for w, entry in zip(where, entries):
+    for w, entry in zip(where, entries, strict=False):
         if not isinstance(entry, dict):
             raise SchemaError(path, w, "is not a mapping", "write it as {file: ..., kind: ..., match: ...}")
         kind = str(entry.get("kind") or "").strip()
@@ -522,8 +574,9 @@ def read_reviewed(path: str | Path) -> pd.DataFrame:
         if match is None or str(match) == "":
             raise SchemaError(path, w, "has no `match`", "copy the matched text from the check's output")
         if kind not in KINDS:
-            raise SchemaError(path, w, f"kind {kind!r} is not one of {', '.join(KINDS)}",
-                              "copy the kind from the check's output")
+            raise SchemaError(
+                path, w, f"kind {kind!r} is not one of {', '.join(KINDS)}", "copy the kind from the check's output"
+            )
         file = str(entry.get("file") or "*").strip() or "*"
         rows.append({"file": file, "kind": kind, "match": str(match), "note": str(entry.get("note") or "")})
     return pd.DataFrame(rows, columns=cols, dtype=str)
@@ -537,11 +590,11 @@ def unreviewed(findings: pd.DataFrame, reviewed: pd.DataFrame) -> pd.DataFrame:
     """
     if reviewed is None or reviewed.empty or findings.empty:
         return findings.copy()
-    exact = set(zip(reviewed["file"], reviewed["kind"], reviewed["match"]))
+    exact = set(zip(reviewed["file"], reviewed["kind"], reviewed["match"], strict=False))
     anywhere = {(k, m) for f, k, m in exact if f == "*"}
     keep = [
         (f, k, m) not in exact and (k, m) not in anywhere
-        for f, k, m in zip(findings["file"], findings["kind"], findings["match"])
+        for f, k, m in zip(findings["file"], findings["kind"], findings["match"], strict=False)
     ]
     return findings.loc[keep].reset_index(drop=True)
 

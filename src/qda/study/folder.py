@@ -20,7 +20,7 @@ def read_table(path: str | Path, table: str) -> pd.DataFrame:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise DataError(path, "file", "does not exist", f"create it or regenerate data/ with `make data`") from None
+        raise DataError(path, "file", "does not exist", "create it or regenerate data/ with `make data`") from None
     # Decode here, not in pandas: pandas reports the byte offset within its read buffer,
     # not within the file. A UTF-8 byte-order mark (Excel's "CSV UTF-8") is dropped.
     try:
@@ -31,10 +31,14 @@ def read_table(path: str | Path, table: str) -> pd.DataFrame:
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
-        raise DataError(path, "file", "is empty", f"write the header row of the {table} table (see data/README.md)") from None
+        raise DataError(
+            path, "file", "is empty", f"write the header row of the {table} table (see data/README.md)"
+        ) from None
     except pd.errors.ParserError as e:
         detail = " ".join(str(e).split())  # pandas' message may end in a newline: keep the error on one line
-        raise DataError(path, "parsing", f"is not a valid CSV ({detail})", "fix the quoting or the number of fields") from None
+        raise DataError(
+            path, "parsing", f"is not a valid CSV ({detail})", "fix the quoting or the number of fields"
+        ) from None
     return coerce(raw, table, path)
 
 
@@ -45,20 +49,34 @@ def _read_transcripts(folder: Path) -> pd.DataFrame:
     for p in sorted(folder.glob("*.txt")):
         raw = p.read_bytes()
         if raw.startswith(b"\xef\xbb\xbf"):
-            raise DataError(p, "byte 0", "starts with a byte-order mark, which shifts every offset by one",
-                            "save the file as UTF-8 without BOM")
+            raise DataError(
+                p,
+                "byte 0",
+                "starts with a byte-order mark, which shifts every offset by one",
+                "save the file as UTF-8 without BOM",
+            )
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             raise DataError(p, f"byte {e.start}", "is not UTF-8 text", "save the file as UTF-8") from None
         if "\r" in text:
-            raise DataError(p, f"character {text.index(chr(13))}", "has CR (Windows) line ends, which shift offsets",
-                            "convert the file to LF line ends")
+            raise DataError(
+                p,
+                f"character {text.index(chr(13))}",
+                "has CR (Windows) line ends, which shift offsets",
+                "convert the file to LF line ends",
+            )
         tid = p.stem
-        rows.append({
-            "transcript_id": tid, "participant_id": tid, "path": str(p),
-            "text": text, "n_chars": len(text), "n_words": len(text.split()),
-        })
+        rows.append(
+            {
+                "transcript_id": tid,
+                "participant_id": tid,
+                "path": str(p),
+                "text": text,
+                "n_chars": len(text),
+                "n_words": len(text.split()),
+            }
+        )
     df = pd.DataFrame(rows, columns=list(SCHEMAS["transcripts"]))
     return coerce(df, "transcripts", folder)
 
@@ -77,8 +95,12 @@ def find_data_dir() -> Path:
     for d in [here, *here.parents]:
         if (d / "data" / "participants.csv").is_file():
             return d / "data"
-    raise DataError("data", "folder", "no data/participants.csv found here or in any parent folder",
-                    "pass load_study(path=...) or set QDA_DATA")
+    raise DataError(
+        "data",
+        "folder",
+        "no data/participants.csv found here or in any parent folder",
+        "pass load_study(path=...) or set QDA_DATA",
+    )
 
 
 def load_folder(path: str | Path | None = None) -> Study:

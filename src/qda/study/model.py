@@ -93,7 +93,7 @@ class Study:
 
     def texts(self) -> dict[str, str]:
         """Transcript id -> text, built from the current transcripts table."""
-        return dict(zip(self.transcripts["transcript_id"], self.transcripts["text"]))
+        return dict(zip(self.transcripts["transcript_id"], self.transcripts["text"], strict=False))
 
     def coding_text(self, coding: str | pd.Series | Any) -> str:
         """The text of one coding, given its ``coding_id`` or its row."""
@@ -108,7 +108,7 @@ class Study:
         """``frame`` (with transcript_id, start, end) plus a ``text`` column."""
         texts = self.texts()
         out = frame.copy()
-        out["text"] = [texts[t][s:e] for t, s, e in zip(out["transcript_id"], out["start"], out["end"])]
+        out["text"] = [texts[t][s:e] for t, s, e in zip(out["transcript_id"], out["start"], out["end"], strict=False)]
         return out
 
     def __repr__(self) -> str:  # short: a Study holds megabytes of text
@@ -118,4 +118,3 @@ class Study:
             f"{len(self.transcripts)} transcripts, {self.codebook['code'].nunique() if len(self.codebook) else 0} codes, "
             f"{len(self.codings)} codings>"
         )
-

@@ -156,8 +156,10 @@ def coerce(df: pd.DataFrame, table: str, file: Path, row_offset: int = 2) -> pd.
     missing = [c for c in schema if c not in df.columns]
     if missing:
         raise SchemaError(
-            file, "header", f"missing column(s) {', '.join(missing)}",
-            f"add them (see data/README.md for what each column holds)",
+            file,
+            "header",
+            f"missing column(s) {', '.join(missing)}",
+            "add them (see data/README.md for what each column holds)",
         )
     out = pd.DataFrame(index=df.index)
     for col, kind in schema.items():
@@ -173,7 +175,8 @@ def coerce(df: pd.DataFrame, table: str, file: Path, row_offset: int = 2) -> pd.
             if bad.any():
                 i = bad.to_numpy().nonzero()[0][0]
                 raise SchemaError(
-                    file, f"row {i + row_offset}, column {col}",
+                    file,
+                    f"row {i + row_offset}, column {col}",
                     f"{s.iloc[i]!r} is not a {'whole number' if kind != 'float' else 'number'}",
                     "correct the value (see data/README.md)",
                 )
@@ -184,8 +187,10 @@ def coerce(df: pd.DataFrame, table: str, file: Path, row_offset: int = 2) -> pd.
             if bad.any():
                 i = bad.to_numpy().nonzero()[0][0]
                 raise SchemaError(
-                    file, f"row {i + row_offset}, column {col}",
-                    f"{s.iloc[i]!r} is not yes/no", "write yes or no",
+                    file,
+                    f"row {i + row_offset}, column {col}",
+                    f"{s.iloc[i]!r} is not yes/no",
+                    "write yes or no",
                 )
             out[col] = low.isin(_TRUE)
         elif kind == "date":
@@ -194,8 +199,10 @@ def coerce(df: pd.DataFrame, table: str, file: Path, row_offset: int = 2) -> pd.
             if bad.any():
                 i = bad.to_numpy().nonzero()[0][0]
                 raise SchemaError(
-                    file, f"row {i + row_offset}, column {col}",
-                    f"{s.iloc[i]!r} is not a date", "write it as YYYY-MM-DD",
+                    file,
+                    f"row {i + row_offset}, column {col}",
+                    f"{s.iloc[i]!r} is not a date",
+                    "write it as YYYY-MM-DD",
                 )
             out[col] = d
         else:  # pragma: no cover - schema typo

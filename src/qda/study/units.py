@@ -31,8 +31,12 @@ DECISION_COLUMNS = ["transcript_id", "unit_id", "coder", "code", "applied"]
 def _need(frame: pd.DataFrame, cols: list[str], name: str) -> None:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
-        raise SchemaError(name, "columns", f"missing column(s) {', '.join(missing)}",
-                          "pass a table with the columns of qda.SCHEMAS (see data/README.md)")
+        raise SchemaError(
+            name,
+            "columns",
+            f"missing column(s) {', '.join(missing)}",
+            "pass a table with the columns of qda.SCHEMAS (see data/README.md)",
+        )
 
 
 def speaker_turns(transcripts: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +62,7 @@ def speaker_turns(transcripts: pd.DataFrame) -> pd.DataFrame:
     starts: list[int] = []
     ends: list[int] = []
     counts: list[int] = []
-    for tid, text in zip(transcripts["transcript_id"], transcripts["text"]):
+    for tid, text in zip(transcripts["transcript_id"], transcripts["text"], strict=False):
         found = [(m.group(1), m.start(2), m.end(2)) for m in TURN_RE.finditer(text)]
         counts.append(len(found))
         tids.extend([tid] * len(found))
@@ -67,13 +71,15 @@ def speaker_turns(transcripts: pd.DataFrame) -> pd.DataFrame:
             starts.append(s)
             ends.append(e)
     turn = np.concatenate([np.arange(1, n + 1) for n in counts]) if counts else np.array([], dtype=np.int64)
-    out = pd.DataFrame({
-        "transcript_id": pd.Series(tids, dtype=str),
-        "turn": turn.astype(np.int64),
-        "speaker": pd.Series(speakers, dtype=str),
-        "start": np.asarray(starts, dtype=np.int64),
-        "end": np.asarray(ends, dtype=np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "transcript_id": pd.Series(tids, dtype=str),
+            "turn": turn.astype(np.int64),
+            "speaker": pd.Series(speakers, dtype=str),
+            "start": np.asarray(starts, dtype=np.int64),
+            "end": np.asarray(ends, dtype=np.int64),
+        }
+    )
     out["unit_id"] = out["transcript_id"] + "-T" + out["turn"].astype(str).str.zfill(3)
     return out[TURN_COLUMNS]
 
@@ -156,17 +162,20 @@ def unit_decisions(codings: pd.DataFrame, units: pd.DataFrame, min_share: float 
     ci, ui = _overlapping_pairs(c_t, c_s, c_e, u_t, u_s, u_e)
     overlap = np.minimum(c_e[ci], u_e[ui]) - np.maximum(c_s[ci], u_s[ui])
     ok = (overlap > 0) & ((overlap >= min_share * (c_e[ci] - c_s[ci])) | (overlap >= min_share * (u_e[ui] - u_s[ui])))
-    hits = pd.DataFrame({
-        "_u": ui[ok],
-        "coder": codings["coder"].to_numpy()[ci[ok]],
-        "code": codings["code"].to_numpy()[ci[ok]],
-    }).drop_duplicates()
+    hits = pd.DataFrame(
+        {
+            "_u": ui[ok],
+            "coder": codings["coder"].to_numpy()[ci[ok]],
+            "code": codings["code"].to_numpy()[ci[ok]],
+        }
+    ).drop_duplicates()
     hits["applied"] = True
 
     coders = codings[["transcript_id", "coder"]].drop_duplicates()
     codes = codings[["transcript_id", "code"]].drop_duplicates()
     grid = (
-        units[["transcript_id", "unit_id"]].assign(_u=np.arange(len(units)))
+        units[["transcript_id", "unit_id"]]
+        .assign(_u=np.arange(len(units)))
         .merge(coders.merge(codes, on="transcript_id"), on="transcript_id")
         .merge(hits, on=["_u", "coder", "code"], how="left")
     )

@@ -41,10 +41,22 @@ INTERVIEWS_DIR = Path(__file__).with_name("interviews")
 
 #: The codes of the final codebook that the reference coding may use.
 REFERENCE_CODES = (
-    "mentoring", "being_mentored", "gender_inequities", "sexual_harassment",
-    "institutional_climate", "networks_sponsorship", "career_path", "promotion_advancement",
-    "research_funding", "leadership", "work_family_balance", "parental_leave_childcare",
-    "advice_strategies", "institutional_policy", "reporting", "awareness_of_inequity",
+    "mentoring",
+    "being_mentored",
+    "gender_inequities",
+    "sexual_harassment",
+    "institutional_climate",
+    "networks_sponsorship",
+    "career_path",
+    "promotion_advancement",
+    "research_funding",
+    "leadership",
+    "work_family_balance",
+    "parental_leave_childcare",
+    "advice_strategies",
+    "institutional_policy",
+    "reporting",
+    "awareness_of_inequity",
     "role_models",
 )
 #: Attributes a code may (or, for gender_inequities, must) carry.
@@ -56,13 +68,30 @@ REQUIRED_ATTRIBUTE = ("gender_inequities",)
 
 #: Columns of participants.csv that the card repeats and must agree with.
 CARD_FROM_PARTICIPANTS = (
-    "gender", "institution_id", "rank", "degree", "leadership", "endowed_chair", "age_band",
-    "field", "interview_mode", "interview_minutes", "primary_caregiver",
+    "gender",
+    "institution_id",
+    "rank",
+    "degree",
+    "leadership",
+    "endowed_chair",
+    "age_band",
+    "field",
+    "interview_mode",
+    "interview_minutes",
+    "primary_caregiver",
 )
 #: Fields of the persona card the writer adds.
 CARD_OWN_FIELDS = (
-    "track", "clinical_duties", "career", "family", "mentors", "mentees", "leadership_history",
-    "stance", "voice", "events",
+    "track",
+    "clinical_duties",
+    "career",
+    "family",
+    "mentors",
+    "mentees",
+    "leadership_history",
+    "stance",
+    "voice",
+    "events",
 )
 TRACKS = ("tenure", "research", "clinician-educator")
 
@@ -170,7 +199,9 @@ def parse(source: str, file: str = "<interview>") -> Interview:
             continue
         speaker_key, sep, rest = line.partition(": ")
         if speaker_key not in SPEAKERS or not sep:
-            raise AuthoredError(f"{file}: line {lineno}: a turn must start with 'I: ' or 'P: '; join wrapped lines into one")
+            raise AuthoredError(
+                f"{file}: line {lineno}: a turn must start with 'I: ' or 'P: '; join wrapped lines into one"
+            )
         speaker = SPEAKERS[speaker_key]
         text, tags = _strip_tags(rest.strip(), file, lineno)
         if tags and speaker == "INTERVIEWER":

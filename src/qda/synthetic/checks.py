@@ -77,7 +77,11 @@ def card_conflicts(interview: Interview, participants: dict[str, dict] | None = 
     checks = [
         (children in ("none", "no", "0", ""), _CHILD, "speaks of own children; the card has none"),
         (partner in ("none", "no", ""), _PARTNER, "speaks of a spouse; the card has no partner"),
-        (_yes(card.get("clinical_duties")) == "no", _CLINICAL, "speaks of clinical work; the card has no clinical duties"),
+        (
+            _yes(card.get("clinical_duties")) == "no",
+            _CLINICAL,
+            "speaks of clinical work; the card has no clinical duties",
+        ),
         (card.get("track") != "tenure", _TENURE_OWN, "speaks of own tenure; the card's track is not tenure"),
         (card.get("track") == "clinician-educator", _OWN_LAB, "speaks of an own lab or R01; a clinician-educator card"),
     ]
@@ -87,13 +91,16 @@ def card_conflicts(interview: Interview, participants: dict[str, dict] | None = 
             if m:
                 problems.append(f"interview: {what} ('{m.group(0)}')")
     rank = RANK_ORDER.get(str(card.get("rank")))
-    for m in re.finditer(r"\b(?:I'm|I am|I was promoted to|I got promoted to|I made) (?:an? )?(assistant|associate|full)\b", speech):
+    for m in re.finditer(
+        r"\b(?:I'm|I am|I was promoted to|I got promoted to|I made) (?:an? )?(assistant|associate|full)\b", speech
+    ):
         said = RANK_ORDER[m.group(1)]
         if rank is not None and (said > rank or (m.group(0).startswith(("I'm", "I am")) and said != rank)):
             problems.append(f"interview: says '{m.group(0)}'; the card's rank is {card.get('rank')}")
-    if _yes(card.get("primary_caregiver")) == "yes" and children in ("none", "no", "0", ""):
-        if "parent" not in _field_text(card, "family").lower() and "care" not in _field_text(card, "family").lower():
-            problems.append("card: a primary caregiver with no children and no one cared for")
+    family_text = _field_text(card, "family").lower()
+    cares_for_someone = "parent" in family_text or "care" in family_text
+    if _yes(card.get("primary_caregiver")) == "yes" and children in ("none", "no", "0", "") and not cares_for_someone:
+        problems.append("card: a primary caregiver with no children and no one cared for")
     return problems
 
 

@@ -42,11 +42,32 @@ from qda.synthetic.generate import (
 )
 
 #: Columns of :func:`bank_passages`.
-BANK_COLUMNS = ["passage_id", "file", "category", "theme", "subtheme", "speaker_gender", "guide_section",
-                "primary_caregiver", "n_sentences", "n_words"]
+BANK_COLUMNS = [
+    "passage_id",
+    "file",
+    "category",
+    "theme",
+    "subtheme",
+    "speaker_gender",
+    "guide_section",
+    "primary_caregiver",
+    "n_sentences",
+    "n_words",
+]
 #: Columns of :func:`identify_passages`.
-IDENTIFIED_COLUMNS = ["transcript_id", "participant_id", "turn", "unit_id", "start", "end", "passage_id",
-                      "category", "theme", "subtheme", "speaker_gender"]
+IDENTIFIED_COLUMNS = [
+    "transcript_id",
+    "participant_id",
+    "turn",
+    "unit_id",
+    "start",
+    "end",
+    "passage_id",
+    "category",
+    "theme",
+    "subtheme",
+    "speaker_gender",
+]
 
 # Words that refer to a man or to a woman, for :func:`harasser_references`.
 _MASCULINE = re.compile(r"\b(he|him|his|himself|man)\b", re.IGNORECASE)
@@ -57,8 +78,12 @@ _ARTICLE_END = re.compile(r"(^|\s)([Aa])n? $")
 
 def _require_synthetic(study: Study) -> None:
     if not study.synthetic:
-        raise QDAError(study.root, "corpus_facts", "the study is not the synthetic corpus",
-                       "use these functions on qda.load_study() of the generated data/ folder")
+        raise QDAError(
+            study.root,
+            "corpus_facts",
+            "the study is not the synthetic corpus",
+            "use these functions on qda.load_study() of the generated data/ folder",
+        )
 
 
 def _load_bank(study: Study | None, folder: str | Path | None):
@@ -85,12 +110,21 @@ def bank_passages(study: Study | None = None, folder: str | Path | None = None) 
     package's bank; the codes are checked against ``study``'s final codebook.
     """
     bank, _ = _load_bank(study, folder)
-    rows = [{
-        "passage_id": p.id, "file": p.file, "category": p.category, "theme": int(p.theme),
-        "subtheme": p.subtheme if p.theme else "", "speaker_gender": p.gender, "guide_section": p.section,
-        "primary_caregiver": bool(p.caregiver), "n_sentences": len(p.parts),
-        "n_words": int(sum(len(" ".join(x).split()) for x in p.parts)),
-    } for p in bank]
+    rows = [
+        {
+            "passage_id": p.id,
+            "file": p.file,
+            "category": p.category,
+            "theme": int(p.theme),
+            "subtheme": p.subtheme if p.theme else "",
+            "speaker_gender": p.gender,
+            "guide_section": p.section,
+            "primary_caregiver": bool(p.caregiver),
+            "n_sentences": len(p.parts),
+            "n_words": int(sum(len(" ".join(x).split()) for x in p.parts)),
+        }
+        for p in bank
+    ]
     return pd.DataFrame(rows, columns=BANK_COLUMNS)
 
 
@@ -136,22 +170,29 @@ def identify_passages(study: Study, folder: str | Path | None = None) -> pd.Data
     texts = study.texts()
     t2p = study.transcripts.set_index("transcript_id")["participant_id"]
     rows = []
-    for tid, s, e in zip(turns["transcript_id"], turns["start"].tolist(), turns["end"].tolist()):
+    for tid, s, e in zip(turns["transcript_id"], turns["start"].tolist(), turns["end"].tolist(), strict=False):
         text = texts[tid][s:e]
         hits = [p for p, rx, lit in compiled if lit in text and rx.fullmatch(text)]
         if len(hits) > 1:
-            raise QDAError(study.root, f"transcript {tid}, characters {s}-{e}",
-                           f"matches passages {', '.join(p.id for p in hits)}",
-                           "make those bank passages differ outside their slots")
+            raise QDAError(
+                study.root,
+                f"transcript {tid}, characters {s}-{e}",
+                f"matches passages {', '.join(p.id for p in hits)}",
+                "make those bank passages differ outside their slots",
+            )
         if hits:
             p = hits[0]
             rows.append((p.id, p.category, int(p.theme), p.subtheme if p.theme else "", p.gender))
         else:
             cat = "consent" if text in consent else "closing" if text in closing else "unmatched"
             rows.append(("", cat, 0, "", ""))
-    out = pd.concat([turns[["transcript_id", "turn", "unit_id", "start", "end"]],
-                     pd.DataFrame(rows, columns=["passage_id", "category", "theme", "subtheme", "speaker_gender"])],
-                    axis=1)
+    out = pd.concat(
+        [
+            turns[["transcript_id", "turn", "unit_id", "start", "end"]],
+            pd.DataFrame(rows, columns=["passage_id", "category", "theme", "subtheme", "speaker_gender"]),
+        ],
+        axis=1,
+    )
     out["participant_id"] = out["transcript_id"].map(t2p).astype(str)
     out["theme"] = out["theme"].astype("int64")
     out = out[IDENTIFIED_COLUMNS]
@@ -177,13 +218,19 @@ def passage_reuse(study: Study, folder: str | Path | None = None) -> pd.DataFram
 
     def summary(b: pd.DataFrame, pp: pd.DataFrame) -> dict:
         top = pp.sort_values(["n", "n_t"], ascending=False).head(1)
-        return {"n_bank": len(b), "n_used": len(pp), "n_answers": int(pp["n"].sum()),
-                "mean_reuse": float(pp["n"].mean()) if len(pp) else float("nan"),
-                "max_reuse": int(top["n"].iloc[0]) if len(top) else 0,
-                "n_transcripts_max": int(top["n_t"].iloc[0]) if len(top) else 0}
+        return {
+            "n_bank": len(b),
+            "n_used": len(pp),
+            "n_answers": int(pp["n"].sum()),
+            "mean_reuse": float(pp["n"].mean()) if len(pp) else float("nan"),
+            "max_reuse": int(top["n"].iloc[0]) if len(top) else 0,
+            "n_transcripts_max": int(top["n_t"].iloc[0]) if len(top) else 0,
+        }
 
-    rows = {cat: summary(b, per_passage.loc[per_passage["category"] == cat])
-            for cat, b in bank.groupby("category", sort=True)}
+    rows = {
+        cat: summary(b, per_passage.loc[per_passage["category"] == cat])
+        for cat, b in bank.groupby("category", sort=True)
+    }
     rows["all"] = summary(bank, per_passage)
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "category"
@@ -201,14 +248,19 @@ def with_passage(study: Study, frame: pd.DataFrame, folder: str | Path | None = 
     """
     missing = [c for c in ("transcript_id", "start") if c not in frame.columns]
     if missing:
-        raise QDAError(None, "frame", f"missing column(s) {', '.join(missing)}",
-                       "pass study.themes or an analysis_set() frame")
+        raise QDAError(
+            None, "frame", f"missing column(s) {', '.join(missing)}", "pass study.themes or an analysis_set() frame"
+        )
     ident = identify_passages(study, folder).sort_values(["transcript_id", "start"], ignore_index=True)
     out = frame.copy()
     out["_k"] = np.arange(len(out))
     left = out[["_k", "transcript_id", "start"]].astype({"start": "int64"}).sort_values("start")
-    right = ident[["transcript_id", "start", "end", "passage_id", "category", "subtheme"]].rename(
-        columns={"start": "turn_start"}).astype({"turn_start": "int64"}).sort_values("turn_start")
+    right = (
+        ident[["transcript_id", "start", "end", "passage_id", "category", "subtheme"]]
+        .rename(columns={"start": "turn_start"})
+        .astype({"turn_start": "int64"})
+        .sort_values("turn_start")
+    )
     m = pd.merge_asof(left, right, left_on="start", right_on="turn_start", by="transcript_id", direction="backward")
     inside = m["turn_start"].notna() & (m["start"] < m["end"])
     m.loc[~inside, ["passage_id", "category", "subtheme"]] = ""
@@ -243,8 +295,9 @@ def harasser_references(study: Study) -> pd.DataFrame:
     sub["n_masculine"] = sub["text"].map(lambda t: len(_MASCULINE.findall(t))).astype("int64")
     sub["n_feminine"] = sub["text"].map(lambda t: len(_FEMININE.findall(t))).astype("int64")
     sub["refers_to_man"] = sub["n_masculine"] > 0
-    return sub[["transcript_id", "participant_id", "gender", "n_masculine", "n_feminine",
-                "refers_to_man"]].reset_index(drop=True)
+    return sub[["transcript_id", "participant_id", "gender", "n_masculine", "n_feminine", "refers_to_man"]].reset_index(
+        drop=True
+    )
 
 
 #: What each simulated-noise parameter of the generator means.
@@ -269,8 +322,11 @@ def coder_noise() -> pd.DataFrame:
     misses (data/README.md, "How the codings were made").
     """
 
-    rows = [{"round": r, "parameter": k, "value": float(v), "meaning": NOISE_MEANING.get(k, "")}
-            for r, params in NOISE.items() for k, v in params.items()]
+    rows = [
+        {"round": r, "parameter": k, "value": float(v), "meaning": NOISE_MEANING.get(k, "")}
+        for r, params in NOISE.items()
+        for k, v in params.items()
+    ]
     return pd.DataFrame(rows, columns=["round", "parameter", "value", "meaning"])
 
 

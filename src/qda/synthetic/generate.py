@@ -60,10 +60,24 @@ PASSAGE_DIR = Path(__file__).parent / "passages"
 #: The hand-written codebook of the repository (copied into --out when absent there).
 REPO_CODEBOOK = Path(__file__).resolve().parents[3] / "data" / "codebook.yml"
 
-SECTIONS = ["career_path", "being_mentored", "mentoring_others", "gender_workplace", "work_family", "leadership_climate"]
+SECTIONS = [
+    "career_path",
+    "being_mentored",
+    "mentoring_others",
+    "gender_workplace",
+    "work_family",
+    "leadership_climate",
+]
 CATEGORIES = {
-    "theme1", "theme2", "theme3", "theme4", "career_path", "mentoring_no_gender",
-    "inequity_outside_mentoring", "work_family_general", "leadership_climate",
+    "theme1",
+    "theme2",
+    "theme3",
+    "theme4",
+    "career_path",
+    "mentoring_no_gender",
+    "inequity_outside_mentoring",
+    "work_family_general",
+    "leadership_climate",
 }
 GENDERS = {"man", "woman", "any"}
 THEME_NAMES = {
@@ -80,28 +94,67 @@ SLOTS = {
     "trainee": ["postdoc", "fellow", "resident", "graduate student", "junior faculty member"],
     "senior_title": ["division chief", "department chair", "program director", "vice dean", "section head"],
     "years": ["two", "three", "four", "five", "six", "seven", "eight", "ten", "twelve"],
-    "meeting": ["a national society meeting", "a study section", "a grant review panel",
-                "an international congress", "a regional research retreat"],
+    "meeting": [
+        "a national society meeting",
+        "a study section",
+        "a grant review panel",
+        "an international congress",
+        "a regional research retreat",
+    ],
     "grant": ["K award", "R01", "foundation grant", "career development award", "pilot grant"],
     "child": ["son", "daughter"],
     "kid_event": ["soccer game", "school concert", "swim meet", "class play", "science fair"],
-    "colleague": ["a colleague down the hall", "a collaborator in another department",
-                  "a friend from residency", "a friend from graduate school", "a senior colleague in my division"],
+    "colleague": [
+        "a colleague down the hall",
+        "a collaborator in another department",
+        "a friend from residency",
+        "a friend from graduate school",
+        "a senior colleague in my division",
+    ],
 }
-CLINICAL_FIELDS = ["cardiology", "general surgery", "pediatrics", "radiation oncology", "internal medicine",
-                   "obstetrics and gynecology", "anesthesiology", "otolaryngology", "neurology", "emergency medicine"]
-RESEARCH_FIELDS = ["neuroscience", "immunology", "biochemistry", "epidemiology", "genetics", "pharmacology",
-                   "health services research"]
+CLINICAL_FIELDS = [
+    "cardiology",
+    "general surgery",
+    "pediatrics",
+    "radiation oncology",
+    "internal medicine",
+    "obstetrics and gynecology",
+    "anesthesiology",
+    "otolaryngology",
+    "neurology",
+    "emergency medicine",
+]
+RESEARCH_FIELDS = [
+    "neuroscience",
+    "immunology",
+    "biochemistry",
+    "epidemiology",
+    "genetics",
+    "pharmacology",
+    "health services research",
+]
 #: Slot values that depend on the speaker's setting (a subset of SLOTS each): a
 #: researcher who never trained in a clinic was no resident and has no friend from
 #: residency; a clinician was no graduate student.
 SETTING_SLOTS = {
-    "clinical": {"trainee": ["postdoc", "fellow", "resident", "junior faculty member"],
-                 "colleague": ["a colleague down the hall", "a collaborator in another department",
-                               "a friend from residency", "a senior colleague in my division"]},
-    "research": {"trainee": ["postdoc", "fellow", "graduate student", "junior faculty member"],
-                 "colleague": ["a colleague down the hall", "a collaborator in another department",
-                               "a friend from graduate school", "a senior colleague in my division"]},
+    "clinical": {
+        "trainee": ["postdoc", "fellow", "resident", "junior faculty member"],
+        "colleague": [
+            "a colleague down the hall",
+            "a collaborator in another department",
+            "a friend from residency",
+            "a senior colleague in my division",
+        ],
+    },
+    "research": {
+        "trainee": ["postdoc", "fellow", "graduate student", "junior faculty member"],
+        "colleague": [
+            "a colleague down the hall",
+            "a collaborator in another department",
+            "a friend from graduate school",
+            "a senior colleague in my division",
+        ],
+    },
 }
 #: How many of SLOTS["years"] (two ... twelve, ascending) a speaker of each career stage
 #: may use: an early-career faculty member was not twelve years into the job.
@@ -120,33 +173,54 @@ REQUIRE_VALUES = {
 }
 
 CONSENT_REPLIES = [
-    "Yes, that's fine, go ahead.", "Sure, that's all right with me.", "Yes, please, go ahead and record.",
-    "That's fine. I'm happy to help.", "Of course, no problem at all.", "Yes. I read the sheet you sent, too.",
+    "Yes, that's fine, go ahead.",
+    "Sure, that's all right with me.",
+    "Yes, please, go ahead and record.",
+    "That's fine. I'm happy to help.",
+    "Of course, no problem at all.",
+    "Yes. I read the sheet you sent, too.",
 ]
 TRANSITIONS = {
-    "being_mentored": ["I'd like to turn now to the people who have helped you.", "Let's talk about mentoring.",
-                       "Thank you. Now a different angle."],
-    "mentoring_others": ["Now let me flip that around.", "Let's move to your side of mentoring.",
-                         "That's helpful. Turning to the people you support:"],
-    "gender_workplace": ["I want to ask about gender now.", "Let's move to a somewhat different topic.",
-                         "Thank you. The next part of the interview is about gender."],
-    "work_family": ["Let's talk a little about life outside work.", "Turning to work and family:",
-                    "Thanks. I'd like to ask about family and caregiving."],
-    "leadership_climate": ["A few questions about leadership and your institution.",
-                           "Let's finish with the bigger picture.", "Last topic, more or less:"],
+    "being_mentored": [
+        "I'd like to turn now to the people who have helped you.",
+        "Let's talk about mentoring.",
+        "Thank you. Now a different angle.",
+    ],
+    "mentoring_others": [
+        "Now let me flip that around.",
+        "Let's move to your side of mentoring.",
+        "That's helpful. Turning to the people you support:",
+    ],
+    "gender_workplace": [
+        "I want to ask about gender now.",
+        "Let's move to a somewhat different topic.",
+        "Thank you. The next part of the interview is about gender.",
+    ],
+    "work_family": [
+        "Let's talk a little about life outside work.",
+        "Turning to work and family:",
+        "Thanks. I'd like to ask about family and caregiving.",
+    ],
+    "leadership_climate": [
+        "A few questions about leadership and your institution.",
+        "Let's finish with the bigger picture.",
+        "Last topic, more or less:",
+    ],
 }
 
-CODERS = pd.DataFrame({
-    "coder": ["analyst_a", "analyst_b", "analyst_c"],
-    "role": [
-        "Qualitative sociologist and lead analyst (synthetic); drafted codebook v1 from the literature, "
-        "the senior surgeon's experience and the reading of the first ten transcripts; codes the mentorship, "
-        "career and work-family codes in the full round",
-        "Qualitative sociologist (synthetic); codes the gender and climate, responses and reflection codes "
-        "in the full round",
-        "Resident physician on the team (synthetic); codes in rounds 2 and 3 and brings a trainee's reading",
-    ],
-})
+CODERS = pd.DataFrame(
+    {
+        "coder": ["analyst_a", "analyst_b", "analyst_c"],
+        "role": [
+            "Qualitative sociologist and lead analyst (synthetic); drafted codebook v1 from the literature, "
+            "the senior surgeon's experience and the reading of the first ten transcripts; codes the mentorship, "
+            "career and work-family codes in the full round",
+            "Qualitative sociologist (synthetic); codes the gender and climate, responses and reflection codes "
+            "in the full round",
+            "Resident physician on the team (synthetic); codes in rounds 2 and 3 and brings a trainee's reading",
+        ],
+    }
+)
 #: Full round: which analyst applies which code groups (two analysts, the codebook split).
 FULL_SPLIT = {
     "analyst_a": {"Mentorship", "Career", "Work and family"},
@@ -162,11 +236,16 @@ NOISE = {
     "full": dict(miss=0.02, confuse=0.01, double=0.0, jitter=0.08, words=2, whole=0.0),
 }
 NEIGHBOURS = {
-    "mentoring": "being_mentored", "being_mentored": "mentoring",
-    "gender_inequities": "institutional_climate", "institutional_climate": "gender_inequities",
-    "work_family_balance": "parental_leave_childcare", "parental_leave_childcare": "work_family_balance",
-    "advice_strategies": "mentoring", "awareness_of_inequity": "gender_inequities",
-    "networks_sponsorship": "mentoring", "promotion_advancement": "career_path",
+    "mentoring": "being_mentored",
+    "being_mentored": "mentoring",
+    "gender_inequities": "institutional_climate",
+    "institutional_climate": "gender_inequities",
+    "work_family_balance": "parental_leave_childcare",
+    "parental_leave_childcare": "work_family_balance",
+    "advice_strategies": "mentoring",
+    "awareness_of_inequity": "gender_inequities",
+    "networks_sponsorship": "mentoring",
+    "promotion_advancement": "career_path",
 }
 
 _SLOT_RE = re.compile(r"\{(\w+)\}")
@@ -230,8 +309,7 @@ class Passage:
         without "none".
         """
         lead = self.requires.get("leadership")
-        return (lead is not None and "none" not in lead
-                and any("senior_title" in pieces[1::2] for pieces in self.parts))
+        return lead is not None and "none" not in lead and any("senior_title" in pieces[1::2] for pieces in self.parts)
 
 
 def _bank_error(file: Path, pid: str, what: str, fix: str) -> DataError:
@@ -243,8 +321,12 @@ def _parse_requires(file: Path, pid: str, raw) -> dict[str, frozenset]:
     if raw is None:
         return {}
     if not isinstance(raw, dict) or not raw:
-        raise _bank_error(file, pid, f"requires {raw!r} is not a mapping",
-                          "write e.g. requires: {setting: clinical, rank: [associate, full]}")
+        raise _bank_error(
+            file,
+            pid,
+            f"requires {raw!r} is not a mapping",
+            "write e.g. requires: {setting: clinical, rank: [associate, full]}",
+        )
     out = {}
     for key, val in raw.items():
         if key not in REQUIRE_VALUES:
@@ -252,8 +334,12 @@ def _parse_requires(file: Path, pid: str, raw) -> dict[str, frozenset]:
         vals = val if isinstance(val, list) else [val]
         bad = [v for v in vals if v not in REQUIRE_VALUES[key]]
         if not vals or bad:
-            raise _bank_error(file, pid, f"requires {key}: {val!r} holds no value or unknown value(s) {bad}",
-                              f"use values of {sorted(REQUIRE_VALUES[key])}")
+            raise _bank_error(
+                file,
+                pid,
+                f"requires {key}: {val!r} holds no value or unknown value(s) {bad}",
+                f"use values of {sorted(REQUIRE_VALUES[key])}",
+            )
         out[key] = frozenset(vals)
     return out
 
@@ -322,8 +408,12 @@ def slot_options(facts: dict[str, str], passage: Passage | None = None) -> dict[
     mine = own_title(facts)
     if passage is not None and passage.own_title:
         if mine is None:
-            raise DataError(passage.file, f"passage {passage.id!r}", f"needs the speaker's own title, but leadership "
-                            f"{facts['leadership']!r} has none", "require only chair, dean or other")
+            raise DataError(
+                passage.file,
+                f"passage {passage.id!r}",
+                f"needs the speaker's own title, but leadership " f"{facts['leadership']!r} has none",
+                "require only chair, dean or other",
+            )
         opts["senior_title"] = [mine]
     else:
         opts["senior_title"] = [t for t in SLOTS["senior_title"] if t != mine]
@@ -369,45 +459,81 @@ def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
                 pieces = _SLOT_RE.split(s)
                 for slot in pieces[1::2]:
                     if slot not in SLOTS and slot != "field":
-                        raise _bank_error(file, pid, f"slot {{{slot}}} is unknown",
-                                          f"use one of {{field}}, {', '.join('{' + k + '}' for k in SLOTS)}")
+                        raise _bank_error(
+                            file,
+                            pid,
+                            f"slot {{{slot}}} is unknown",
+                            f"use one of {{field}}, {', '.join('{' + k + '}' for k in SLOTS)}",
+                        )
                 parts.append(pieces)
             codes = []
             for code, rng in (p.get("codes") or {}).items():
                 if code not in known_codes:
-                    raise _bank_error(file, pid, f"code {code!r} is not in the final codebook",
-                                      "use a code slug of data/codebook.yml")
+                    raise _bank_error(
+                        file, pid, f"code {code!r} is not in the final codebook", "use a code slug of data/codebook.yml"
+                    )
                 if not (isinstance(rng, list) and len(rng) == 2 and 0 <= int(rng[0]) <= int(rng[1]) < len(sents)):
-                    raise _bank_error(file, pid, f"code {code!r} range {rng!r} is not [first, last] inside "
-                                      f"the {len(sents)} sentences", "write 0-based inclusive sentence numbers")
+                    raise _bank_error(
+                        file,
+                        pid,
+                        f"code {code!r} range {rng!r} is not [first, last] inside " f"the {len(sents)} sentences",
+                        "write 0-based inclusive sentence numbers",
+                    )
                 codes.append((code, int(rng[0]), int(rng[1])))
             names = {c for c, _, _ in codes}
             requires = _parse_requires(file, pid, p.get("requires"))
             lead = requires.get("leadership", frozenset({"none"}))
-            if "none" not in lead and not lead <= set(OWN_TITLE) | {"other"} and any(
-                    "senior_title" in piece[1::2] for piece in parts):
-                raise _bank_error(file, pid, "says {senior_title} is the speaker's post, but requires a post with no "
-                                  "title (center director)", "require only chair, dean or other")
+            if (
+                "none" not in lead
+                and not lead <= set(OWN_TITLE) | {"other"}
+                and any("senior_title" in piece[1::2] for piece in parts)
+            ):
+                raise _bank_error(
+                    file,
+                    pid,
+                    "says {senior_title} is the speaker's post, but requires a post with no " "title (center director)",
+                    "require only chair, dean or other",
+                )
             theme = int(p.get("theme") or 0)
             if cat.startswith("theme"):
                 gi = [(a, b) for c, a, b in codes if c == "gender_inequities"]
                 me = [(a, b) for c, a, b in codes if c in MENTOR_CODES]
                 if not any(a <= d and c <= b for a, b in gi for c, d in me):
-                    raise _bank_error(file, pid, "theme passage lacks overlapping gender_inequities and "
-                                      "mentoring/being_mentored ranges", "code both on overlapping sentences")
+                    raise _bank_error(
+                        file,
+                        pid,
+                        "theme passage lacks overlapping gender_inequities and " "mentoring/being_mentored ranges",
+                        "code both on overlapping sentences",
+                    )
                 if theme != int(cat[-1]):
                     raise _bank_error(file, pid, f"theme {theme} does not match category {cat}", "make them agree")
                 if theme == 4 and gen != "woman":
-                    raise _bank_error(file, pid, "a harassment passage must be spoken by a woman",
-                                      "set speaker_gender: woman")
+                    raise _bank_error(
+                        file, pid, "a harassment passage must be spoken by a woman", "set speaker_gender: woman"
+                    )
             elif "gender_inequities" in names and names & MENTOR_CODES:
-                raise _bank_error(file, pid, "general passage carries both gender_inequities and a mentorship code",
-                                  "move it to a theme file or drop one of the codes")
-            out.append(Passage(
-                id=pid, category=cat, theme=theme, subtheme=str(p.get("subtheme") or ""), section=sec, gender=gen,
-                parts=parts, codes=codes, caregiver=bool(p.get("primary_caregiver", False)),
-                words=sum(len(" ".join(x).split()) for x in parts), file=file.name, requires=requires,
-            ))
+                raise _bank_error(
+                    file,
+                    pid,
+                    "general passage carries both gender_inequities and a mentorship code",
+                    "move it to a theme file or drop one of the codes",
+                )
+            out.append(
+                Passage(
+                    id=pid,
+                    category=cat,
+                    theme=theme,
+                    subtheme=str(p.get("subtheme") or ""),
+                    section=sec,
+                    gender=gen,
+                    parts=parts,
+                    codes=codes,
+                    caregiver=bool(p.get("primary_caregiver", False)),
+                    words=sum(len(" ".join(x).split()) for x in parts),
+                    file=file.name,
+                    requires=requires,
+                )
+            )
     if not out:
         raise DataError(folder, "passage bank", "holds no passages", "add passage files (see passages/README.md)")
     return out
@@ -430,19 +556,26 @@ def load_guide(folder: Path) -> dict:
     for s in SECTIONS:
         if not secs[s].get("questions"):
             raise DataError(file, f"section {s}", "has no questions", "write at least one main question")
-    return {"opening": raw["opening"], "closing": raw["closing"], "closing_answers": raw["closing_answers"],
-            "sections": secs}
+    return {
+        "opening": raw["opening"],
+        "closing": raw["closing"],
+        "closing_answers": raw["closing_answers"],
+        "sections": secs,
+    }
 
 
 def render_guide(guide: dict) -> str:
     """The interview guide as Markdown (``interview_guide.md``)."""
     lines = [
-        "# Interview guide (SYNTHETIC)", "",
+        "# Interview guide (SYNTHETIC)",
+        "",
         "Written by the project for its synthetic corpus. It mirrors the design the study describes "
         "(a semistructured guide covering being mentored and mentoring others, kept open-ended; "
         "Murphy et al., Academic Medicine 2022, doi:10.1097/ACM.0000000000004388) in our own words.",
-        "Placeholders such as `{field}` are filled from the participant's profile.", "",
-        "## Opening (one of)", "",
+        "Placeholders such as `{field}` are filled from the participant's profile.",
+        "",
+        "## Opening (one of)",
+        "",
     ]
     lines += [f"- {x}" for x in guide["opening"]] + [""]
     for i, sid in enumerate(SECTIONS, 1):
@@ -466,11 +599,15 @@ def make_institutions(rng: np.random.Generator, n: int = 16) -> pd.DataFrame:
     owner = np.array(["public", "private"])[rng.permutation(np.arange(n) % 2)]
     tier = np.array(["higher", "middle", "lower"])[rng.permutation(np.arange(n) % 3)]
     letters = [chr(ord("A") + i) if i < 26 else f"A{i}" for i in range(n)]
-    return pd.DataFrame({
-        "institution_id": [f"I{i + 1:02d}" for i in range(n)],
-        "pseudonym": [f"Institution {x}" for x in letters],
-        "region": regions, "ownership": owner, "prestige_tier": tier,
-    })
+    return pd.DataFrame(
+        {
+            "institution_id": [f"I{i + 1:02d}" for i in range(n)],
+            "pseudonym": [f"Institution {x}" for x in letters],
+            "region": regions,
+            "ownership": owner,
+            "prestige_tier": tier,
+        }
+    )
 
 
 def _pick(rng, options, probs, size):
@@ -483,8 +620,10 @@ def make_participants(rng: np.random.Generator, n: int, n_institutions: int = 16
     inst = np.empty(n, dtype=object)
     rank = np.empty(n, dtype=object)
     degree = np.empty(n, dtype=object)
-    for g, p_rank, p_deg in (("woman", [0.38, 0.30, 0.32], [0.38, 0.47, 0.15]),
-                             ("man", [0.27, 0.25, 0.48], [0.52, 0.22, 0.26])):
+    for g, p_rank, p_deg in (
+        ("woman", [0.38, 0.30, 0.32], [0.38, 0.47, 0.15]),
+        ("man", [0.27, 0.25, 0.48], [0.52, 0.22, 0.26]),
+    ):
         idx = np.flatnonzero(gender == g)
         inst[idx] = [f"I{k % n_institutions + 1:02d}" for k in rng.permutation(len(idx))]
         r = _pick(rng, ["assistant", "associate", "full"], p_rank, len(idx))
@@ -497,8 +636,10 @@ def make_participants(rng: np.random.Generator, n: int, n_institutions: int = 16
     # leadership: probability by rank and gender; kind of post by gender
     p_lead = np.select([rank == "assistant", rank == "associate"], [0.04, 0.2], 0.55) * np.where(man, 1.0, 0.6)
     lead_kind = np.where(
-        man, _pick(rng, ["dean", "chair", "center director", "other"], [0.15, 0.30, 0.30, 0.25], n),
-        _pick(rng, ["dean", "chair", "center director", "other"], [0.08, 0.22, 0.30, 0.40], n))
+        man,
+        _pick(rng, ["dean", "chair", "center director", "other"], [0.15, 0.30, 0.30, 0.25], n),
+        _pick(rng, ["dean", "chair", "center director", "other"], [0.08, 0.22, 0.30, 0.40], n),
+    )
     lead_kind = np.where(rank == "assistant", "other", lead_kind)
     leadership = np.where(rng.random(n) < p_lead, lead_kind, "none")
     p_chair = np.select([rank == "full", rank == "associate"], [0.42, 0.08], 0.0) * np.where(man, 1.0, 0.55)
@@ -506,10 +647,18 @@ def make_participants(rng: np.random.Generator, n: int, n_institutions: int = 16
     stage = np.select([rank == "assistant", rank == "associate"], ["early", "mid"], "senior")
     u = rng.random(n)
     age = np.select(
-        [(rank == "assistant") & (u < 0.65), rank == "assistant",
-         (rank == "associate") & (u < 0.15), (rank == "associate") & (u < 0.75), rank == "associate",
-         u < 0.10, u < 0.60],
-        ["30-39", "40-49", "30-39", "40-49", "50-59", "40-49", "50-59"], "60+")
+        [
+            (rank == "assistant") & (u < 0.65),
+            rank == "assistant",
+            (rank == "associate") & (u < 0.15),
+            (rank == "associate") & (u < 0.75),
+            rank == "associate",
+            u < 0.10,
+            u < 0.60,
+        ],
+        ["30-39", "40-49", "30-39", "40-49", "50-59", "40-49", "50-59"],
+        "60+",
+    )
     clin = _pick(rng, CLINICAL_FIELDS, [1] * len(CLINICAL_FIELDS), n)
     res = _pick(rng, RESEARCH_FIELDS, [1] * len(RESEARCH_FIELDS), n)
     field_ = np.where((degree == "MD") | ((degree == "MD-PhD") & (rng.random(n) < 0.5)), clin, res)
@@ -521,13 +670,23 @@ def make_participants(rng: np.random.Generator, n: int, n_institutions: int = 16
     need = max(2, round(0.08 * len(men))) - int(care[men].sum())
     if need > 0:  # some men are primary caregivers (the paper notes it)
         care[rng.choice(men[~care[men]], size=need, replace=False)] = True
-    return pd.DataFrame({
-        "participant_id": [f"P{i + 1:03d}" if n < 1000 else f"P{i + 1:0{len(str(n))}d}" for i in range(n)],
-        "gender": gender, "institution_id": inst, "rank": rank, "degree": degree, "leadership": leadership,
-        "endowed_chair": np.where(endowed, "yes", "no"), "age_band": age, "career_stage": stage,
-        "field": field_, "interview_mode": mode, "interview_minutes": minutes,
-        "primary_caregiver": np.where(care, "yes", "no"),
-    })
+    return pd.DataFrame(
+        {
+            "participant_id": [f"P{i + 1:03d}" if n < 1000 else f"P{i + 1:0{len(str(n))}d}" for i in range(n)],
+            "gender": gender,
+            "institution_id": inst,
+            "rank": rank,
+            "degree": degree,
+            "leadership": leadership,
+            "endowed_chair": np.where(endowed, "yes", "no"),
+            "age_band": age,
+            "career_stage": stage,
+            "field": field_,
+            "interview_mode": mode,
+            "interview_minutes": minutes,
+            "primary_caregiver": np.where(care, "yes", "no"),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -565,17 +724,34 @@ class Composer:
     def __init__(self, bank: list[Passage], guide: dict, rng: np.random.Generator):
         self.bank, self.guide, self.d = bank, guide, _Draws(rng)
         # a primary-caregiver passage goes only to a man recorded as a primary caregiver
-        self.theme_pool = {(g, care): [i for i, p in enumerate(bank) if p.theme in (1, 2, 3)
-                                       and p.gender in (g, "any") and (care or not p.caregiver)]
-                           for g in ("man", "woman") for care in (False, True)}
+        self.theme_pool = {
+            (g, care): [
+                i
+                for i, p in enumerate(bank)
+                if p.theme in (1, 2, 3) and p.gender in (g, "any") and (care or not p.caregiver)
+            ]
+            for g in ("man", "woman")
+            for care in (False, True)
+        }
         self.harass_pool = [i for i, p in enumerate(bank) if p.theme == 4]
         self.care_pool = [i for i, p in enumerate(bank) if p.caregiver and p.gender in ("man", "any")]
-        self.general = {(s, g, care): [i for i, p in enumerate(bank) if not p.theme and p.section == s
-                                       and p.gender in (g, "any") and (care or not p.caregiver)]
-                        for s in SECTIONS for g in ("man", "woman") for care in (False, True)}
+        self.general = {
+            (s, g, care): [
+                i
+                for i, p in enumerate(bank)
+                if not p.theme and p.section == s and p.gender in (g, "any") and (care or not p.caregiver)
+            ]
+            for s in SECTIONS
+            for g in ("man", "woman")
+            for care in (False, True)
+        }
         self.guide_parts = {
-            s: ([_SLOT_RE.split(q) for q in guide["sections"][s]["questions"]],
-                [_SLOT_RE.split(q) for q in guide["sections"][s].get("probes") or []]) for s in SECTIONS}
+            s: (
+                [_SLOT_RE.split(q) for q in guide["sections"][s]["questions"]],
+                [_SLOT_RE.split(q) for q in guide["sections"][s].get("probes") or []],
+            )
+            for s in SECTIONS
+        }
         self._fitting: dict[tuple, tuple] = {}
 
     def pools(self, facts: dict[str, str], gender: str, care: bool) -> tuple:
@@ -588,14 +764,18 @@ class Composer:
         got = self._fitting.get(key)
         if got is None:
             ok = [passage_fits(p.requires, facts) for p in self.bank]
-            got = ([i for i in self.theme_pool[(gender, care)] if ok[i]], [i for i in self.harass_pool if ok[i]],
-                   [i for i in self.care_pool if ok[i]],
-                   {s: [i for i in self.general[(s, gender, care)] if ok[i]] for s in SECTIONS})
+            got = (
+                [i for i in self.theme_pool[(gender, care)] if ok[i]],
+                [i for i in self.harass_pool if ok[i]],
+                [i for i in self.care_pool if ok[i]],
+                {s: [i for i in self.general[(s, gender, care)] if ok[i]] for s in SECTIONS},
+            )
             self._fitting[key] = got
         return got
 
-    def choose(self, gender: str, caregiver: bool, harassed: bool, target_words: int,
-               facts: dict[str, str] | None = None) -> dict[str, list[int]]:
+    def choose(
+        self, gender: str, caregiver: bool, harassed: bool, target_words: int, facts: dict[str, str] | None = None
+    ) -> dict[str, list[int]]:
         """The passages of one interview, by section (rule in the module docstring).
 
         Only passages whose ``requires`` fits ``facts`` (:func:`speaker_facts`) are
@@ -610,11 +790,18 @@ class Composer:
             general = {s: self.general[(s, gender, care)] for s in SECTIONS}
         else:
             pool, harass_pool, care_pool, general = self.pools(facts, gender, care)
-        for name, p, needed in (("theme", pool, True), ("harassment", harass_pool, harassed),
-                                ("primary-caregiver", care_pool, care)):
+        for name, p, needed in (
+            ("theme", pool, True),
+            ("harassment", harass_pool, harassed),
+            ("primary-caregiver", care_pool, care),
+        ):
             if needed and not p:
-                raise DataError(PASSAGE_DIR, f"{name} passages", f"none fits a {gender} speaker with profile {facts}",
-                                "loosen a passage's requires or write a passage for this profile")
+                raise DataError(
+                    PASSAGE_DIR,
+                    f"{name} passages",
+                    f"none fits a {gender} speaker with profile {facts}",
+                    "loosen a passage's requires or write a passage for this profile",
+                )
         k = min(len(pool), 2 + d.int(3))
         picks = [pool[j] for j in d.perm(len(pool))[:k]]
         if harassed and harass_pool:
@@ -709,8 +896,9 @@ class Composer:
                 t, ustart, uend = add("PARTICIPANT", " ".join(sents))
                 bounds = list(accumulate([len(x) + 1 for x in sents], initial=0))  # sentence k: [b[k], b[k+1]-1)
                 for code, a, b in p.codes:
-                    comp.truth.append((t, ustart + int(bounds[a]), ustart + int(bounds[b + 1]) - 1, code, i,
-                                       ustart, uend))
+                    comp.truth.append(
+                        (t, ustart + int(bounds[a]), ustart + int(bounds[b + 1]) - 1, code, i, ustart, uend)
+                    )
                 if p.theme:
                     comp.theme_turns.append((t, ustart, uend, p.theme, p.subtheme if p.theme == 3 else ""))
                 seq.append(p.id)
@@ -725,8 +913,9 @@ class Composer:
 # ---------------------------------------------------------------------------
 # Coders: noise on the true codings
 # ---------------------------------------------------------------------------
-def _jitter(texts: dict[str, str], rows: pd.DataFrame, rng: np.random.Generator,
-            max_words: int) -> tuple[np.ndarray, np.ndarray]:
+def _jitter(
+    texts: dict[str, str], rows: pd.DataFrame, rng: np.random.Generator, max_words: int
+) -> tuple[np.ndarray, np.ndarray]:
     """New (start, end) of each row, each moved by up to ``max_words`` words.
 
     Rule: the start moves to the start of the word ``d`` words before or after it, the
@@ -738,7 +927,9 @@ def _jitter(texts: dict[str, str], rows: pd.DataFrame, rng: np.random.Generator,
     starts = rows["start"].to_numpy(dtype=np.int64).copy()
     ends = rows["end"].to_numpy(dtype=np.int64).copy()
     shifts = rng.integers(-max_words, max_words + 1, size=(len(rows), 2)).tolist()
-    for k, (tid, us, ue) in enumerate(zip(rows["transcript_id"], rows["ustart"].tolist(), rows["uend"].tolist())):
+    for k, (tid, us, ue) in enumerate(
+        zip(rows["transcript_id"], rows["ustart"].tolist(), rows["uend"].tolist(), strict=False)
+    ):
         text = texts[tid]
         s, e = int(starts[k]), int(ends[k])
         ds, de = shifts[k]
@@ -763,8 +954,14 @@ def _jitter(texts: dict[str, str], rows: pd.DataFrame, rng: np.random.Generator,
     return starts, ends
 
 
-def simulate_coder(truth: pd.DataFrame, texts: dict[str, str], codes: set[str], rnd: str,
-                   rng: np.random.Generator, protect: set[str] = frozenset()) -> pd.DataFrame:
+def simulate_coder(
+    truth: pd.DataFrame,
+    texts: dict[str, str],
+    codes: set[str],
+    rnd: str,
+    rng: np.random.Generator,
+    protect: set[str] = frozenset(),
+) -> pd.DataFrame:
     """One coder's codings of ``truth`` rows in round ``rnd`` (noise of :data:`NOISE`).
 
     ``codes`` are the codes this coder may apply (the codebook version of the round, or
@@ -779,7 +976,9 @@ def simulate_coder(truth: pd.DataFrame, texts: dict[str, str], codes: set[str], 
     keep = (rng.random(n) >= nz["miss"]) | prot
     neigh = t["code"].map(NEIGHBOURS).fillna("").to_numpy(dtype=object)
     can = np.isin(neigh, list(codes))
-    within_mentorship = np.isin(t["code"].to_numpy(dtype=object), list(MENTOR_CODES)) & np.isin(neigh, list(MENTOR_CODES))
+    within_mentorship = np.isin(t["code"].to_numpy(dtype=object), list(MENTOR_CODES)) & np.isin(
+        neigh, list(MENTOR_CODES)
+    )
     swap = (rng.random(n) < nz["confuse"]) & can & (~prot | within_mentorship)
     code = np.where(swap, neigh, t["code"].to_numpy(dtype=object))
     out = t.assign(code=code).loc[keep]
@@ -797,15 +996,24 @@ def simulate_coder(truth: pd.DataFrame, texts: dict[str, str], codes: set[str], 
     return out
 
 
-def make_codings(truth: pd.DataFrame, texts: dict[str, str], tids: list[str], codebook: pd.DataFrame,
-                 rng: np.random.Generator) -> pd.DataFrame:
+def make_codings(
+    truth: pd.DataFrame, texts: dict[str, str], tids: list[str], codebook: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
     """All rounds of coding (round design in the module docstring)."""
     v1, v2, final = (set(codes_in_version(codebook, v)) for v in ("v1", "v2", "final"))
     v1.discard("mentorship"), v2.discard("mentorship"), final.discard("mentorship")
-    groups = dict(zip(codebook.loc[codebook["version"] == "final", "code"],
-                      codebook.loc[codebook["version"] == "final", "code_group"]))
-    plan = [("1", tids[0:10], ["analyst_a"], "v1", v1), ("2", tids[10:20], ["analyst_a", "analyst_b", "analyst_c"],
-            "v1", v1), ("3", tids[20:30], ["analyst_a", "analyst_b", "analyst_c"], "v2", v2)]
+    groups = dict(
+        zip(
+            codebook.loc[codebook["version"] == "final", "code"],
+            codebook.loc[codebook["version"] == "final", "code_group"],
+            strict=False,
+        )
+    )
+    plan = [
+        ("1", tids[0:10], ["analyst_a"], "v1", v1),
+        ("2", tids[10:20], ["analyst_a", "analyst_b", "analyst_c"], "v1", v1),
+        ("3", tids[20:30], ["analyst_a", "analyst_b", "analyst_c"], "v2", v2),
+    ]
     frames = []
     for rnd, part, coders, version, codes in plan:
         sub = truth.loc[truth["transcript_id"].isin(part)]
@@ -823,8 +1031,11 @@ def make_codings(truth: pd.DataFrame, texts: dict[str, str], tids: list[str], co
     out = pd.concat(frames, ignore_index=True)
     out = out.drop_duplicates(["round", "coder", "transcript_id", "start", "end", "code"])
     order = {"1": 0, "2": 1, "3": 2, "full": 3}
-    out = out.assign(_r=out["round"].map(order)).sort_values(
-        ["_r", "transcript_id", "coder", "start", "end", "code"], kind="stable").reset_index(drop=True)
+    out = (
+        out.assign(_r=out["round"].map(order))
+        .sort_values(["_r", "transcript_id", "coder", "start", "end", "code"], kind="stable")
+        .reset_index(drop=True)
+    )
     width = max(6, len(str(len(out))))
     out["coding_id"] = [f"C{k + 1:0{width}d}" for k in range(len(out))]
     return out[["coding_id", "transcript_id", "coder", "round", "start", "end", "code", "codebook_version"]]
@@ -878,14 +1089,19 @@ def _kind(code: str) -> str:
     return "gender" if code in ("gender_inequities", "institutional_climate") else "other"
 
 
-def make_reconciliation(codings: pd.DataFrame, truth: pd.DataFrame, transcripts: pd.DataFrame,
-                        codebook: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def make_reconciliation(
+    codings: pd.DataFrame,
+    truth: pd.DataFrame,
+    transcripts: pd.DataFrame,
+    codebook: pd.DataFrame,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """One row per round-2/3 (unit, code) on which the three analysts disagreed before discussion.
 
     Uses :func:`qda.codings.unit_decisions` on participant turns. The group's resolution
     is the true coding of the unit (present/absent), with about 6 % left unresolved.
     """
-    names = dict(zip(codebook["code"], codebook["name"]))
+    names = dict(zip(codebook["code"], codebook["name"], strict=False))
     rows = []
     for rnd in ("2", "3"):
         c = codings.loc[codings["round"] == rnd]
@@ -894,14 +1110,20 @@ def make_reconciliation(codings: pd.DataFrame, truth: pd.DataFrame, transcripts:
         tids = sorted(c["transcript_id"].unique())
         units = participant_units(transcripts.loc[transcripts["transcript_id"].isin(tids)])
         dec = unit_decisions(c, units)
-        wide = dec.pivot_table(index=["transcript_id", "unit_id", "code"], columns="coder", values="applied",
-                               aggfunc="any", fill_value=False, observed=True)
+        wide = dec.pivot_table(
+            index=["transcript_id", "unit_id", "code"],
+            columns="coder",
+            values="applied",
+            aggfunc="any",
+            fill_value=False,
+            observed=True,
+        )
         coders = list(wide.columns)
         n_yes = wide.sum(axis=1)
         dis = wide.loc[(n_yes > 0) & (n_yes < len(coders))]
         tr = truth.loc[truth["transcript_id"].isin(tids)].assign(coder="truth")
         tdec = unit_decisions(tr, units)
-        true_set = set(zip(tdec.loc[tdec["applied"], "unit_id"], tdec.loc[tdec["applied"], "code"]))
+        true_set = set(zip(tdec.loc[tdec["applied"], "unit_id"], tdec.loc[tdec["applied"], "code"], strict=False))
         for (tid, uid, code), r in dis.iterrows():
             res = "present" if (uid, code) in true_set else "absent"
             if rng.random() < 0.06:
@@ -909,13 +1131,21 @@ def make_reconciliation(codings: pd.DataFrame, truth: pd.DataFrame, transcripts:
             key = ("any", "unresolved") if res == "unresolved" else (_kind(code), res)
             tmpl = NOTES[key][int(rng.integers(len(NOTES[key])))]
             direction = "giving the help" if code == "mentoring" else "receiving the help"
-            rows.append({
-                "round": rnd, "transcript_id": tid, "unit_id": uid, "code": code,
-                "coded_by": ";".join(k for k in coders if r[k]), "not_coded_by": ";".join(k for k in coders if not r[k]),
-                "resolution": res, "note": tmpl.format(name=names.get(code, code), dir=direction),
-            })
-    return pd.DataFrame(rows, columns=["round", "transcript_id", "unit_id", "code", "coded_by", "not_coded_by",
-                                       "resolution", "note"])
+            rows.append(
+                {
+                    "round": rnd,
+                    "transcript_id": tid,
+                    "unit_id": uid,
+                    "code": code,
+                    "coded_by": ";".join(k for k in coders if r[k]),
+                    "not_coded_by": ";".join(k for k in coders if not r[k]),
+                    "resolution": res,
+                    "note": tmpl.format(name=names.get(code, code), dir=direction),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["round", "transcript_id", "unit_id", "code", "coded_by", "not_coded_by", "resolution", "note"]
+    )
 
 
 MEMO_CODE = [
@@ -955,22 +1185,22 @@ MEMO_PROJECT = [
     "from both sides within minutes.",
     "Reflexivity: the interviewer is a senior surgeon. Some participants may have shaped their answers for a "
     "senior colleague; worth keeping in mind when reading praise of leadership.",
-    "Meeting note: the neighbouring-code confusions of round 2 went down once the criteria were rewritten as "
-    "tests.",
+    "Meeting note: the neighbouring-code confusions of round 2 went down once the criteria were rewritten as " "tests.",
     "Reflexivity: I expected men to describe fewer inequities; several did describe them, learned through "
     "mentees. Note my expectation so it does not bend the coding.",
-    "Meeting note: the two of us coding the full set will meet every two weeks and bring one disputed "
-    "answer each.",
+    "Meeting note: the two of us coding the full set will meet every two weeks and bring one disputed " "answer each.",
 ]
 
 
-def make_memos(codings: pd.DataFrame, codebook: pd.DataFrame, rng: np.random.Generator, n_memos: int = 60) -> pd.DataFrame:
+def make_memos(
+    codings: pd.DataFrame, codebook: pd.DataFrame, rng: np.random.Generator, n_memos: int = 60
+) -> pd.DataFrame:
     """About 60 reflective memos: on codes, on codings and on the project (reflexivity).
 
     Dates follow the rounds: round 1 from mid-September 2019, round 2 from late
     October, round 3 December 2019 - January 2020, the full round February - November 2020.
     """
-    names = dict(zip(codebook["code"], codebook["name"]))
+    names = dict(zip(codebook["code"], codebook["name"], strict=False))
     periods = {"1": ("2019-09-16", 25), "2": ("2019-10-21", 30), "3": ("2019-12-02", 40), "full": ("2020-02-03", 280)}
     rows = []
     rounds = [r for r in ("1", "2", "3", "full") if (codings["round"] == r).any()]
@@ -1027,7 +1257,9 @@ def _write_transcripts(out: Path, texts: dict[str, str]) -> None:
         if tdir.is_dir():
             for other in tdir.iterdir():
                 if not re.fullmatch(r"P\d+\.txt", other.name) and not (stage / other.name).exists():
-                    shutil.copy2(other, stage / other.name) if other.is_file() else shutil.copytree(other, stage / other.name)
+                    shutil.copy2(other, stage / other.name) if other.is_file() else shutil.copytree(
+                        other, stage / other.name
+                    )
         stage.chmod(0o755)
         os.sync()
         if tdir.exists():
@@ -1041,8 +1273,13 @@ def _write_transcripts(out: Path, texts: dict[str, str]) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def generate(out: str | Path, n_participants: int = 104, seed: int = 2019,
-             passages: str | Path | None = None, codebook: str | Path | None = None) -> dict:
+def generate(
+    out: str | Path,
+    n_participants: int = 104,
+    seed: int = 2019,
+    passages: str | Path | None = None,
+    codebook: str | Path | None = None,
+) -> dict:
     """Generate the synthetic corpus into ``out``; return a few measured facts.
 
     Parameters
@@ -1056,9 +1293,15 @@ def generate(out: str | Path, n_participants: int = 104, seed: int = 2019,
     """
     out = Path(out)
     if n_participants < 2 or n_participants % 2:
-        raise DataError("--participants", str(n_participants), "must be an even number of at least 2",
-                        "the design has equal numbers of women and men")
-    cb_path = Path(codebook) if codebook else (out / "codebook.yml" if (out / "codebook.yml").is_file() else REPO_CODEBOOK)
+        raise DataError(
+            "--participants",
+            str(n_participants),
+            "must be an even number of at least 2",
+            "the design has equal numbers of women and men",
+        )
+    cb_path = (
+        Path(codebook) if codebook else (out / "codebook.yml" if (out / "codebook.yml").is_file() else REPO_CODEBOOK)
+    )
     cb = read_codebook(cb_path)
     final_codes = set(codes_in_version(cb, "final"))
     folder = Path(passages) if passages else PASSAGE_DIR
@@ -1084,8 +1327,9 @@ def generate(out: str | Path, n_participants: int = 104, seed: int = 2019,
         pid = prof["participant_id"]
         target = int(prof["interview_minutes"] * r_text.uniform(40, 48))
         for _ in range(50):  # no two transcripts share a passage sequence
-            chosen = composer.choose(prof["gender"], prof["primary_caregiver"] == "yes", bool(harassed[idx]), target,
-                                     speaker_facts(prof))
+            chosen = composer.choose(
+                prof["gender"], prof["primary_caregiver"] == "yes", bool(harassed[idx]), target, speaker_facts(prof)
+            )
             seq = tuple(i for s in SECTIONS for i in chosen[s])
             if seq not in seen:
                 break
@@ -1095,37 +1339,63 @@ def generate(out: str | Path, n_participants: int = 104, seed: int = 2019,
         truth_rows += [(pid, *t) for t in comp.truth]
         theme_rows += [(pid, *t) for t in comp.theme_turns]
 
-    truth = pd.DataFrame(truth_rows, columns=["transcript_id", "turn", "start", "end", "code", "passage",
-                                              "ustart", "uend"])
+    truth = pd.DataFrame(
+        truth_rows, columns=["transcript_id", "turn", "start", "end", "code", "passage", "ustart", "uend"]
+    )
     tids = list(participants["participant_id"])
     codings = make_codings(truth, texts, tids, cb, r_code)
     transcripts = pd.DataFrame({"transcript_id": tids, "text": [texts[t] for t in tids]})
     recon = make_reconciliation(codings, truth, transcripts, cb, r_rec)
     memos = make_memos(codings, cb, r_memo)
     th = pd.DataFrame(theme_rows, columns=["transcript_id", "turn", "start", "end", "theme", "subtheme"])
-    themes = pd.DataFrame({
-        "theme_coding_id": [f"T{k + 1:0{max(4, len(str(len(th))))}d}" for k in range(len(th))],
-        "transcript_id": th["transcript_id"], "start": th["start"], "end": th["end"], "theme": th["theme"],
-        "theme_name": th["theme"].map(THEME_NAMES), "subtheme": th["subtheme"], "coder": "analyst_a",
-    })
+    themes = pd.DataFrame(
+        {
+            "theme_coding_id": [f"T{k + 1:0{max(4, len(str(len(th))))}d}" for k in range(len(th))],
+            "transcript_id": th["transcript_id"],
+            "start": th["start"],
+            "end": th["end"],
+            "theme": th["theme"],
+            "theme_name": th["theme"].map(THEME_NAMES),
+            "subtheme": th["subtheme"],
+            "coder": "analyst_a",
+        }
+    )
 
     # -- write (only into `out`) --------------------------------------------
     out.mkdir(parents=True, exist_ok=True)
     _write_transcripts(out, texts)
-    for name, frame in (("participants", participants), ("institutions", institutions), ("coders", CODERS),
-                        ("codings", codings), ("reconciliation", recon), ("memos", memos), ("themes", themes)):
+    for name, frame in (
+        ("participants", participants),
+        ("institutions", institutions),
+        ("coders", CODERS),
+        ("codings", codings),
+        ("reconciliation", recon),
+        ("memos", memos),
+        ("themes", themes),
+    ):
         write_csv_atomic(frame, out / f"{name}.csv")
     write_text_atomic(out / "interview_guide.md", render_guide(guide))
-    write_text_atomic(out / "SYNTHETIC", (
-        "This folder holds a SYNTHETIC corpus generated by `python -m qda generate`.\n"
-        "No real person, institution or interview is described. See README.md.\n"
-        f"participants: {n_participants}\nseed: {seed}\n"))
+    write_text_atomic(
+        out / "SYNTHETIC",
+        (
+            "This folder holds a SYNTHETIC corpus generated by `python -m qda generate`.\n"
+            "No real person, institution or interview is described. See README.md.\n"
+            f"participants: {n_participants}\nseed: {seed}\n"
+        ),
+    )
     if cb_path.resolve() != (out / "codebook.yml").resolve():
         _write_if_changed(out / "codebook.yml", cb_path.read_bytes())
     n_words = [len(t.split()) for t in texts.values()]
-    return {"participants": n_participants, "mean_words": float(np.mean(n_words)), "min_words": int(min(n_words)),
-            "codings": len(codings), "reconciliation": len(recon), "memos": len(memos), "themes": len(themes),
-            "passages": len(bank)}
+    return {
+        "participants": n_participants,
+        "mean_words": float(np.mean(n_words)),
+        "min_words": int(min(n_words)),
+        "codings": len(codings),
+        "reconciliation": len(recon),
+        "memos": len(memos),
+        "themes": len(themes),
+        "passages": len(bank),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
