@@ -41,7 +41,6 @@ def corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def records(corpus):
-    pytest.importorskip("qda.validate")  # written in parallel; the whole analysis needs it
     groups = set(run.GROUPS) - {"make"}
     jobs = run.plan(TINY, groups, {"1x": corpus})
     # tracemalloc and gc.collect() are exercised by test_subprocess_measurement_and_memory_cap

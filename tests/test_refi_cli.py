@@ -131,7 +131,6 @@ def test_validate_lists_every_problem_one_per_line(tmp_path):
 
 
 def test_validate_data_folder(data_dir, tmp_path):
-    pytest.importorskip("qda.validate")
     r = cli("validate", str(data_dir), cwd=tmp_path)
     assert r.returncode in (0, 2) and "Traceback" not in r.stderr
     if r.returncode == 0:

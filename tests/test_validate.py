@@ -63,76 +63,47 @@ def _codings(copy, rnd="2"):
     return c, _row(c, c["round"] == rnd)
 
 
-def test_offset_past_end(copy):
-    c, i = _codings(copy)
+# Each row: the round of the coding to break, the column, the new value (a function of the
+# row and the transcript's length), and the message expected after "row N (coding C): ".
+CODING_MUTATIONS = [
+    ("offset past end", "2", "end", lambda row, n: str(n + 500), "end {value} is past the end of transcript {tid}"),
+    ("start not before end", "2", "start", lambda row, n: row["end"], "start {value} is not before end"),
+    ("negative start", "3", "start", lambda row, n: "-4", "start -4 is negative"),
+    # round 2 uses v1, which lacks the inductive code introduced in v2
+    (
+        "code not in version",
+        "2",
+        "code",
+        lambda row, n: "awareness_of_inequity",
+        "code 'awareness_of_inequity' is not in codebook version v1",
+    ),
+    (
+        "retired code",
+        "full",
+        "code",
+        lambda row, n: "mentor_qualities",
+        "code 'mentor_qualities' is not in codebook version final",
+    ),
+    ("unknown version", "3", "codebook_version", lambda row, n: "v7", "codebook_version 'v7' is not a version"),
+    ("unknown coder", "2", "coder", lambda row, n: "analyst_z", "coder 'analyst_z' is not in coders.csv"),
+    ("unknown transcript", "2", "transcript_id", lambda row, n: "P999", "transcript 'P999' does not exist"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rnd", "column", "value_of", "expected"), [m[1:] for m in CODING_MUTATIONS], ids=[m[0] for m in CODING_MUTATIONS]
+)
+def test_a_broken_coding_is_reported_with_its_row(copy, rnd, column, value_of, expected):
+    c = _read(copy, "codings.csv")
+    i = _row(c, c["round"] == rnd)
     tid = c.at[i, "transcript_id"]
     n = len((copy / "transcripts" / f"{tid}.txt").read_text(encoding="utf-8"))
-    c.at[i, "end"] = str(n + 500)
+    value = value_of(c.loc[i], n)
+    c.at[i, column] = value
     _write(c, copy, "codings.csv")
     msg = _errors(copy)
-    assert (
-        f"codings.csv: row {i + 2} (coding {c.at[i, 'coding_id']}): end {n + 500} is past the end of transcript {tid}"
-        in msg
-    )
+    assert f"codings.csv: row {i + 2} (coding {c.at[i, 'coding_id']}): {expected.format(value=value, tid=tid)}" in msg
     assert "1 problem(s)" in msg
-
-
-def test_start_not_before_end(copy):
-    c, i = _codings(copy)
-    c.at[i, "start"] = c.at[i, "end"]
-    _write(c, copy, "codings.csv")
-    assert (
-        f"codings.csv: row {i + 2} (coding {c.at[i, 'coding_id']}): start {c.at[i, 'end']} is not before end"
-        in _errors(copy)
-    )
-
-
-def test_negative_start(copy):
-    c, i = _codings(copy, "3")
-    c.at[i, "start"] = "-4"
-    _write(c, copy, "codings.csv")
-    assert f"row {i + 2} (coding {c.at[i, 'coding_id']}): start -4 is negative" in _errors(copy)
-
-
-def test_code_not_in_version_of_round(copy):
-    c, i = _codings(copy, "2")  # round 2 uses v1, which lacks the inductive code of v2
-    c.at[i, "code"] = "awareness_of_inequity"
-    _write(c, copy, "codings.csv")
-    assert (
-        f"row {i + 2} (coding {c.at[i, 'coding_id']}): code 'awareness_of_inequity' is not in codebook version v1"
-        in _errors(copy)
-    )
-
-
-def test_retired_code_after_v1(copy):
-    c, i = _codings(copy, "full")
-    c.at[i, "code"] = "mentor_qualities"
-    _write(c, copy, "codings.csv")
-    assert (
-        f"row {i + 2} (coding {c.at[i, 'coding_id']}): code 'mentor_qualities' is not in codebook version final"
-        in _errors(copy)
-    )
-
-
-def test_unknown_codebook_version(copy):
-    c, i = _codings(copy, "3")
-    c.at[i, "codebook_version"] = "v7"
-    _write(c, copy, "codings.csv")
-    assert f"row {i + 2} (coding {c.at[i, 'coding_id']}): codebook_version 'v7' is not a version" in _errors(copy)
-
-
-def test_unknown_coder_in_codings(copy):
-    c, i = _codings(copy)
-    c.at[i, "coder"] = "analyst_z"
-    _write(c, copy, "codings.csv")
-    assert f"row {i + 2} (coding {c.at[i, 'coding_id']}): coder 'analyst_z' is not in coders.csv" in _errors(copy)
-
-
-def test_unknown_transcript_in_codings(copy):
-    c, i = _codings(copy)
-    c.at[i, "transcript_id"] = "P999"
-    _write(c, copy, "codings.csv")
-    assert f"row {i + 2} (coding {c.at[i, 'coding_id']}): transcript 'P999' does not exist" in _errors(copy)
 
 
 def test_duplicate_coding_id(copy):

@@ -62,9 +62,7 @@ def export_main(argv: list[str]) -> int:
     study = load_study(args.data)
     # never export a project that fails structural validation: a tool would import a broken file
     # (the study-design checks of the synthetic corpus do not block an export)
-    from . import validate
-
-    validate(study, expect_design=False)
+    validate_study(study, expect_design=False)
     if suffix == ".qdc":
         export_codebook(study, out, version=args.version)
         print(f"{out}: wrote the {args.version} codebook ({study.codebook['code'].nunique()} codes)")
