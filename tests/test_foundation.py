@@ -106,3 +106,15 @@ def test_references_cover_the_paper_and_the_method_references():
 def test_real_data_folder_is_ignored_by_git():
     out = subprocess.run(["git", "check-ignore", "private/interviews.qdpx"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, "private/ must be git-ignored"
+
+
+def test_one_version_string():
+    """The version is written once, in pyproject.toml; the package and CITATION.cff follow it."""
+    import tomllib
+
+    import qda
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert qda.__version__ == version
+    assert yaml.safe_load((ROOT / "CITATION.cff").read_text())["version"] == version
+    assert not re.search(r"__version__\s*=\s*['\"]\d+\.\d+", (ROOT / "src" / "qda" / "__init__.py").read_text())

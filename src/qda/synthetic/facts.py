@@ -36,7 +36,7 @@ from qda.synthetic.generate import (
     CONSENT_REPLIES,
     NOISE,
     PASSAGE_DIR,
-    REPO_CODEBOOK,
+    PACKAGE_CODEBOOK,
     load_bank,
     load_guide,
 )
@@ -93,7 +93,7 @@ def _load_bank(study: Study | None, folder: str | Path | None):
     if study is not None and len(study.codebook):
         known = set(codes_in_version(study.codebook, "final"))
     else:
-        known = set(codes_in_version(read_codebook(REPO_CODEBOOK), "final"))
+        known = set(codes_in_version(read_codebook(PACKAGE_CODEBOOK), "final"))
     return load_bank(folder, known), load_guide(folder)
 
 

@@ -57,8 +57,8 @@ from qda.study.codebook import codes_in_version, read_codebook
 from qda.study.units import participant_units, unit_decisions
 
 PASSAGE_DIR = Path(__file__).parent / "passages"
-#: The hand-written codebook of the repository (copied into --out when absent there).
-REPO_CODEBOOK = Path(__file__).resolve().parents[3] / "data" / "codebook.yml"
+#: The hand-written codebook, package data (copied into --out when absent there).
+PACKAGE_CODEBOOK = Path(__file__).with_name("codebook.yml")
 
 SECTIONS = [
     "career_path",
@@ -1288,8 +1288,8 @@ def generate(
     n_participants : even number >= 2 (104 in the study).
     seed : seed of every random draw.
     passages : the passage bank folder (default: the package's ``passages/``).
-    codebook : the codebook YAML (default: ``out/codebook.yml`` if present, else the
-        repository's ``data/codebook.yml``, which is then copied into ``out``).
+    codebook : the codebook YAML (default: the package's ``qda/synthetic/codebook.yml``, the one
+        source of the codebook); it is copied into ``out``.
     """
     out = Path(out)
     if n_participants < 2 or n_participants % 2:
@@ -1299,9 +1299,7 @@ def generate(
             "must be an even number of at least 2",
             "the design has equal numbers of women and men",
         )
-    cb_path = (
-        Path(codebook) if codebook else (out / "codebook.yml" if (out / "codebook.yml").is_file() else REPO_CODEBOOK)
-    )
+    cb_path = Path(codebook) if codebook else PACKAGE_CODEBOOK
     cb = read_codebook(cb_path)
     final_codes = set(codes_in_version(cb, "final"))
     folder = Path(passages) if passages else PASSAGE_DIR
@@ -1405,7 +1403,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--participants", type=int, default=104, help="even number of participants (default 104)")
     ap.add_argument("--seed", type=int, default=2019, help="random seed (default 2019)")
     ap.add_argument("--passages", default=None, help="passage bank folder (default: the package's)")
-    ap.add_argument("--codebook", default=None, help="codebook YAML (default: OUT/codebook.yml or data/codebook.yml)")
+    ap.add_argument("--codebook", default=None, help="codebook YAML (default: the package's qda/synthetic/codebook.yml)")
     a = ap.parse_args(argv)
     facts = generate(a.out, a.participants, a.seed, a.passages, a.codebook)
     print(", ".join(f"{k}={v:.0f}" if isinstance(v, float) else f"{k}={v}" for k, v in facts.items()))
