@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from qda.errors import DataError, QDAError, SchemaError
+from qda.stats.spans import intersecting_pairs
 
 RULES = ("overlap", "within", "same_turn")
 
@@ -169,32 +170,15 @@ def _pair_indices(
         lo, hi = start, end + (int(within) + 1)
     else:
         lo, hi = _turn_ranges(tid_codes, start, end, pd.Index(tids), turns)
-    span = int(hi.max()) + 1
-    if len(tids) * span >= 2**62:
+    try:
+        i, j = intersecting_pairs(tid_codes, lo, hi)
+    except OverflowError:
         raise DataError(
             None,
             "codings",
             "offsets too large to place all transcripts on one axis",
             "split the codings into smaller batches",
-        )
-    valid = hi > lo  # empty intervals co-occur with nothing
-    pos = np.flatnonzero(valid)
-    key_lo = tid_codes[pos] * span + lo[pos]
-    key_hi = tid_codes[pos] * span + hi[pos]
-    order = np.argsort(key_lo, kind="stable")
-    s_lo = key_lo[order]
-    s_hi = key_hi[order]
-    # partners of sorted interval i: sorted positions i+1 .. stop-1 with s_lo < s_hi[i]
-    stop = np.searchsorted(s_lo, s_hi, side="left")
-    counts = stop - np.arange(1, len(s_lo) + 1)
-    counts = np.maximum(counts, 0)
-    total = int(counts.sum())
-    first_sorted = np.repeat(np.arange(len(s_lo)), counts)
-    # offset of each pair inside its group: 0, 1, ..., counts-1
-    group_start = np.repeat(np.cumsum(counts) - counts, counts)
-    second_sorted = first_sorted + 1 + (np.arange(total) - group_start)
-    i = pos[order[first_sorted]]
-    j = pos[order[second_sorted]]
+        ) from None
     return i, j, start, end
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qda.errors import QDAError
+from qda.stats.spans import overlapping_rows
 from qda.study.model import Study
 from qda.study.schema import ordered_levels
 
@@ -368,8 +369,8 @@ def answers_with_code(study: Study, code: str, theme=None, round: str | None = "
     if theme is not None:
         th = th.loc[th["theme"].astype(int) == _theme_index(study, theme)]
     th = th.reset_index(drop=True)
-    pairs = th[["transcript_id", "start", "end"]].reset_index().merge(c, on="transcript_id", suffixes=("", "_c"))
-    hit = pairs.loc[(pairs["start_c"] < pairs["end"]) & (pairs["start"] < pairs["end_c"]), "index"].unique()
     out = th.copy()
-    out["has_code"] = out.index.isin(hit)
+    out["has_code"] = overlapping_rows(
+        th["transcript_id"].astype(str), th["start"], th["end"], c["transcript_id"].astype(str), c["start"], c["end"]
+    )
     return out

@@ -29,6 +29,7 @@ from qda.analysis.analysis_set import analysis_set
 from qda.analysis.themes import excerpts, theme_names
 from qda.errors import QDAError
 from qda.stats.agreement import cohen_kappa_table
+from qda.stats.spans import overlapping_rows
 from qda.study.model import Study
 from qda.study.units import participant_units, unit_decisions
 
@@ -321,11 +322,17 @@ def browse_excerpts(
     if theme is not None:
         segments = None
         if code is not None:
-            th = study.themes.reset_index(drop=True).assign(_row=lambda f: np.arange(len(f)))
-            cc = full.loc[full["code"].astype(str) == code, ["transcript_id", "start", "end"]]
-            m = th.merge(cc, on="transcript_id", suffixes=("", "_c"))
-            hit = m.loc[(m["start"] < m["end_c"]) & (m["start_c"] < m["end"]), "_row"].unique()
-            segments = th.loc[th["_row"].isin(hit)].drop(columns="_row")
+            th = study.themes.reset_index(drop=True)
+            cc = full.loc[full["code"].astype(str) == code]
+            hit = overlapping_rows(
+                th["transcript_id"].astype(str),
+                th["start"],
+                th["end"],
+                cc["transcript_id"].astype(str),
+                cc["start"],
+                cc["end"],
+            )
+            segments = th.loc[hit]
         ex = excerpts(study, theme, gender=gender, career_stage=career_stage, n=n, seed=seed, segments=segments)
         ex["code_or_theme"] = ex["theme_name"] + ("" if code is None else f" + {code}")
         return ex[EXCERPT_COLUMNS].reset_index(drop=True)

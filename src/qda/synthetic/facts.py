@@ -35,8 +35,8 @@ from qda.study.units import speaker_turns
 from qda.synthetic.generate import (
     CONSENT_REPLIES,
     NOISE,
-    PASSAGE_DIR,
     PACKAGE_CODEBOOK,
+    PASSAGE_DIR,
     load_bank,
     load_guide,
 )

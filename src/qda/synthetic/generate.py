@@ -1403,7 +1403,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--participants", type=int, default=104, help="even number of participants (default 104)")
     ap.add_argument("--seed", type=int, default=2019, help="random seed (default 2019)")
     ap.add_argument("--passages", default=None, help="passage bank folder (default: the package's)")
-    ap.add_argument("--codebook", default=None, help="codebook YAML (default: the package's qda/synthetic/codebook.yml)")
+    ap.add_argument(
+        "--codebook", default=None, help="codebook YAML (default: the package's qda/synthetic/codebook.yml)"
+    )
     a = ap.parse_args(argv)
     facts = generate(a.out, a.participants, a.seed, a.passages, a.codebook)
     print(", ".join(f"{k}={v:.0f}" if isinstance(v, float) else f"{k}={v}" for k, v in facts.items()))
