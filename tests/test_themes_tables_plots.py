@@ -269,7 +269,7 @@ def test_synthetic_themes_and_figures_render(study):
 
 # ---------------------------------------------------------------- excerpt and table stylers
 def test_shorten_cuts_at_sentence_ends():
-    from qda.analysis.themes import shorten
+    from qda.show.tables import shorten
 
     t = "First one. Second? Third! Fourth."
     assert shorten(t, 2) == "First one. Second? [...]"
@@ -279,7 +279,7 @@ def test_shorten_cuts_at_sentence_ends():
 
 
 def test_excerpt_styler_requires_synthetic_label_and_renders():
-    from qda.analysis.themes import excerpt_styler
+    from qda.show.tables import excerpt_table as excerpt_styler
 
     ex = excerpts(tiny_study(), 3, n=2, seed=1)
     with pytest.raises(QDAError, match="synthetic"):
@@ -291,7 +291,7 @@ def test_excerpt_styler_requires_synthetic_label_and_renders():
 
 
 def test_table_styler_needs_a_caption():
-    from qda.analysis.themes import table_styler
+    from qda.show.tables import captioned as table_styler
 
     t = theme_by(tiny_study(), by="gender")
     assert "My caption" in table_styler(t, "My caption").to_html()

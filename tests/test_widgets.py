@@ -9,15 +9,14 @@ import pandas as pd
 import pytest
 
 from qda.agreement import cohen_kappa
+from qda.analysis.analysis_set import analysis_set_under_rules, rule_label
 from qda.errors import QDAError
 from qda.show.widgets import (
     EXCERPT_COLUMNS,
     CodingExercise,
-    analysis_set_under_rules,
     browse_excerpts,
     cooccurrence_explorer,
     excerpt_browser,
-    rule_label,
 )
 from qda.study.units import participant_units, unit_decisions
 

@@ -407,3 +407,52 @@ def analysis_code_c(study: Study, round: str | None = "full", rule: str = "overl
         },
         name="c with gender inequities",
     )
+
+
+DEFAULT_RULES = (("overlap", 0), ("within", 100), ("within", 400), ("same_turn", 0))
+
+
+def rule_label(rule: str, within: int = 0) -> str:
+    """A reader's label for a co-occurrence rule: ``overlap``, ``within 100 characters``, ``same turn``."""
+    return f"within {within} characters" if rule == "within" else rule.replace("_", " ")
+
+
+def analysis_set_under_rules(study: Study, rules: Iterable[tuple[str, int]] = DEFAULT_RULES) -> pd.DataFrame:
+    """Size of the analysis set under each co-occurrence rule.
+
+    For each ``(rule, within)`` the analysis set is recomputed with
+    :func:`analysis_set` (full round, union spans). Columns:
+
+    - ``segments``: segments after merging spans that share a character. This
+      can *fall* as the rule loosens, because nearby segments merge into one.
+    - ``characters``: characters of text in the set (sum of segment lengths).
+      The pairs admitted under ``overlap`` are a subset of those under
+      ``within 0``, which are a subset of those under any larger ``within``
+      (and ``overlap`` pairs are a subset of ``same_turn`` pairs), so the text
+      covered only grows as the rule loosens.
+    - ``participants``, ``transcripts``: how many have at least one segment.
+    - ``theme k participants``: participants with a segment that shares a
+      character with a theme-``k`` coding (the ``themes`` column); this too only
+      grows with the covered text. Participants, not segments, following the
+      study's no-frequency caveat (:data:`qda.analysis.themes.CAVEAT`).
+
+    The index is the rule's label (:func:`rule_label`). Reference: ATLAS.ti
+    manual, "Code Co-Occurrence Tools"; Murphy et al. 2022 (analysis set).
+    """
+
+    numbers = sorted(int(k) for k in pd.unique(study.themes["theme"])) if len(study.themes) else []
+    rows = []
+    for rule, within in rules:
+        seg = analysis_set(study, rule=rule, within=int(within))
+        row = {
+            "rule": rule_label(rule, within),
+            "segments": len(seg),
+            "characters": int((seg["end"] - seg["start"]).sum()),
+            "participants": seg["participant_id"].nunique(),
+            "transcripts": seg["transcript_id"].nunique(),
+        }
+        touched = seg[["participant_id", "themes"]].assign(theme=seg["themes"].str.split(";")).explode("theme")
+        for k in numbers:
+            row[f"theme {k} participants"] = touched.loc[touched["theme"] == str(k), "participant_id"].nunique()
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("rule").astype("int64")

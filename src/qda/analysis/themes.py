@@ -10,8 +10,6 @@ caveat with them (``table.attrs["caveat"]`` and :data:`CAVEAT`).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
@@ -231,73 +229,6 @@ def excerpts(
     out["gender"] = out["gender"].astype(str)
     out["career_stage"] = out["career_stage"].astype(str)
     return out
-
-
-# Hand-written: a sentence ends at ., ! or ? followed by a space (the passages' style);
-# no library is needed for so simple a split, and abbreviations do not occur in them.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-_STYLES = [
-    {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"},
-    {"selector": "th", "props": "text-align: left; vertical-align: top;"},
-    {"selector": "td", "props": "text-align: left; vertical-align: top; padding: 0.2em 0.8em;"},
-]
-
-
-def shorten(text: str, max_sentences: int | None) -> str:
-    """The first ``max_sentences`` sentences of ``text``, then " [...]" if any were cut.
-
-    A sentence ends at ".", "!" or "?" followed by white space. ``None`` returns
-    ``text`` unchanged. Used to keep sensitive excerpts (theme 4) brief.
-    """
-    if max_sentences is None:
-        return text
-    if not isinstance(max_sentences, (int, np.integer)) or max_sentences < 1:
-        raise QDAError(
-            None, "max_sentences", f"{max_sentences!r} is not a whole number >= 1", "pass max_sentences=2 or None"
-        )
-    parts = _SENTENCE_END.split(text.strip())
-    return text.strip() if len(parts) <= max_sentences else " ".join(parts[:max_sentences]) + " [...]"
-
-
-def excerpt_styler(frame: pd.DataFrame, caption: str, max_sentences: int | None = None, subtheme: bool = False):
-    """Passages from :func:`excerpts` as a captioned table for the book.
-
-    Columns ``Participant``, ``Gender``, ``Career stage``, (``Sub-theme`` if
-    ``subtheme``) and ``Passage`` (the text, cut by :func:`shorten` to
-    ``max_sentences``); left-aligned, no index. ``caption`` should say the
-    passages are synthetic; a caption that does not raises
-    :class:`~qda.errors.QDAError`, so no invented passage is shown unlabelled.
-    """
-    need = ["participant_id", "gender", "career_stage", "text"] + (["subtheme"] if subtheme else [])
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise QDAError(None, "frame", f"missing column(s) {', '.join(missing)}", "pass the frame from excerpts()")
-    if "synthetic" not in caption.lower():
-        raise QDAError(None, "caption", "does not say the passages are synthetic", "write 'synthetic' in the caption")
-    out = pd.DataFrame(
-        {
-            "Participant": frame["participant_id"].astype(str),
-            "Gender": frame["gender"].astype(str),
-            "Career stage": frame["career_stage"].astype(str),
-        }
-    )
-    if subtheme:
-        out["Sub-theme"] = frame["subtheme"].astype(str).str.replace("_", " ")
-    out["Passage"] = [shorten(t, max_sentences) for t in frame["text"].astype(str)]
-    return out.style.hide(axis="index").set_caption(caption).set_table_styles(_STYLES)
-
-
-def table_styler(frame: pd.DataFrame, caption: str, precision: int = 0):
-    """Any small table (e.g. from :func:`theme_by`) as a pandas Styler with ``caption``.
-
-    Numbers are shown with ``precision`` decimals; the caption sits on top,
-    left-aligned, as in :func:`qda.tables.table1_styler`. An empty caption raises
-    :class:`~qda.errors.QDAError` (every table in the book has one).
-    """
-    if not isinstance(caption, str) or not caption.strip():
-        raise QDAError(None, "caption", "is empty", "give the table a caption")
-    return frame.style.format(precision=precision).set_caption(caption).set_table_styles(_STYLES)
 
 
 def who_spoke(

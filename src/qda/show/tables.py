@@ -8,6 +8,9 @@ Table 1). Counting is ``pandas.crosstab``; only the layout is ours.
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 
 from qda.errors import QDAError
@@ -124,14 +127,7 @@ def table1_styler(study: Study, caption: str | None = None):
             f"Table 1. Participant characteristics by gender ({kind}), n (%); "
             "percentages are of each column's participants."
         )
-    return t.style.set_caption(caption).set_table_styles(
-        [
-            {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"},
-            {"selector": "th.col_heading", "props": "text-align: center;"},
-            {"selector": "td", "props": "text-align: center; padding: 0 0.8em;"},
-            {"selector": "th.row_heading", "props": "text-align: left;"},
-        ]
-    )
+    return captioned(t, caption)
 
 
 def codebook_table(study: Study, version: str = "final") -> pd.DataFrame:
@@ -178,18 +174,37 @@ TABLE_STYLES = [
 ]
 
 
-def captioned(frame: pd.DataFrame, caption: str, *, hide_index: bool = False, precision: int = 2):
-    """``frame`` as a pandas Styler with ``caption`` on top, in the book's table style.
+#: How a missing value is shown in a table of the book (with a note in the caption).
+MISSING = "\u2013"
 
-    Floats are shown with ``precision`` decimals; ``hide_index`` drops the row labels.
-    Raises :class:`~qda.errors.QDAError` for an empty caption: every table of the book
-    has one.
+
+def _number(precision: int | None):
+    """A formatter: whole floats without decimals, others with ``precision`` (default 2)."""
+
+    def fmt(x):
+        if isinstance(x, float | np.floating) and float(x).is_integer() and precision is None:
+            return f"{x:.0f}"
+        if isinstance(x, float | np.floating):
+            return f"{x:.{2 if precision is None else precision}f}"
+        return x
+
+    return fmt
+
+
+def captioned(frame: pd.DataFrame, caption: str, *, hide_index: bool = False, precision: int | None = None):
+    """``frame`` as a pandas Styler with ``caption`` on top, in the book's one table style.
+
+    Floats are shown with ``precision`` decimals (default: none for whole numbers, 2 for
+    others); a missing value is shown as an en dash (:data:`MISSING`); ``hide_index`` drops
+    the row labels. Raises :class:`~qda.errors.QDAError` for an empty caption: every table
+    of the book has one. The only table helper of the book: every displayed table goes
+    through it.
     """
     if not isinstance(frame, pd.DataFrame):
         raise QDAError(None, "frame", f"is a {type(frame).__name__}, not a DataFrame", "pass a DataFrame")
     if not str(caption).strip():
         raise QDAError(None, "caption", "is empty", "say what the table shows (and that it is synthetic)")
-    sty = frame.style.set_caption(caption).set_table_styles(TABLE_STYLES).format(precision=precision)
+    sty = frame.style.set_caption(caption).set_table_styles(TABLE_STYLES).format(_number(precision), na_rep=MISSING)
     return sty.hide(axis="index") if hide_index else sty
 
 
@@ -260,3 +275,52 @@ def stated_patterns(study: Study) -> pd.DataFrame:
         }
     )
     return pd.DataFrame(rows)
+
+
+# Hand-written: a sentence ends at ., ! or ? followed by a space (the passages' style);
+# no library is needed for so simple a split, and abbreviations do not occur in them.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def shorten(text: str, max_sentences: int | None) -> str:
+    """The first ``max_sentences`` sentences of ``text``, then " [...]" if any were cut.
+
+    A sentence ends at ".", "!" or "?" followed by white space. ``None`` returns
+    ``text`` unchanged. Used to keep sensitive excerpts (theme 4) brief.
+    """
+    if max_sentences is None:
+        return text
+    if not isinstance(max_sentences, (int, np.integer)) or max_sentences < 1:
+        raise QDAError(
+            None, "max_sentences", f"{max_sentences!r} is not a whole number >= 1", "pass max_sentences=2 or None"
+        )
+    parts = _SENTENCE_END.split(text.strip())
+    return text.strip() if len(parts) <= max_sentences else " ".join(parts[:max_sentences]) + " [...]"
+
+
+def excerpt_table(frame: pd.DataFrame, caption: str, max_sentences: int | None = None, subtheme: bool = False):
+    """Passages from :func:`excerpts` as a captioned table for the book.
+
+    Columns ``Participant``, ``Gender``, ``Career stage``, (``Sub-theme`` if
+    ``subtheme``) and ``Passage`` (the text, cut by :func:`shorten` to
+    ``max_sentences``); left-aligned, no index. ``caption`` should say the
+    passages are synthetic; a caption that does not raises
+    :class:`~qda.errors.QDAError`, so no invented passage is shown unlabelled.
+    """
+    need = ["participant_id", "gender", "career_stage", "text"] + (["subtheme"] if subtheme else [])
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise QDAError(None, "frame", f"missing column(s) {', '.join(missing)}", "pass the frame from excerpts()")
+    if "synthetic" not in caption.lower():
+        raise QDAError(None, "caption", "does not say the passages are synthetic", "write 'synthetic' in the caption")
+    out = pd.DataFrame(
+        {
+            "Participant": frame["participant_id"].astype(str),
+            "Gender": frame["gender"].astype(str),
+            "Career stage": frame["career_stage"].astype(str),
+        }
+    )
+    if subtheme:
+        out["Sub-theme"] = frame["subtheme"].astype(str).str.replace("_", " ")
+    out["Passage"] = [shorten(t, max_sentences) for t in frame["text"].astype(str)]
+    return captioned(out, caption, hide_index=True)

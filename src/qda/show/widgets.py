@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from qda.analysis.analysis_set import analysis_set
-from qda.analysis.themes import excerpts, theme_names
+from qda.analysis.analysis_set import analysis_set_under_rules
+from qda.analysis.themes import excerpts
 from qda.errors import QDAError
 from qda.stats.agreement import cohen_kappa_table
 from qda.stats.spans import overlapping_rows
@@ -338,9 +338,12 @@ def browse_excerpts(
         return ex[EXCERPT_COLUMNS].reset_index(drop=True)
     c = full if code is None else full.loc[full["code"].astype(str) == code]
     c = c.merge(
-        study.participants[["participant_id", "gender", "career_stage"]],
-        left_on="transcript_id",
-        right_on="participant_id",
+        # a transcript belongs to a participant through the transcripts table (they are not
+        # the same id in an imported project)
+        study.transcripts[["transcript_id", "participant_id"]].merge(
+            study.participants[["participant_id", "gender", "career_stage"]], on="participant_id"
+        ),
+        on="transcript_id",
         how="left",
     )
     for col, val in (("gender", gender), ("career_stage", career_stage)):
@@ -403,55 +406,6 @@ def excerpt_browser(study: Study, n: int = 3):
 # ---------------------------------------------------------------------------
 # (c) Co-occurrence rule explorer
 # ---------------------------------------------------------------------------
-DEFAULT_RULES = (("overlap", 0), ("within", 100), ("within", 400), ("same_turn", 0))
-
-
-def rule_label(rule: str, within: int = 0) -> str:
-    """A reader's label for a co-occurrence rule: ``overlap``, ``within 100 characters``, ``same turn``."""
-    return f"within {within} characters" if rule == "within" else rule.replace("_", " ")
-
-
-def analysis_set_under_rules(study: Study, rules: Iterable[tuple[str, int]] = DEFAULT_RULES) -> pd.DataFrame:
-    """Size of the analysis set under each co-occurrence rule.
-
-    For each ``(rule, within)`` the analysis set is recomputed with
-    :func:`qda.analysis_set.analysis_set` (full round, union spans). Columns:
-
-    - ``segments``: segments after merging spans that share a character. This
-      can *fall* as the rule loosens, because nearby segments merge into one.
-    - ``characters``: characters of text in the set (sum of segment lengths).
-      The pairs admitted under ``overlap`` are a subset of those under
-      ``within 0``, which are a subset of those under any larger ``within``
-      (and ``overlap`` pairs are a subset of ``same_turn`` pairs), so the text
-      covered only grows as the rule loosens.
-    - ``participants``, ``transcripts``: how many have at least one segment.
-    - ``theme k participants``: participants with a segment that shares a
-      character with a theme-``k`` coding (the ``themes`` column); this too only
-      grows with the covered text. Participants, not segments, following the
-      study's no-frequency caveat (:data:`qda.themes.CAVEAT`).
-
-    The index is the rule's label (:func:`rule_label`). Reference: ATLAS.ti
-    manual, "Code Co-Occurrence Tools"; Murphy et al. 2022 (analysis set).
-    """
-
-    numbers = list(theme_names(study).index)
-    rows = []
-    for rule, within in rules:
-        seg = analysis_set(study, rule=rule, within=int(within))
-        row = {
-            "rule": rule_label(rule, within),
-            "segments": len(seg),
-            "characters": int((seg["end"] - seg["start"]).sum()),
-            "participants": seg["participant_id"].nunique(),
-            "transcripts": seg["transcript_id"].nunique(),
-        }
-        touched = seg[["participant_id", "themes"]].assign(theme=seg["themes"].str.split(";")).explode("theme")
-        for k in numbers:
-            row[f"theme {k} participants"] = touched.loc[touched["theme"] == str(k), "participant_id"].nunique()
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("rule").astype("int64")
-
-
 def cooccurrence_explorer(study: Study):
     """An ipywidgets view: choose the co-occurrence rule and N, see the analysis set next to the overlap rule."""
     import ipywidgets as w
