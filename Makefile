@@ -15,7 +15,7 @@ CHAPTERS := $(wildcard chapters/*.md)
 # QDA_PROJECT uses tools/project_book.py, which executes every chapter afresh.)
 INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
 
-.PHONY: book test install nbval html unit browser bench clean data deidentify-gate fmt
+.PHONY: book test install lint nbval html unit browser bench clean data deidentify-gate fmt
 
 install: $(STAMP)
 
@@ -49,13 +49,20 @@ html: install
 	fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-## make test: unit tests, every chapter under nbval, the HTML build, the browser check.
+## make test: lint, unit tests, every chapter under nbval, the HTML build, the browser check.
 test: install
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory nbval
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute   # make test always executes every chapter
 	$(MAKE) --no-print-directory html
 	$(MAKE) --no-print-directory browser
+
+PY_SOURCES := src tests tools benchmarks
+
+lint: install
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 
 unit: install
 	$(BIN)/python -m pytest tests -m "not slow and not browser and not book" -n 2 -q
@@ -85,4 +92,5 @@ clean:
 
 ## Normalise chapters as jupytext writes them (so saving from JupyterLab makes no diff).
 fmt: install
+	$(BIN)/ruff format $(PY_SOURCES)
 	$(BIN)/python tools/fmt_chapter.py $(CHAPTERS)

@@ -333,7 +333,7 @@ def test_marking_findings_reviewed_makes_the_check_pass(seeded, capsys):
     code, out, err = run_cli(capsys, seeded)
     assert code == 0
     assert out == [
-        f"deidentify-check: no unreviewed identifying data in {seeded} " f"({len(found)} finding(s), all reviewed)"
+        f"deidentify-check: no unreviewed identifying data in {seeded} ({len(found)} finding(s), all reviewed)"
     ]
 
 

@@ -417,7 +417,7 @@ def test_xml_declaring_an_unknown_encoding(tmp_path):
     """Found by the fuzz: LookupError from the XML parser (refi.parse_xml)."""
     path = tmp_path / "codebook.qdc"
     path.write_bytes(
-        b'<?xml version="1.0" encoding="utpf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0">' b"<Codes/></CodeBook>"
+        b'<?xml version="1.0" encoding="utpf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>'
     )
     _import_raises_only_qda_errors(path)
 

@@ -231,9 +231,9 @@ def test_requires_where_the_text_states_the_speakers_situation(general):
     assert by_id["gen_lead_01"]["requires"] == {"leadership": "chair"}
     assert by_id["gen_lead_02"]["requires"] == {"leadership": "center director"}
     caregivers = [p for p in general if p.get("primary_caregiver")]
-    assert any(
-        "setting" not in (p.get("requires") or {}) for p in caregivers
-    ), "a caregiver man in a research setting needs a caregiver passage he can tell"
+    assert any("setting" not in (p.get("requires") or {}) for p in caregivers), (
+        "a caregiver man in a research setting needs a caregiver passage he can tell"
+    )
 
 
 def test_minimum_counts(general):

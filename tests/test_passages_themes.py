@@ -165,9 +165,9 @@ def test_structure(name, p):
     # primary_caregiver (optional) marks a man who is his family's primary caregiver: the
     # generator gives such passages only to participants recorded as primary caregivers;
     # requires (optional) restricts the tellers by profile (README "Who may tell a passage")
-    assert (
-        set(p) - OPTIONAL_KEYS == REQUIRED_KEYS
-    ), f"keys {sorted((set(p) - OPTIONAL_KEYS) ^ REQUIRED_KEYS)} missing or unexpected"
+    assert set(p) - OPTIONAL_KEYS == REQUIRED_KEYS, (
+        f"keys {sorted((set(p) - OPTIONAL_KEYS) ^ REQUIRED_KEYS)} missing or unexpected"
+    )
     for key, val in (p.get("requires") or {}).items():
         vals = val if isinstance(val, list) else [val]
         assert key in REQUIRE_VALUES and vals and set(vals) <= REQUIRE_VALUES[key], f"requires {key}: {val}"

@@ -197,7 +197,7 @@ def deidentify_main(argv: list[str] | None = None) -> int:
         print(summary, file=sys.stderr)
         return 2
     print(
-        f"deidentify-check: no unreviewed identifying data in {root} " f"({len(findings)} finding(s), all reviewed)",
+        f"deidentify-check: no unreviewed identifying data in {root} ({len(findings)} finding(s), all reviewed)",
         file=sys.stderr if args.gate else sys.stdout,
     )
     return 0

@@ -55,7 +55,7 @@ def sel(start: int, end: int, *, guid: str = G["sel"], code_ref: str | None = No
     return (
         f'<PlainTextSelection guid="{guid}" startPosition="{start}" endPosition="{end}">'
         f'<Coding guid="{coding}" creatingUser="{G["user"]}"><CodeRef targetGUID="{code_ref or G["code"]}"/>'
-        f'</Coding></PlainTextSelection>'
+        f"</Coding></PlainTextSelection>"
     )
 
 

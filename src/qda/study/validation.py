@@ -216,9 +216,7 @@ def problems(study: Study, expect_design: bool | None = None) -> list[Problem]:
             "codings",
             ver.isin(cb_versions).to_numpy() & ~in_ver,
             "coding_id",
-            lambda r: (
-                f"code {r['code']!r} is not in codebook version " f"{str(r['codebook_version']) or cb_versions[-1]}"
-            ),
+            lambda r: f"code {r['code']!r} is not in codebook version {str(r['codebook_version']) or cb_versions[-1]}",
             "use a code of that version or correct codebook_version",
         )
 
@@ -429,8 +427,8 @@ def _design(c: _Collector, s: Study) -> None:
             c.add(
                 "codings",
                 f"transcript {tid}",
-                f"the full coding lacks the analysis code(s) " f"{', '.join(ac[x] for x in lacking)}",
-                "every transcript holds both analysis codes in the study; " "code them in round 'full'",
+                f"the full coding lacks the analysis code(s) {', '.join(ac[x] for x in lacking)}",
+                "every transcript holds both analysis codes in the study; code them in round 'full'",
             )
 
 
