@@ -22,6 +22,7 @@ from qda.stats.agreement import (
     cohen_kappa,
     cohen_kappa_table,
     fleiss_bootstrap_ci,
+    pairable_pairs,
 )
 from qda.study.units import unit_decisions
 
@@ -476,8 +477,9 @@ def reliability_with_ci(
       (Campbell et al. 2013), interval by the transcript-cluster bootstrap;
     * ``Krippendorff's alpha`` (nominal), twice: :func:`alpha_bootstrap_ci`, Krippendorff's
       (2013) bootstrap, once drawing as many value pairs per replicate as the data hold,
-      ``M = n (m - 1) / 2`` (n pairable values, m coders), and once with the practical cap
-      ``M = min(25 e, n (m - 1) / 2)`` of Hayes & Krippendorff's (2007) KALPHA, which for
+      ``M = sum_u m_u (m_u - 1) / 2`` (m_u coders' decisions on unit u; a coder who did not
+      code a transcript adds no pair), and once with the practical cap
+      ``M = min(25 e, sum_u m_u (m_u - 1) / 2)`` of Hayes & Krippendorff's (2007) KALPHA, which for
       binary decisions (e <= 4 cells) means at most 100 draws and a much wider interval;
     * ``Fleiss' kappa``: subjects = (unit, code) rows with every coder's decision;
       :func:`fleiss_bootstrap_ci` with transcripts as clusters;
@@ -526,8 +528,7 @@ def reliability_with_ci(
                 "interval": "bootstrap over transcripts",
             }
         )
-        n_pairable = int((~np.isnan(xs)).sum())
-        all_pairs = int(round(n_pairable * (block.shape[1] - 1) / 2))
+        all_pairs = pairable_pairs((~np.isnan(xs)).sum(1))
         for draws, how in (
             (all_pairs, "Krippendorff bootstrap, all pairs"),
             (None, "Krippendorff bootstrap, KALPHA cap"),
