@@ -710,3 +710,34 @@ def test_brennan_prediger_rejects_fewer_categories_than_observed():
     assert ag.brennan_prediger_kappa(a, b, n_categories=4) == pytest.approx((0.75 - 0.25) / 0.75)
     with pytest.raises(ValueError, match="n_categories: is 2 but the ratings use 3"):
         ag.brennan_prediger_kappa(a, b, n_categories=2)
+
+
+def test_campbell_with_integer_ids_float_rounds_and_capitalised_resolutions():
+    dec = _decisions()
+    rec = pd.DataFrame(
+        {
+            "round": [2.0, 2.0, 3.0],
+            "transcript_id": ["T1", "T1", "T2"],
+            "unit_id": ["T1-U1", "T1-U3", "T2-U1"],
+            "code": ["x", "x", "x"],
+            "coded_by": ["ann", "bob", "ann"],
+            "not_coded_by": ["bob", "ann", "bob"],
+            "resolution": ["Present", "UNRESOLVED", " absent"],
+            "note": ["", "", ""],
+        }
+    )
+    out = ag.campbell_reliability_agreement(dec, rec).set_index(["round", "code"])
+    assert set(out.index.get_level_values("round")) == {"2", "3"}
+    assert (out.loc[("2", "x"), "n_resolved"], out.loc[("3", "x"), "n_resolved"]) == (1, 1)
+    assert out.loc[("2", "x"), "n_not_reconciled"] == 0
+    # integer unit and transcript ids on both sides (crashed in the pandas merge)
+    num = {"T1": 1, "T2": 2}
+    dec_i = dec.assign(
+        transcript_id=dec["transcript_id"].map(num),
+        unit_id=dec["unit_id"].str[-1].astype(int) + 10 * dec["transcript_id"].map(num),
+    )
+    rec_i = rec.assign(transcript_id=[1, 1, 2], unit_id=[11, 13, 21])
+    out_i = ag.campbell_reliability_agreement(dec_i, rec_i).set_index(["round", "code"])
+    pd.testing.assert_frame_equal(out_i, out)
+    with pytest.raises(ValueError, match="resolution value"):
+        ag.campbell_reliability_agreement(dec, rec.assign(resolution=["present", "maybe", "absent"]))

@@ -342,6 +342,33 @@ def unitized_alpha(
     return decision_agreement(dec, coders=coders, codes=codes)
 
 
+#: The outcomes of a reconciliation discussion (``SCHEMAS["reconciliation"]["resolution"]``).
+RESOLUTIONS = ("present", "absent", "unresolved")
+
+
+def _round_labels(values: Any) -> pd.Series:
+    """Round labels as text, whole numbers without a decimal part: 2, 2.0, "2.0" and "2" are "2"."""
+    s = pd.Series(values).astype(object)
+
+    def one(v: Any) -> str:
+        if isinstance(v, str):
+            t = v.strip()
+            try:
+                f = float(t)
+            except ValueError:
+                return t
+            return str(int(f)) if np.isfinite(f) and f == int(f) else t
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            return str(int(v))
+        if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v) == int(v):
+            return str(int(v))
+        return str(v)
+
+    codes, uniq = pd.factorize(s, use_na_sentinel=False)
+    labels = np.asarray([one(u) for u in uniq] or [""], dtype=object)
+    return pd.Series(labels[codes], index=s.index, dtype=object)
+
+
 def campbell_reliability_agreement(
     decisions: pd.DataFrame, reconciliation: pd.DataFrame, rounds: Any = None
 ) -> pd.DataFrame:
@@ -363,7 +390,10 @@ def campbell_reliability_agreement(
     give ``rounds`` (a mapping or Series transcript_id -> round); without either, the
     round of each transcript is read from ``reconciliation``. ``reconciliation``: the
     table of ``qda.SCHEMAS["reconciliation"]``, matched on round, transcript_id,
-    unit_id and code.
+    unit_id and code. Keys are compared as text (integer unit or transcript ids match
+    their string form); rounds are normalised by :func:`_round_labels` (``2``, ``2.0``
+    and ``"2"`` are round ``"2"``); resolutions are case-insensitive, and a value other
+    than present, absent or unresolved is an error rather than a silent "unreconciled".
     """
     need = ["round", "transcript_id", "unit_id", "code", "resolution"]
     miss = [c for c in need if c not in reconciliation.columns]
@@ -374,8 +404,19 @@ def campbell_reliability_agreement(
             "pass the reconciliation table of qda.SCHEMAS['reconciliation']",
         )
     rec = reconciliation.assign(**{c: reconciliation[c].astype(str) for c in need})
+    rec["round"] = _round_labels(reconciliation["round"]).to_numpy()
+    rec["resolution"] = rec["resolution"].str.strip().str.lower()
+    unknown = sorted(set(rec["resolution"]) - set(RESOLUTIONS))
+    if unknown:
+        raise AgreementError(
+            "reconciliation",
+            f"has resolution value(s) {unknown}",
+            f"use one of {', '.join(RESOLUTIONS)} (case does not matter)",
+        )
     dec = decisions.copy()
-    dec["transcript_id"] = dec["transcript_id"].astype(str)
+    for col in ("transcript_id", "unit_id", "code"):
+        if col in dec.columns:
+            dec[col] = dec[col].astype(str)
     if "round" not in dec.columns:
         if rounds is None:
             tr = rec[["transcript_id", "round"]].drop_duplicates()
@@ -387,15 +428,16 @@ def campbell_reliability_agreement(
                     "pass rounds= (transcript_id -> round) explicitly",
                 )
             rounds = dict(zip(tr["transcript_id"], tr["round"], strict=False))
-        rmap = pd.Series(rounds) if not isinstance(rounds, pd.Series) else rounds
+        rmap = pd.Series(rounds) if not isinstance(rounds, pd.Series) else rounds.copy()
         rmap.index = rmap.index.astype(str)
+        rmap = pd.Series(_round_labels(rmap).to_numpy(), index=rmap.index)
         dec["round"] = dec["transcript_id"].map(rmap)
         if dec["round"].isna().any():
             t = dec.loc[dec["round"].isna(), "transcript_id"].iloc[0]
             raise AgreementError(
                 "rounds", f"gives no round for transcript {t}", "map every transcript of decisions to a round"
             )
-    dec["round"] = dec["round"].astype(str)
+    dec["round"] = _round_labels(dec["round"]).to_numpy()
     wide = _decision_matrix(dec, None, None, extra_keys=["round"])
     x = wide.to_numpy(float)
     pair = (~np.isnan(x)).sum(1) >= 2
@@ -456,7 +498,7 @@ def decision_matrix(
     """
     extra = ["round"] if "round" in decisions.columns else []
     if extra:
-        decisions = decisions.assign(round=decisions["round"].astype(str))
+        decisions = decisions.assign(round=_round_labels(decisions["round"]).to_numpy())
     return _decision_matrix(decisions, coders, codes, extra_keys=extra)
 
 
