@@ -136,7 +136,7 @@ def whole_analysis(folder: str | Path) -> dict[str, Any]:
     Returns seconds per stage (``stages``) and a few counts. Agreement follows the book:
     participant turns as fixed units, each round's codings projected onto them
     (``unit_decisions``), then reliability before and agreement after reconciliation
-    (``campbell_reliability_agreement``) and the unitized alpha of each round.
+    (``campbell_reliability_agreement``).
     """
     import qda
     from qda import agreement

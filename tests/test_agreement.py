@@ -406,7 +406,7 @@ def test_segment_overlap_maxqda_rule():
 
 
 # ---------------------------------------------------------------------------
-# Fixed units: unitized alpha and the Campbell procedure
+# Fixed units: alpha over unit decisions and the Campbell procedure
 # ---------------------------------------------------------------------------
 def _units():
     return pd.DataFrame(
@@ -421,7 +421,7 @@ def _units():
     )
 
 
-def test_unitized_alpha_per_code_and_overall():
+def test_unit_decision_alpha_per_code_and_overall():
     krippendorff = pytest.importorskip("krippendorff")
     rows = [  # coder, transcript, code, start, end (each covers one unit wholly)
         ("ann", "T1", "x", 0, 90),
@@ -436,7 +436,7 @@ def test_unitized_alpha_per_code_and_overall():
         ("bob", "T2", "y", 100, 190),
     ]
     codings = pd.DataFrame(rows, columns=["coder", "transcript_id", "code", "start", "end"])
-    out = ag.unitized_alpha(codings, _units()).set_index("code")
+    out = ag.unit_decision_alpha(codings, _units()).set_index("code")
     # code x: decisions ann 1,1,0,0,1,0 ; bob 1,0,0,0,1,0 over the six units
     ann = [1, 1, 0, 0, 1, 0]
     bob = [1, 0, 0, 0, 1, 0]
@@ -521,7 +521,7 @@ def test_campbell_on_synthetic_corpus(study):
     assert (overall["agreement_percent"] >= overall["reliability_percent"]).all()
     assert overall["reliability_alpha"].between(-1, 1).all()
     assert (overall["n_not_reconciled"] == 0).all()  # every disagreement was discussed
-    per_code = ag.unitized_alpha(study.codings[study.codings["round"] == rounds[-1]], units)
+    per_code = ag.unit_decision_alpha(study.codings[study.codings["round"] == rounds[-1]], units)
     assert per_code.iloc[-1]["n_units"] == overall.iloc[-1]["n_units"]
 
 
@@ -741,3 +741,13 @@ def test_campbell_with_integer_ids_float_rounds_and_capitalised_resolutions():
     pd.testing.assert_frame_equal(out_i, out)
     with pytest.raises(ValueError, match="resolution value"):
         ag.campbell_reliability_agreement(dec, rec.assign(resolution=["present", "maybe", "absent"]))
+
+
+def test_unitized_alpha_is_a_deprecated_alias_of_unit_decision_alpha():
+    codings = pd.DataFrame(
+        [("ann", "T1", "x", 0, 90), ("bob", "T1", "x", 0, 90), ("ann", "T1", "x", 100, 190)],
+        columns=["coder", "transcript_id", "code", "start", "end"],
+    )
+    with pytest.warns(DeprecationWarning, match="unit_decision_alpha"):
+        old = ag.unitized_alpha(codings, _units())
+    pd.testing.assert_frame_equal(old, ag.unit_decision_alpha(codings, _units()))

@@ -15,6 +15,7 @@ from qda.analysis.reliability import (
     nvivo_coding_comparison,
     reliability_with_ci,
     segment_overlap_agreement,
+    unit_decision_alpha,
     unitized_alpha,
 )
 from qda.stats.agreement import (
@@ -52,7 +53,8 @@ __all__ = [
     "nvivo_coding_comparison",
     "segment_overlap_agreement",
     "decision_agreement",
-    "unitized_alpha",
+    "unit_decision_alpha",
+    "unitized_alpha",  # deprecated alias of unit_decision_alpha
     "campbell_reliability_agreement",
     "decision_matrix",
     "reliability_with_ci",

@@ -8,6 +8,7 @@ the dependence of agreement on the unit counted.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -321,25 +322,44 @@ def decision_agreement(
     return pd.DataFrame(rows)
 
 
-def unitized_alpha(
+def unit_decision_alpha(
     codings: pd.DataFrame,
     units: pd.DataFrame,
     coders: Sequence[str] | None = None,
     codes: Sequence[str] | None = None,
     min_share: float = 0.5,
 ) -> pd.DataFrame:
-    """Krippendorff's alpha over a unitized design, in the manner of Campbell et al. (2013).
+    """Nominal alpha over yes/no decisions on fixed units, in the manner of Campbell et al. (2013).
 
-    Units are fixed first (participant turns, :func:`qda.codings.participant_units`);
-    :func:`qda.codings.unit_decisions` projects each coder's free-span codings onto them
-    (a code counts as applied to a unit when a coding covers ``min_share`` of the unit
-    or of the coding). :func:`decision_agreement` then gives, per code and overall,
-    the percentage of units with identical decisions and the nominal (binary) alpha
-    ``1 - D_o/D_e`` (Krippendorff 2011).
+    Not a unitizing coefficient (for those see :func:`qda.stats.unitizing.unitizing_alpha`
+    and :func:`unitizing_reliability`): units are fixed first (participant turns,
+    :func:`qda.study.units.participant_units`); :func:`qda.study.units.unit_decisions`
+    projects each coder's free-span codings onto them (a code counts as applied to a unit
+    when a coding covers ``min_share`` of the unit or of the coding), and
+    :func:`decision_agreement` gives, per code and overall, the percentage agreement and
+    the nominal (binary) alpha ``1 - D_o/D_e`` (Krippendorff 2011) of those decisions.
+    ``codes`` (e.g. every code of the codebook version in force) makes the grid hold a
+    decision for each of them on every unit, used or not; by default only codes someone
+    used in a transcript get decisions there.
     """
 
-    dec = unit_decisions(codings, units, min_share)
+    dec = unit_decisions(codings, units, min_share, codes=codes)
     return decision_agreement(dec, coders=coders, codes=codes)
+
+
+def unitized_alpha(*args: Any, **kwargs: Any) -> pd.DataFrame:
+    """Deprecated alias of :func:`unit_decision_alpha` (the old name suggested a unitizing alpha).
+
+    Warns with ``DeprecationWarning``; to be removed in the release after next.
+    """
+    warnings.warn(
+        "qda.agreement.unitized_alpha is deprecated: it is nominal alpha over yes/no decisions on fixed "
+        "units, not a unitizing alpha; use unit_decision_alpha (same arguments), or unitizing_alpha / "
+        "unitizing_reliability for Krippendorff's unitizing coefficients",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return unit_decision_alpha(*args, **kwargs)
 
 
 #: The outcomes of a reconciliation discussion (``SCHEMAS["reconciliation"]["resolution"]``).

@@ -16,7 +16,8 @@ What this module computes
   (character-level agreement and kappa, NVivo's Coding Comparison query) and
   :func:`segment_overlap_agreement` (MAXQDA's segment-level agreement).
 * Fixed units in the manner of Campbell et al. (2013): :func:`decision_agreement`,
-  :func:`unitized_alpha` and :func:`campbell_reliability_agreement`.
+  :func:`unit_decision_alpha` and :func:`campbell_reliability_agreement` (in
+  :mod:`qda.analysis.reliability`).
 
 Krippendorff's alpha is our own vectorised numpy code. The ``krippendorff`` package
 is GPL-3.0 and is never imported here (tests and benchmarks compare against it).
