@@ -88,6 +88,7 @@ __all__ = [
     "AlphaBootstrap",
     "LEVELS",
     "percent_agreement",
+    "unit_pair_agreement",
     "cohen_kappa",
     "cohen_kappa_table",
     "brennan_prediger_kappa",
@@ -220,6 +221,13 @@ def percent_agreement(a: Any, b: Any = None) -> float:
     rater pairs, ``(1/N') sum_u sum_c n_uc (n_uc - 1) / (m_u (m_u - 1))``, Fleiss'
     (1971) P-bar, which equals the two-rater share when there are two raters.
 
+    This mean over pairs is the one definition of agreement among more than two raters
+    used throughout ``qda`` (decision agreement, Campbell reliability and agreement,
+    intervals): it is the observed agreement that Fleiss' kappa, Brennan-Prediger
+    (Randolph) kappa and, for complete data, Krippendorff's alpha correct for chance, so
+    a percentage and the coefficient printed beside it speak of the same quantity; and,
+    unlike "all raters alike", it does not fall merely because more raters were added.
+
     Reference: Cohen (1960) for p_o; Fleiss (1971) for P-bar.
     """
     if b is None:
@@ -233,11 +241,23 @@ def percent_agreement(a: Any, b: Any = None) -> float:
             raise AgreementError(
                 "a", "has no unit rated by two or more raters", "add ratings so that units are rated twice"
             )
-        eq = _equal_pairs_per_row(codes[keep])
-        mk = m[keep]
-        return float(np.mean(2.0 * eq / (mk * (mk - 1.0))))
+        return float(np.nanmean(unit_pair_agreement(codes[keep])))
     sa, sb = _two_raters(a, b)
     return float((sa.to_numpy(dtype=object) == sb.to_numpy(dtype=object)).mean())
+
+
+def unit_pair_agreement(x: Any) -> np.ndarray:
+    """Per unit, the share of pairs of its values that agree: ``sum_c n_uc (n_uc - 1) / (m_u (m_u - 1))``.
+
+    ``x``: units x raters, NaN = not rated (any values comparable with ``==``; category
+    codes as floats are fastest). NaN for a unit with fewer than two values. The mean over
+    units is :func:`percent_agreement`'s multi-rater definition (Fleiss' 1971 P_i).
+    """
+    arr = x if isinstance(x, np.ndarray) and x.dtype.kind == "f" else _factorize_frame(pd.DataFrame(x), "x")
+    m = (~np.isnan(arr)).sum(1).astype(float)
+    eq = _equal_pairs_per_row(arr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m >= 2, 2.0 * eq / (m * (m - 1.0)), np.nan)
 
 
 def _resolve_scores(scores: Any, categories: Sequence[Any], k: int) -> np.ndarray:
