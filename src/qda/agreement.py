@@ -20,6 +20,7 @@ from qda.analysis.reliability import (
     decision_agreement,
     decision_matrix,
     nvivo_coding_comparison,
+    reliability_rounds,
     reliability_with_ci,
     segment_overlap_agreement,
     study_decisions,
@@ -85,4 +86,5 @@ __all__ = [
     "study_decisions",
     "codebook_in_force",
     "coverage_sensitivity",
+    "reliability_rounds",
 ]

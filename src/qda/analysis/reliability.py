@@ -1102,3 +1102,25 @@ def unitizing_reliability(
         )
     cols = ["round", "level", "code", "coefficient", "value", "n_segments", "n_coders", "note"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def reliability_rounds(study: Study) -> list[str]:
+    """The rounds of a study that are reliability checks: two or more coders, one codebook, shared text.
+
+    A round qualifies when at least two coders coded a common transcript and used at least
+    one code in common: the study's rounds 2 and 3, not its full round, in which each of two
+    coders applied a different part of the codebook. A user's project may name its rounds
+    otherwise. Order of :func:`qda.study.codebook.coding_rounds` (1, 2, 3, full, others).
+    """
+    c = study.codings
+    labels = _round_labels(c["round"]).to_numpy()
+    order = {r: k for k, r in enumerate(["1", "2", "3", "full"])}
+    out = []
+    for rnd in sorted(set(labels), key=lambda r: (order.get(r, 99), r)):
+        part = c.loc[labels == rnd]
+        per_t = part.groupby(part["transcript_id"].astype(str))["coder"].nunique()
+        code_sets = part.groupby(part["coder"].astype(str))["code"].agg(lambda x: set(x.astype(str))).tolist()
+        shared_codes = any(a & b for i, a in enumerate(code_sets) for b in code_sets[i + 1 :])
+        if (per_t >= 2).any() and shared_codes:
+            out.append(rnd)
+    return out
