@@ -796,7 +796,8 @@ def codebook_in_force(study: Study, rnd: str) -> tuple[str, pd.DataFrame]:
     """The codebook version the coders of round ``rnd`` used, and its rows (one per code).
 
     Read from the codings' ``codebook_version``; a round coded with several versions is an
-    error (the decision grid and the semantic domains would be ambiguous).
+    error (the decision grid of :func:`study_decisions` and the semantic domains of
+    :func:`unitizing_reliability` would be ambiguous).
     """
     part = _round_codings(study, rnd)
     versions = sorted(set(part["codebook_version"].astype(str)))
