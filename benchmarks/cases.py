@@ -7,8 +7,9 @@ pair count) that lets the report show that ours and the peer computed the same t
 ``setup``/``run`` in-process on tiny inputs.
 
 The peers: the ``krippendorff`` package (GPL-3.0, allowed in benchmarks only),
-``statsmodels.stats.inter_rater`` and the naive pandas self-merge that a notebook
-author writes for co-occurrence (:func:`naive_pairs`).
+``statsmodels.stats.inter_rater``, the naive pandas self-merge that a notebook
+author writes for co-occurrence (:func:`naive_pairs`) and, for the unitizing alphas, the
+all-pairs brute force of ``benchmarks/unitizing_bench.py`` (no library computes them).
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def whole_analysis(folder: str | Path) -> dict[str, Any]:
     Returns seconds per stage (``stages``) and a few counts. Agreement follows the book:
     participant turns as fixed units, each round's codings projected onto them
     (``unit_decisions``), then reliability before and agreement after reconciliation
-    (``campbell_reliability_agreement``) and the unitized alpha of each round.
+    (``campbell_reliability_agreement``).
     """
     import qda
     from qda import agreement
@@ -256,6 +257,26 @@ def _sm_fleiss(s: dict) -> float:
     return round(float(fleiss_kappa(s["counts"])), 6)
 
 
+def _unitizing_setup(n_segments: int, seed: int = 0) -> dict:
+    from unitizing_bench import random_unitizations
+
+    segments, length = random_unitizations(n_segments, seed)
+    return {"segments": segments, "length": length}
+
+
+def _ours_unitizing(s: dict) -> list[float]:
+    from qda.agreement import unitizing_alpha
+
+    r = unitizing_alpha(s["segments"], s["length"])
+    return [round(float(r.u_alpha), 9), round(float(r.binary_u_alpha), 9), round(float(r.cu_alpha), 9)]
+
+
+def _brute_unitizing(s: dict) -> list[float]:
+    from unitizing_bench import brute_force_alphas
+
+    return [round(float(v), 9) for v in brute_force_alphas(s["segments"], s["length"])]
+
+
 def _codings_setup(n_codings: int, corpus: str | None = None) -> pd.DataFrame:
     return tiled_codings(n_codings, Path(corpus) if corpus else None)
 
@@ -325,6 +346,15 @@ CASES: dict[str, Case] = {
     "fleiss_ours": Case(_fleiss_setup, _ours_fleiss, "qda.agreement.fleiss_kappa(counts)", ("qda.agreement",)),
     "fleiss_sm": Case(
         _fleiss_setup, _sm_fleiss, "statsmodels fleiss_kappa(counts)", ("statsmodels.stats.inter_rater",)
+    ),
+    "unitizing_ours": Case(
+        _unitizing_setup, _ours_unitizing, "qda.agreement.unitizing_alpha (sweep)", ("qda.agreement", "unitizing_bench")
+    ),
+    "unitizing_brute": Case(
+        _unitizing_setup,
+        _brute_unitizing,
+        "all-pairs brute force from the formulas (benchmarks/unitizing_bench.py)",
+        ("unitizing_bench",),
     ),
     "cooc_pairs_ours": Case(
         _codings_setup, _ours_pairs, "qda.analysis.cooccurrence.cooccurring_pairs", ("qda.analysis.cooccurrence",)

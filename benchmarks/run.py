@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-GROUPS = ("alpha", "kappa", "cooc", "load", "aset", "whole", "make")
+GROUPS = ("alpha", "kappa", "unitizing", "cooc", "load", "aset", "whole", "make")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 GIB = 1024**3
 MIB = 1024**2
@@ -58,10 +58,12 @@ class Sizes:
     cooc_small: int  # both ours and the naive merge
     repeats: int
     heavy_repeats: int
+    unitizing_segments: int = 10**6  # per coder, 2 coders, the sweep alone
+    unitizing_brute: int = 10**4  # per coder: the sweep beside the all-pairs brute force
 
 
 FULL = Sizes({"1x": 104, "10x": 1040, "100x": 10400}, 10**6, 200, 1000, 10**6, 10**6, 10**5, 5, 3)
-QUICK = Sizes({"1x": 104}, 10**4, 50, 200, 10**4, 2 * 10**4, 2 * 10**3, 2, 1)
+QUICK = Sizes({"1x": 104}, 10**4, 50, 200, 10**4, 2 * 10**4, 2 * 10**3, 2, 1, 10**4, 10**3)
 
 
 @dataclass
@@ -140,6 +142,24 @@ def plan(sizes: Sizes, groups: set[str], corpus_paths: dict[str, Path]) -> list[
         jobs.append(
             Job("fleiss/sm", "kappa", "fleiss_sm", {"n_units": n}, f"5 raters x {n:,} subjects, 5 categories", r)
         )
+    if "unitizing" in groups:
+        n, b = sizes.unitizing_segments, sizes.unitizing_brute
+        jobs.append(
+            Job(
+                f"unitizing/{n}/ours", "unitizing", "unitizing_ours", {"n_segments": n}, f"2 coders x {n:,} segments", r
+            )
+        )
+        for who in ("ours", "brute"):
+            jobs.append(
+                Job(
+                    f"unitizing/{b}/{who}",
+                    "unitizing",
+                    f"unitizing_{who}",
+                    {"n_segments": b, "seed": 1},
+                    f"2 coders x {b:,} segments",
+                    r if who == "ours" else h,
+                )
+            )
     if "cooc" in groups:
         c1 = str(corpus_paths.get("1x", next(iter(corpus_paths.values()))))
         for n, who in ((sizes.cooc_small, ("ours", "naive")), (sizes.cooc_large, ("ours",))):
@@ -397,6 +417,33 @@ def targets(recs: dict[str, Record], make: dict | None, sizes: Sizes) -> list[tu
                 "NOT RUN" if q is None else ("PASS" if q <= 1.0 else "MISS"),
             )
         )
+    o, p = med("fleiss/ours"), med("fleiss/sm")
+    q = _ratio(o, p)
+    out.append(
+        (
+            f"Fleiss' kappa: ours / statsmodels <= 1.0 (5 raters x {sizes.kappa_units:,} subjects)",
+            "-" if q is None else f"{q:.2f} ({_s(o)} s vs {_s(p)} s)",
+            "NOT RUN" if q is None else ("PASS" if q <= 1.0 else "MISS"),
+        )
+    )
+    n_u, n_b = sizes.unitizing_segments, sizes.unitizing_brute
+    o = med(f"unitizing/{n_u}/ours")
+    out.append(
+        (
+            f"unitizing alphas: < 2 s for 2 coders x {n_u:,} segments",
+            "-" if o is None else f"{_s(o)} s",
+            "NOT RUN" if o is None else ("PASS" if o < 2 else "MISS"),
+        )
+    )
+    ro, rb = recs.get(f"unitizing/{n_b}/ours"), recs.get(f"unitizing/{n_b}/brute")
+    same = ro is not None and rb is not None and not ro.error and not rb.error and ro.result == rb.result
+    out.append(
+        (
+            f"unitizing alphas: the sweep equals the all-pairs brute force at 2 x {n_b:,} segments",
+            "-" if ro is None or rb is None else f"{ro.result} vs {rb.result}",
+            "NOT RUN" if ro is None or rb is None else ("PASS" if same else "MISS"),
+        )
+    )
     n_s, n_l = sizes.cooc_small, sizes.cooc_large
     for kind in ("pairs", "matrix"):
         o_s, nv = med(f"cooc_{kind}/{n_s}/ours"), med(f"cooc_{kind}/{n_s}/naive")
@@ -615,6 +662,12 @@ def render(
             ("Fleiss' kappa (same counts table)", "fleiss/ours", "fleiss/sm"),
         ],
         "Kappa: ratios",
+    )
+    table([k for k in recs if k.startswith("unitizing/")], "Unitizing alphas: qda sweep vs an all-pairs brute force")
+    nb = sizes.unitizing_brute
+    comparisons(
+        [(f"u-alpha family, 2 coders x {nb:,} segments", f"unitizing/{nb}/ours", f"unitizing/{nb}/brute")],
+        "Unitizing: ratio (measured at the same size)",
     )
     cooc_keys = [k for k in recs if k.startswith("cooc")]
     table(cooc_keys, "Co-occurrence: qda sweep vs the naive pandas self-merge")

@@ -290,8 +290,9 @@ def test_alpha_bootstrap_seeded_and_consistent():
     qs = [b1.q[a] for a in (0.6, 0.7, 0.8, 0.9)]
     assert qs == sorted(qs) and qs[-1] > 0.9 and qs[0] < 0.1
     assert float(np.mean(b1.distribution)) == pytest.approx(b1.alpha, abs=0.01)  # unbiased draws
-    # M = min(25 e, n (m - 1) / 2) with n = 159 pairable values and m = 5 observers
-    assert b1.n_draws == min(25 * 20, round(159 * 4 / 2))
+    # M = min(25 e, sum_u m_u (m_u - 1) / 2): 239 pairs of pairable values (issue 16), not
+    # n (m - 1) / 2 = 318 with n = 159 pairable values and m = 5 observer columns
+    assert b1.n_draws == 239
 
 
 def test_alpha_bootstrap_bad_input():
@@ -405,7 +406,7 @@ def test_segment_overlap_maxqda_rule():
 
 
 # ---------------------------------------------------------------------------
-# Fixed units: unitized alpha and the Campbell procedure
+# Fixed units: alpha over unit decisions and the Campbell procedure
 # ---------------------------------------------------------------------------
 def _units():
     return pd.DataFrame(
@@ -420,7 +421,7 @@ def _units():
     )
 
 
-def test_unitized_alpha_per_code_and_overall():
+def test_unit_decision_alpha_per_code_and_overall():
     krippendorff = pytest.importorskip("krippendorff")
     rows = [  # coder, transcript, code, start, end (each covers one unit wholly)
         ("ann", "T1", "x", 0, 90),
@@ -435,7 +436,7 @@ def test_unitized_alpha_per_code_and_overall():
         ("bob", "T2", "y", 100, 190),
     ]
     codings = pd.DataFrame(rows, columns=["coder", "transcript_id", "code", "start", "end"])
-    out = ag.unitized_alpha(codings, _units()).set_index("code")
+    out = ag.unit_decision_alpha(codings, _units()).set_index("code")
     # code x: decisions ann 1,1,0,0,1,0 ; bob 1,0,0,0,1,0 over the six units
     ann = [1, 1, 0, 0, 1, 0]
     bob = [1, 0, 0, 0, 1, 0]
@@ -520,7 +521,7 @@ def test_campbell_on_synthetic_corpus(study):
     assert (overall["agreement_percent"] >= overall["reliability_percent"]).all()
     assert overall["reliability_alpha"].between(-1, 1).all()
     assert (overall["n_not_reconciled"] == 0).all()  # every disagreement was discussed
-    per_code = ag.unitized_alpha(study.codings[study.codings["round"] == rounds[-1]], units)
+    per_code = ag.unit_decision_alpha(study.codings[study.codings["round"] == rounds[-1]], units)
     assert per_code.iloc[-1]["n_units"] == overall.iloc[-1]["n_units"]
 
 
@@ -625,3 +626,128 @@ def test_unit_choice_and_reliability_on_synthetic_corpus(study):
     rel = ag.reliability_with_ci(dec, n_boot=200)
     alpha = rel.loc[rel["interval"].str.contains("all pairs")].set_index("round")
     assert alpha.loc["2", "ci_high"] < alpha.loc["3", "ci_low"]
+
+
+# ---------------------------------------------------------------------------
+# Regressions of issue 16 (each failed before its fix)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("level", ["interval", "ordinal", "ratio", "nominal"])
+def test_alpha_without_variation_is_nan_at_every_level(level):
+    # rounding left D_e ~ 1e-33 at the interval level: -0.25 and 1.0 instead of nan
+    assert np.isnan(ag.krippendorff_alpha([[0.7] * 3, [0.7] * 3], level))
+    assert np.isnan(ag.krippendorff_alpha(np.full((3, 2), 0.1), level))
+    assert np.isnan(ag.krippendorff_alpha(pd.DataFrame({"a": [0.1, np.nan, 0.1], "b": [0.1, 0.1, 0.1]}), level))
+
+
+def test_bootstrap_draws_count_pairable_values_not_coder_columns():
+    data = fixture("hayes_krippendorff2007_5obs_40units.csv", index_col="unit")
+    m_u = data.notna().sum(axis=1)
+    assert sag.pairable_pairs(m_u) == int((m_u * (m_u - 1) // 2).sum()) == 239
+    # uncapped bootstrap: all 239 pairs, not n (m - 1) / 2 = 159 * 4 / 2 = 318
+    big = ag.alpha_bootstrap_ci(data, "ordinal", n_boot=200, seed=0, n_draws=None)
+    assert big.n_draws == 239
+
+
+def _decisions_with_partial_coder():
+    rows = []
+    for tid, coders in (("T1", ("ann", "bob")), ("T3", ("ann", "bob", "cat"))):
+        for i in range(4):
+            for j, coder in enumerate(coders):
+                rows.append(
+                    {
+                        "round": "2",
+                        "transcript_id": tid,
+                        "unit_id": f"{tid}-U{i}",
+                        "coder": coder,
+                        "code": "x",
+                        "applied": bool((i + (j == 1 and i == 2)) % 2),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_reliability_with_ci_all_pairs_counts_pairs_per_unit():
+    out = ag.reliability_with_ci(_decisions_with_partial_coder(), n_boot=200)
+    all_pairs = out.loc[out["interval"].str.contains("all pairs"), "interval"].iloc[0]
+    # T1: 4 units x 1 pair (cat did not code it); T3: 4 units x 3 pairs -> 16, not 20 x 2 / 2 = 20
+    assert "(16 draws)" in all_pairs
+
+
+def test_fleiss_bootstrap_follows_fleiss_convention_without_variation():
+    assert ag.fleiss_kappa([[2, 0], [2, 0]]).kappa == 1.0
+    assert ag.fleiss_bootstrap_ci([[2, 0], [2, 0]], n_boot=100) == (1.0, 1.0, 1.0)
+    # replicates that happen to draw one category only count as 1.0 too, never dropped
+    k, lo, hi = ag.fleiss_bootstrap_ci([[3, 0], [3, 0], [3, 0], [0, 3]], n_boot=200, seed=0)
+    assert k == pytest.approx(1.0) and lo == hi == 1.0
+
+
+def test_fleiss_one_pass_equals_statsmodels_and_accepts_integer_and_float_tables():
+    from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
+
+    rng = np.random.default_rng(5)
+    counts = rng.multinomial(6, [0.5, 0.3, 0.2], size=500)
+    for table in (counts, counts.astype(float), pd.DataFrame(counts, columns=list("abc"))):
+        assert ag.fleiss_kappa(table).kappa == pytest.approx(sm_fleiss(counts), abs=1e-12)
+    with pytest.raises(ValueError, match="fractional"):
+        ag.fleiss_kappa(counts + 0.5)
+    with pytest.raises(ValueError, match="negative"):
+        ag.fleiss_kappa(counts - 10)
+
+
+def test_custom_disagreement_weights_must_be_scaled_0_to_1():
+    table = np.array([[10, 2, 1], [3, 8, 2], [1, 2, 9]])
+    scaled = np.abs(np.subtract.outer(np.arange(3), np.arange(3))) / 2.0
+    ok = ag.cohen_kappa_table(table, scaled)
+    assert 0 < ok.p_expected < ok.p_observed <= 1
+    with pytest.raises(ValueError, match="weights: are not disagreement weights scaled to 0-1"):
+        ag.cohen_kappa_table(table, scaled * 2)  # gave p_expected < 0 before
+    with pytest.raises(ValueError, match="diagonal"):
+        ag.cohen_kappa_table(table, scaled + 0.1)
+
+
+def test_brennan_prediger_rejects_fewer_categories_than_observed():
+    a, b = [0, 1, 2, 0], [0, 1, 2, 1]
+    assert ag.brennan_prediger_kappa(a, b, n_categories=4) == pytest.approx((0.75 - 0.25) / 0.75)
+    with pytest.raises(ValueError, match="n_categories: is 2 but the ratings use 3"):
+        ag.brennan_prediger_kappa(a, b, n_categories=2)
+
+
+def test_campbell_with_integer_ids_float_rounds_and_capitalised_resolutions():
+    dec = _decisions()
+    rec = pd.DataFrame(
+        {
+            "round": [2.0, 2.0, 3.0],
+            "transcript_id": ["T1", "T1", "T2"],
+            "unit_id": ["T1-U1", "T1-U3", "T2-U1"],
+            "code": ["x", "x", "x"],
+            "coded_by": ["ann", "bob", "ann"],
+            "not_coded_by": ["bob", "ann", "bob"],
+            "resolution": ["Present", "UNRESOLVED", " absent"],
+            "note": ["", "", ""],
+        }
+    )
+    out = ag.campbell_reliability_agreement(dec, rec).set_index(["round", "code"])
+    assert set(out.index.get_level_values("round")) == {"2", "3"}
+    assert (out.loc[("2", "x"), "n_resolved"], out.loc[("3", "x"), "n_resolved"]) == (1, 1)
+    assert out.loc[("2", "x"), "n_not_reconciled"] == 0
+    # integer unit and transcript ids on both sides (crashed in the pandas merge)
+    num = {"T1": 1, "T2": 2}
+    dec_i = dec.assign(
+        transcript_id=dec["transcript_id"].map(num),
+        unit_id=dec["unit_id"].str[-1].astype(int) + 10 * dec["transcript_id"].map(num),
+    )
+    rec_i = rec.assign(transcript_id=[1, 1, 2], unit_id=[11, 13, 21])
+    out_i = ag.campbell_reliability_agreement(dec_i, rec_i).set_index(["round", "code"])
+    pd.testing.assert_frame_equal(out_i, out)
+    with pytest.raises(ValueError, match="resolution value"):
+        ag.campbell_reliability_agreement(dec, rec.assign(resolution=["present", "maybe", "absent"]))
+
+
+def test_unitized_alpha_is_a_deprecated_alias_of_unit_decision_alpha():
+    codings = pd.DataFrame(
+        [("ann", "T1", "x", 0, 90), ("bob", "T1", "x", 0, 90), ("ann", "T1", "x", 100, 190)],
+        columns=["coder", "transcript_id", "code", "start", "end"],
+    )
+    with pytest.warns(DeprecationWarning, match="unit_decision_alpha"):
+        old = ag.unitized_alpha(codings, _units())
+    pd.testing.assert_frame_equal(old, ag.unit_decision_alpha(codings, _units()))

@@ -27,6 +27,8 @@ TINY = run.Sizes(
     cooc_small=800,
     repeats=1,
     heavy_repeats=1,
+    unitizing_segments=2000,
+    unitizing_brute=300,
 )
 
 
@@ -48,7 +50,7 @@ def records(corpus):
 
 
 def test_every_case_runs_without_error(records):
-    assert len(records) == 30  # 3 study, 16 alpha, 4 kappa, 6 co-occurrence, 1 whole
+    assert len(records) == 33  # 3 study, 16 alpha, 4 kappa, 3 unitizing, 6 co-occurrence, 1 whole
     failed = {k: r.error for k, r in records.items() if r.error}
     assert not failed
     for k, r in records.items():
@@ -66,6 +68,7 @@ def test_ours_and_peers_agree(records):
             )
     assert records["cohen/ours"].result == pytest.approx(records["cohen/sm"].result, abs=1e-6)
     assert records["fleiss/ours"].result == pytest.approx(records["fleiss/sm"].result, abs=1e-6)
+    assert records["unitizing/300/ours"].result == pytest.approx(records["unitizing/300/brute"].result, abs=1e-9)
     for kind in ("pairs", "matrix"):
         ours, naive = records[f"cooc_{kind}/800/ours"].result, records[f"cooc_{kind}/800/naive"].result
         assert ours == naive and ours > 0
@@ -103,6 +106,9 @@ def test_results_md_has_every_required_row(records, tmp_path):
     for t in (
         "co-occurrence pairs: >= 20x faster",
         "co-occurrence matrix: < 2 s",
+        "Fleiss' kappa: ours / statsmodels <= 1.0",
+        "unitizing alphas: < 2 s for 2 coders x",
+        "unitizing alphas: the sweep equals the all-pairs brute force",
         "whole analysis: < 60 s",
         "whole analysis: < 4 GiB peak memory",
         "make test (unit, nbval, html; no install) < 5 min",
@@ -110,7 +116,7 @@ def test_results_md_has_every_required_row(records, tmp_path):
     ):
         assert t in text, t
     verdicts = [ln for ln in text.splitlines() if ln.startswith("| ") and ln.endswith("** |")]
-    assert len(verdicts) == len(run.targets(records, None, TINY)) == 14
+    assert len(verdicts) == len(run.targets(records, None, TINY)) == 17
     assert all(v.endswith(("**PASS** |", "**MISS** |", "**NOT RUN** |")) for v in verdicts)
     assert text.count("**NOT RUN**") >= 2  # the make rows, not measured here
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -231,3 +232,26 @@ def test_sweep_equals_brute_force(data, rule, within, same_code):
     expected = p.loc[p["code_1"] != p["code_2"]]
     assert int(np.triu(m.to_numpy(), 1).sum()) == len(expected)
     assert (m.to_numpy() == m.to_numpy().T).all()
+
+
+def test_c_is_nan_with_a_warning_whenever_pairs_outnumber_codings():
+    """Issue 16: c(6, 2, 3) was NaN while c(3, 1, 3) was 3.0; one rule now, n12 > min(n1, n2) -> NaN."""
+    for n12, n1, n2 in ((6, 2, 3), (3, 1, 3), (4, 3, 10)):
+        with pytest.warns(RuntimeWarning, match="n12 > min"):
+            assert np.isnan(c_coefficient(n12, n1, n2))
+    with pytest.warns(RuntimeWarning, match="1 pair"):
+        arr = c_coefficient(np.array([3, 2]), np.array([1, 2]), np.array([3, 4]))
+    np.testing.assert_allclose(arr, [np.nan, 0.5])
+    mat = pd.DataFrame([[2, 6], [6, 3]], index=["a", "b"], columns=["a", "b"])
+    with pytest.warns(RuntimeWarning):
+        assert c_coefficient(mat).isna().all().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert c_coefficient(2, 2, 3) == pytest.approx(2 / 3)  # n12 = min(n1, n2): a share, no warning
+
+
+def test_c_coefficient_formula_lives_in_stats_and_the_old_name_still_imports():
+    import qda.analysis.cooccurrence as old
+    import qda.stats.cooccurrence as new
+
+    assert old.c_coefficient is new.c_coefficient

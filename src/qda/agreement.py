@@ -2,20 +2,31 @@
 
 The coefficients live in :mod:`qda.stats.agreement` (over arrays and tables, nothing of
 the study); the comparisons on a study's codings (NVivo's and MAXQDA's measures, fixed
-units in the manner of Campbell et al. 2013, intervals) in :mod:`qda.analysis.reliability`.
-This module re-exports both, so ``qda.agreement.<coefficient>`` keeps working.
+units in the manner of Campbell et al. 2013, intervals, Krippendorff's unitizing alphas on a
+study) in :mod:`qda.analysis.reliability`; the unitizing alphas over a continuum in
+:mod:`qda.stats.unitizing`. This module re-exports them, so ``qda.agreement.<name>`` keeps
+working (``unitized_alpha`` is a deprecated alias of ``unit_decision_alpha``).
 """
 
 from qda.analysis.reliability import (
+    ALL_DOMAINS,
+    RESOLUTIONS,
     UNIT_CHOICES,
+    UNITIZING_COEFFICIENTS,
     agreement_by_unit_choice,
     campbell_reliability_agreement,
+    codebook_in_force,
+    coverage_sensitivity,
     decision_agreement,
     decision_matrix,
     nvivo_coding_comparison,
+    reliability_rounds,
     reliability_with_ci,
     segment_overlap_agreement,
+    study_decisions,
+    unit_decision_alpha,
     unitized_alpha,
+    unitizing_reliability,
 )
 from qda.stats.agreement import (
     ALL_CODES,
@@ -31,8 +42,11 @@ from qda.stats.agreement import (
     fleiss_bootstrap_ci,
     fleiss_kappa,
     krippendorff_alpha,
+    pairable_pairs,
     percent_agreement,
+    unit_pair_agreement,
 )
+from qda.stats.unitizing import GAP, UnitizingAlpha, UnitizingError, unitizing_alpha
 
 __all__ = [
     "ALL_CODES",
@@ -52,10 +66,25 @@ __all__ = [
     "nvivo_coding_comparison",
     "segment_overlap_agreement",
     "decision_agreement",
-    "unitized_alpha",
+    "unit_decision_alpha",
+    "unitized_alpha",  # deprecated alias of unit_decision_alpha
     "campbell_reliability_agreement",
     "decision_matrix",
     "reliability_with_ci",
     "agreement_by_unit_choice",
     "UNIT_CHOICES",
+    "unit_pair_agreement",
+    "pairable_pairs",
+    "unitizing_alpha",
+    "UnitizingAlpha",
+    "UnitizingError",
+    "GAP",
+    "unitizing_reliability",
+    "UNITIZING_COEFFICIENTS",
+    "ALL_DOMAINS",
+    "RESOLUTIONS",
+    "study_decisions",
+    "codebook_in_force",
+    "coverage_sensitivity",
+    "reliability_rounds",
 ]

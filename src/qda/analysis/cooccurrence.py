@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from qda.errors import DataError, QDAError, SchemaError
+from qda.stats.cooccurrence import c_coefficient as c_coefficient  # the formula lives in qda.stats; re-exported
 from qda.stats.spans import intersecting_pairs
 
 RULES = ("overlap", "within", "same_turn")
@@ -306,55 +307,3 @@ def cooccurrence_matrix(
     mat = cells + cells.T
     mat[np.diag_indices(m)] = diag
     return pd.DataFrame(mat.astype(np.int64), index=labels, columns=labels.rename("code"))
-
-
-def c_coefficient(n12, n1=None, n2=None, *, frequencies: pd.Series | None = None):
-    """ATLAS.ti's code co-occurrence coefficient ``c = n12 / (n1 + n2 - n12)``.
-
-    ``n12`` is the number of co-occurrences of codes 1 and 2, ``n1`` and ``n2``
-    their frequencies (quotations coded). ``c`` is 0 when the codes never
-    co-occur and 1 when they co-occur wherever either is used. It can exceed
-    1 or mislead when codings of one code overlap several of the other, and it
-    is small whenever n1 and n2 differ a lot (ATLAS.ti's example: n1 = 100,
-    n2 = 10, n12 = 5 gives 5 / 105 = 0.048).
-
-    Call it as ``c_coefficient(n12, n1, n2)`` with numbers or arrays, or as
-    ``c_coefficient(matrix)`` with a :func:`cooccurrence_matrix` (frequencies
-    from its diagonal, or from ``frequencies=``); the matrix form returns a
-    code x code frame with NaN on the diagonal and where ``n1 + n2 - n12 = 0``.
-
-    Reference: ATLAS.ti Windows v22 manual, "Code Co-occurrence Coefficient".
-    """
-    if isinstance(n12, pd.DataFrame):
-        mat = n12
-        if list(mat.index) != list(mat.columns):
-            raise QDAError(
-                None, "matrix", "rows and columns name different codes", "pass a square matrix from cooccurrence_matrix"
-            )
-        if frequencies is None:
-            freq = np.diag(mat.to_numpy(dtype=float))
-        else:
-            freq = pd.Series(frequencies).reindex(mat.index).to_numpy(dtype=float)
-            if np.isnan(freq).any():
-                missing = list(mat.index[np.isnan(freq)])
-                raise QDAError(
-                    None,
-                    "frequencies",
-                    f"no frequency for code(s) {missing}",
-                    "give a frequency for every code of the matrix",
-                )
-        n = mat.to_numpy(dtype=float)
-        denom = freq[:, None] + freq[None, :] - n
-        with np.errstate(divide="ignore", invalid="ignore"):
-            c = np.where(denom > 0, n / np.where(denom > 0, denom, 1), np.nan)
-        c[np.diag_indices(len(c))] = np.nan
-        return pd.DataFrame(c, index=mat.index, columns=mat.columns)
-    if n1 is None or n2 is None:
-        raise QDAError(None, "c_coefficient", "n1 and n2 are missing", "call c_coefficient(n12, n1, n2)")
-    n12_, n1_, n2_ = (np.asarray(x, dtype=float) for x in (n12, n1, n2))
-    if np.any(n12_ < 0) or np.any(n1_ < 0) or np.any(n2_ < 0):
-        raise QDAError(None, "c_coefficient", "counts must not be negative", "pass counts >= 0")
-    denom = n1_ + n2_ - n12_
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(denom > 0, n12_ / np.where(denom > 0, denom, 1), np.nan)
-    return float(c) if c.ndim == 0 else c

@@ -6,8 +6,9 @@ What this module computes
   :func:`cohen_kappa_table` (unweighted and weighted kappa with the asymptotic
   standard error and confidence interval that SAS PROC FREQ reports; statsmodels'
   ``cohens_kappa`` does the arithmetic), :func:`brennan_prediger_kappa`.
-* Many raters: :func:`fleiss_kappa` (statsmodels underneath when every subject has
-  the same number of ratings; our own generalised form otherwise), and
+* Many raters: :func:`fleiss_kappa` (our own one-pass code, the generalised form that is
+  Fleiss' formula when every subject has the same number of ratings; statsmodels is the
+  test oracle), and
   :func:`krippendorff_alpha` at the nominal, ordinal, interval and ratio levels with
   :func:`alpha_bootstrap_ci` (Krippendorff's bootstrap as in the KALPHA macro of
   Hayes & Krippendorff 2007).
@@ -15,7 +16,8 @@ What this module computes
   (character-level agreement and kappa, NVivo's Coding Comparison query) and
   :func:`segment_overlap_agreement` (MAXQDA's segment-level agreement).
 * Fixed units in the manner of Campbell et al. (2013): :func:`decision_agreement`,
-  :func:`unitized_alpha` and :func:`campbell_reliability_agreement`.
+  :func:`unit_decision_alpha` and :func:`campbell_reliability_agreement` (in
+  :mod:`qda.analysis.reliability`).
 
 Krippendorff's alpha is our own vectorised numpy code. The ``krippendorff`` package
 is GPL-3.0 and is never imported here (tests and benchmarks compare against it).
@@ -76,7 +78,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.inter_rater import cohens_kappa as _sm_cohens_kappa
-from statsmodels.stats.inter_rater import fleiss_kappa as _sm_fleiss_kappa
 
 from qda.errors import QDAError
 
@@ -87,6 +88,7 @@ __all__ = [
     "AlphaBootstrap",
     "LEVELS",
     "percent_agreement",
+    "unit_pair_agreement",
     "cohen_kappa",
     "cohen_kappa_table",
     "brennan_prediger_kappa",
@@ -95,6 +97,7 @@ __all__ = [
     "krippendorff_alpha",
     "alpha_bootstrap_ci",
     "alpha_parts",
+    "pairable_pairs",
 ]
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -218,6 +221,13 @@ def percent_agreement(a: Any, b: Any = None) -> float:
     rater pairs, ``(1/N') sum_u sum_c n_uc (n_uc - 1) / (m_u (m_u - 1))``, Fleiss'
     (1971) P-bar, which equals the two-rater share when there are two raters.
 
+    This mean over pairs is the one definition of agreement among more than two raters
+    used throughout ``qda`` (decision agreement, Campbell reliability and agreement,
+    intervals): it is the observed agreement that Fleiss' kappa, Brennan-Prediger
+    (Randolph) kappa and, for complete data, Krippendorff's alpha correct for chance, so
+    a percentage and the coefficient printed beside it speak of the same quantity; and,
+    unlike "all raters alike", it does not fall merely because more raters were added.
+
     Reference: Cohen (1960) for p_o; Fleiss (1971) for P-bar.
     """
     if b is None:
@@ -231,11 +241,23 @@ def percent_agreement(a: Any, b: Any = None) -> float:
             raise AgreementError(
                 "a", "has no unit rated by two or more raters", "add ratings so that units are rated twice"
             )
-        eq = _equal_pairs_per_row(codes[keep])
-        mk = m[keep]
-        return float(np.mean(2.0 * eq / (mk * (mk - 1.0))))
+        return float(np.nanmean(unit_pair_agreement(codes[keep])))
     sa, sb = _two_raters(a, b)
     return float((sa.to_numpy(dtype=object) == sb.to_numpy(dtype=object)).mean())
+
+
+def unit_pair_agreement(x: Any) -> np.ndarray:
+    """Per unit, the share of pairs of its values that agree: ``sum_c n_uc (n_uc - 1) / (m_u (m_u - 1))``.
+
+    ``x``: units x raters, NaN = not rated (any values comparable with ``==``; category
+    codes as floats are fastest). NaN for a unit with fewer than two values. The mean over
+    units is :func:`percent_agreement`'s multi-rater definition (Fleiss' 1971 P_i).
+    """
+    arr = x if isinstance(x, np.ndarray) and x.dtype.kind == "f" else _factorize_frame(pd.DataFrame(x), "x")
+    m = (~np.isnan(arr)).sum(1).astype(float)
+    eq = _equal_pairs_per_row(arr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m >= 2, 2.0 * eq / (m * (m - 1.0)), np.nan)
 
 
 def _resolve_scores(scores: Any, categories: Sequence[Any], k: int) -> np.ndarray:
@@ -269,7 +291,10 @@ def cohen_kappa_table(
     (Fleiss-Cohen; Cohen 1968). Scores ``s`` default to the ranks 0..k-1 of the
     categories in table order (R ``irr::kappa2`` "equal"/"squared" weights on the
     observed levels; SAS with equally spaced scores). A 2-D array is taken as
-    *disagreement* weights (0 on the diagonal), as statsmodels does.
+    *disagreement* weights, as statsmodels does; they must lie in [0, 1] with 0 on the
+    diagonal, else an :class:`AgreementError` is raised rather than rescaling silently
+    (unscaled weights leave kappa unchanged but give a negative ``p_expected`` and wrong
+    standard errors).
 
     Standard errors: ``se`` is the asymptotic standard error of Fleiss, Cohen & Everitt
     (1969) that SAS PROC FREQ prints as ASE, and the interval is ``kappa +- z se``;
@@ -311,6 +336,14 @@ def cohen_kappa_table(
         w_dis = np.asarray(weights, dtype=float)
         if w_dis.shape != (k, k):
             raise AgreementError("weights", f"has shape {w_dis.shape} for a {k} x {k} table", "pass a k x k matrix")
+        if not np.isfinite(w_dis).all() or (w_dis < 0).any() or (w_dis > 1).any() or (np.diag(w_dis) != 0).any():
+            raise AgreementError(
+                "weights",
+                f"are not disagreement weights scaled to 0-1 with 0 on the diagonal "
+                f"(range {np.nanmin(w_dis):g} to {np.nanmax(w_dis):g}, diagonal max {np.nanmax(np.abs(np.diag(w_dis))):g})",
+                "divide the matrix by its largest entry (kappa is unchanged; p_observed, p_expected "
+                "and the standard errors need the 0-1 scale)",
+            )
         label = "custom"
         kw = {"weights": w_dis}
     p = table / n
@@ -386,15 +419,23 @@ def brennan_prediger_kappa(a: Any, b: Any = None, n_categories: int | None = Non
     ``kappa_BP = (p_o - 1/q) / (1 - 1/q)``, with ``p_o`` from :func:`percent_agreement`
     (two raters, or a units x raters DataFrame) and ``q`` the number of categories
     available to the raters (default: the number of distinct observed ratings; pass
-    the codebook's count when some categories went unused). For many raters this is
-    Randolph's (2005) free-marginal kappa.
+    the codebook's count when some categories went unused; a count below the number of
+    observed categories is an error). For many raters this is Randolph's (2005)
+    free-marginal kappa.
     """
     p_o = percent_agreement(a, b)
+    vals = a.stack() if isinstance(a, pd.DataFrame) else pd.concat([_as_rater(a, "a"), _as_rater(b, "b")])
+    observed = int(pd.Series(vals).dropna().nunique())
     if n_categories is None:
-        vals = a.stack() if isinstance(a, pd.DataFrame) else pd.concat([_as_rater(a, "a"), _as_rater(b, "b")])
-        q = int(pd.Series(vals).dropna().nunique())
+        q = observed
     else:
         q = int(n_categories)
+        if q < observed:
+            raise AgreementError(
+                "n_categories",
+                f"is {q} but the ratings use {observed} distinct categories",
+                f"pass the number of categories the raters could choose from (at least {observed})",
+            )
     if q < 2:
         raise AgreementError(
             "n_categories", f"is {q}", "chance agreement needs at least two categories; pass n_categories"
@@ -405,18 +446,60 @@ def brennan_prediger_kappa(a: Any, b: Any = None, n_categories: int | None = Non
 # ---------------------------------------------------------------------------
 # Fleiss
 # ---------------------------------------------------------------------------
+def _fleiss_counts(counts: Any) -> tuple[np.ndarray, list]:
+    """The counts as a 2-D numeric array (integers kept as integers: no copy, no rounding check)."""
+    if isinstance(counts, pd.DataFrame):
+        cats = list(counts.columns)
+        x = counts.to_numpy()
+    else:
+        x = np.asarray(counts)
+        cats = list(range(x.shape[1])) if x.ndim == 2 else []
+    if x.dtype.kind not in "iuf" or x.dtype.kind == "b":
+        x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise AgreementError("counts", f"has shape {x.shape}", "pass a subjects x categories table of rating counts")
+    if x.dtype.kind == "f":
+        bad = not np.isfinite(x).all() or (x != np.round(x)).any()
+    else:
+        bad = False
+    if bad or x.min() < 0:
+        raise AgreementError("counts", "holds negative, missing or fractional counts", "pass whole-number counts")
+    return x, cats
+
+
+def _fleiss_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per subject ``n_i`` and ``P_i``, and the category totals ``sum_i x_ij`` (one pass each)."""
+    n_i = x.sum(1, dtype=np.float64)
+    sq = np.einsum("ij,ij->i", x, x, dtype=np.float64)  # sum_j x_ij^2 without a temporary table
+    with np.errstate(divide="ignore", invalid="ignore"):  # n_i < 2 is reported by the callers
+        p_i = (sq - n_i) / (n_i * (n_i - 1.0))
+    return n_i, p_i, x.sum(0, dtype=np.float64)
+
+
+def _fleiss_kappa_value(p_bar: Any, pe_bar: Any) -> Any:
+    """Kappa from P-bar and Pe-bar, with the one convention of this module for ``Pe-bar = 1``.
+
+    All ratings in one category make kappa 0/0; observed agreement is then perfect and
+    kappa is 1.0 (as :func:`cohen_kappa_table` does for degenerate margins). Used by
+    :func:`fleiss_kappa` and, replicate by replicate, by :func:`fleiss_bootstrap_ci`.
+    """
+    p_bar, pe_bar = np.asarray(p_bar, dtype=float), np.asarray(pe_bar, dtype=float)
+    one = np.isclose(pe_bar, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(one, 1.0, (p_bar - pe_bar) / np.where(one, 1.0, 1.0 - pe_bar))
+    return float(k) if k.ndim == 0 else k
+
+
 def _fleiss_generalised(x: np.ndarray) -> tuple[float, float, float]:
     """(kappa, P-bar, Pe-bar) of the generalised Fleiss form for any numbers of raters.
 
     Hand-written because statsmodels' ``fleiss_kappa`` asserts equal raters per subject.
     """
-    n_i = x.sum(1)
-    p_i = (x * (x - 1)).sum(1) / (n_i * (n_i - 1))
+    n_i, p_i, tot = _fleiss_parts(x)
     p_bar = float(p_i.mean())
-    p_j = x.sum(0) / n_i.sum()
+    p_j = tot / n_i.sum()
     pe_bar = float((p_j**2).sum())
-    kappa = (p_bar - pe_bar) / (1.0 - pe_bar) if pe_bar < 1.0 else float("nan")
-    return float(kappa), p_bar, pe_bar
+    return float(_fleiss_kappa_value(p_bar, pe_bar)), p_bar, pe_bar
 
 
 def fleiss_kappa(counts: Any, by_category: bool = False) -> FleissResult:
@@ -427,53 +510,45 @@ def fleiss_kappa(counts: Any, by_category: bool = False) -> FleissResult:
     ``p_j = sum_i x_ij / sum_i n_i``, ``Pe-bar = sum_j p_j^2``,
     ``kappa = (P-bar - Pe-bar) / (1 - Pe-bar)``.
 
-    * Equal ``n_i``: this is Fleiss' formula, and statsmodels' ``fleiss_kappa``
-      computes kappa (``method="statsmodels"``).
-    * Unequal ``n_i``: statsmodels assumes equal numbers of raters, so we compute the
-      generalised form above ourselves (``method="generalised"``), which reduces to
-      Fleiss' when the ``n_i`` are equal. Every subject needs at least two ratings.
+    * Equal ``n_i``: this is Fleiss' formula (``method="statsmodels"``, the name kept for
+      compatibility: statsmodels' ``fleiss_kappa`` gives the same number and is the test
+      oracle, but it is not called, so that kappa is computed once, in one pass over the
+      table; benchmarks/README.md).
+    * Unequal ``n_i``: statsmodels assumes equal numbers of raters; the generalised form
+      above (``method="generalised"``) reduces to Fleiss' when the ``n_i`` are equal.
+      Every subject needs at least two ratings.
     * All ratings in one category: kappa is 0/0 (statsmodels returns NaN). Rule: we
-      return 1.0, since observed agreement is perfect, and say so in ``note``.
+      return 1.0, since observed agreement is perfect, and say so in ``note``;
+      :func:`fleiss_bootstrap_ci` follows the same rule.
 
     ``by_category=True`` adds Fleiss' (1971) per-category kappas
     ``kappa_j = 1 - sum_i x_ij (n_i - x_ij) / (n_i - 1) / (sum_i n_i * p_j (1 - p_j))``
     (for equal ``n`` this is his ``1 - sum_i x_ij (n - x_ij) / (N n (n-1) p_j q_j)``);
     NaN for a category nobody used.
     """
-    if isinstance(counts, pd.DataFrame):
-        cats = list(counts.columns)
-        x = counts.to_numpy(dtype=float)
-    else:
-        x = np.asarray(counts, dtype=float)
-        cats = list(range(x.shape[1])) if x.ndim == 2 else []
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise AgreementError("counts", f"has shape {x.shape}", "pass a subjects x categories table of rating counts")
-    if not np.isfinite(x).all() or (x < 0).any() or (x != np.round(x)).any():
-        raise AgreementError("counts", "holds negative, missing or fractional counts", "pass whole-number counts")
-    n_i = x.sum(1)
-    if (n_i < 2).any():
+    x, cats = _fleiss_counts(counts)
+    n_i, p_i, tot = _fleiss_parts(x)
+    if n_i.min() < 2:
         i = int(np.flatnonzero(n_i < 2)[0])
         raise AgreementError(
             "counts",
             f"subject row {i} has fewer than two ratings",
             "drop subjects rated fewer than twice (they carry no agreement)",
         )
-    equal = bool((n_i == n_i[0]).all())
-    gen_kappa, p_bar, pe_bar = _fleiss_generalised(x)
-    p_j = x.sum(0) / n_i.sum()
+    equal = bool(n_i.min() == n_i.max())
+    p_bar = float(p_i.mean())
+    p_j = tot / n_i.sum()
+    pe_bar = float((p_j**2).sum())
+    kappa = _fleiss_kappa_value(p_bar, pe_bar)
     note = ""
     if np.isclose(pe_bar, 1.0):
-        kappa = 1.0
         note = "every rating falls in one category: kappa is 0/0; returned 1.0 (perfect observed agreement)"
-    elif equal:
-        kappa = float(_sm_fleiss_kappa(x, method="fleiss"))
-    else:
-        kappa = gen_kappa
     method = "statsmodels" if equal else "generalised"
     by_cat = None
     if by_category:
+        xf = np.asarray(x, dtype=float)
         q_j = 1.0 - p_j
-        num = (x * (n_i[:, None] - x) / (n_i[:, None] - 1)).sum(0)
+        num = (xf * (n_i[:, None] - xf) / (n_i[:, None] - 1)).sum(0)
         den = n_i.sum() * p_j * q_j
         with np.errstate(divide="ignore", invalid="ignore"):
             k_j = 1.0 - num / den
@@ -638,6 +713,10 @@ def alpha_parts(
     m = m_all[keep].astype(float)
     vals = x[mask]
     n = float(vals.size)
+    if vals.min() == vals.max():
+        # No variation: D_e is 0 exactly, but the sums of squares of the interval level can
+        # leave a rounding residue (~1e-33) that would pass for variation (issue 16).
+        return float("nan"), 0.0, 0.0, int(n)
     if level == "ratio" and (vals < 0).any():
         raise AgreementError(
             "reliability_data",
@@ -726,6 +805,19 @@ def krippendorff_alpha(reliability_data: Any, level: str = "nominal") -> float:
     return alpha_parts(x, level)[0]
 
 
+def pairable_pairs(values_per_unit: Any) -> int:
+    """Number of pairs of pairable values, ``sum_u m_u (m_u - 1) / 2`` over units with ``m_u >= 2``.
+
+    ``values_per_unit`` holds ``m_u``, the number of values (coders who coded) in each
+    unit. This is the number of draws per replicate that Krippendorff's (2013) bootstrap
+    takes when it is not capped (Hayes & Krippendorff 2007): 239 for their 5-observer,
+    40-unit data, where ``n (m - 1) / 2`` with m = 5 columns would give 318.
+    """
+    m = np.asarray(values_per_unit, dtype=float)
+    m = m[m >= 2]
+    return int(round(float((m * (m - 1) / 2).sum())))
+
+
 def alpha_bootstrap_ci(
     reliability_data: Any,
     level: str = "nominal",
@@ -741,9 +833,12 @@ def alpha_bootstrap_ci(
     Krippendorff's (2013) algorithm, used by the KALPHA macro of Hayes & Krippendorff
     (2007): pairs of pairable values are drawn with replacement in proportion to their
     coincidences, i.e. an ordered pair (i, j) of values in unit u with probability
-    ``1 / (n (m_u - 1))``; ``M`` pairs per replicate, ``M = min(25 e, n (m - 1) / 2)``
-    where ``e`` is the number of non-empty cells of the coincidence matrix and ``m`` the
-    number of coders. Each replicate gives ``alpha* = 1 - sum delta / (M D_e)`` with the
+    ``1 / (n (m_u - 1))``; ``M`` pairs per replicate, ``M = min(25 e, sum_u m_u (m_u - 1) / 2)``
+    where ``e`` is the number of non-empty cells of the coincidence matrix and ``m_u`` the
+    number of values in unit u (:func:`pairable_pairs`: the pairs of pairable values the
+    data hold, 239 for Hayes & Krippendorff's 5 observers x 40 units with missing values;
+    ``n (m - 1) / 2`` with ``m`` the number of coder columns overcounts whenever values
+    are missing). Each replicate gives ``alpha* = 1 - sum delta / (M D_e)`` with the
     metric and ``D_e`` of the full data. As in the macro, replicates below -1 are set to
     -1 and, when ``alpha* = 1`` occurs, up to ``round(n_boot * sum_c p_cc^M)`` of them
     (the replicates expected to contain only one kind of agreement, for which alpha is
@@ -763,7 +858,6 @@ def alpha_bootstrap_ci(
         raise AgreementError("n_boot", f"is {n_boot}", "use at least 100 replicates (KALPHA uses 1000 or more)")
     if not 0 < confidence < 1:
         raise AgreementError("confidence", f"is {confidence!r}", "pass a level between 0 and 1")
-    n_coders = x.shape[1]
     mask = ~np.isnan(x)
     keep = mask.sum(1) >= 2
     x = x[keep]
@@ -798,7 +892,7 @@ def alpha_bootstrap_ci(
     diag = pair_ids[:, 0] == pair_ids[:, 1]
     e_cells = int(diag.sum() + 2 * (~diag).sum())
     if n_draws is None:
-        n_draws = int(min(25 * e_cells, round(n * (n_coders - 1) / 2)))
+        n_draws = int(min(25 * e_cells, pairable_pairs(m)))
     n_draws = max(int(n_draws), 1)
     rng = np.random.default_rng(seed)
     cum = np.cumsum(prob)
@@ -841,8 +935,9 @@ def fleiss_bootstrap_ci(
     recomputes kappa; the interval is the ``(1-confidence)/2`` and ``1-(1-confidence)/2``
     quantiles of the replicates (percentile bootstrap; Efron & Tibshirani 1993, ch. 13).
     With ``clusters`` (one label per subject, e.g. the transcript) whole clusters are drawn
-    instead, which respects the dependence of units of one interview. Replicates where
-    kappa is undefined (one category only) are dropped. Seeded with
+    instead, which respects the dependence of units of one interview. A replicate whose
+    ratings all fall in one category gets kappa 1.0, the rule of :func:`fleiss_kappa`, so
+    a table with no variation gives ``(1.0, 1.0, 1.0)`` as ``fleiss_kappa`` gives 1.0. Seeded with
     ``numpy.random.default_rng(seed)``. Statsmodels gives no interval for Fleiss' kappa,
     hence this function.
     """
@@ -864,8 +959,8 @@ def fleiss_bootstrap_ci(
         raise AgreementError("n_boot", f"is {n_boot}", "use at least 100 replicates")
     if not 0 < confidence < 1:
         raise AgreementError("confidence", f"is {confidence!r}", "pass a level between 0 and 1")
+    n_i, p_i, _ = _fleiss_parts(x)
     est = _fleiss_generalised(x)[0]
-    p_i = (x * (x - 1)).sum(1) / (n_i * (n_i - 1))
     rng = np.random.default_rng(seed)
     if clusters is None:
         idx = rng.integers(0, len(x), size=(n_boot, len(x)))
@@ -884,8 +979,6 @@ def fleiss_bootstrap_ci(
     p_bar = (w @ p_i) / w.sum(1)
     p_j = (w @ x) / (w @ n_i)[:, None]
     pe = (p_j**2).sum(1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        boot = (p_bar - pe) / (1.0 - pe)
-    boot = boot[np.isfinite(boot)]
+    boot = _fleiss_kappa_value(p_bar, pe)
     tail = (1 - confidence) / 2
     return float(est), float(np.quantile(boot, tail)), float(np.quantile(boot, 1 - tail))

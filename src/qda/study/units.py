@@ -14,6 +14,7 @@ agreement. Sociological Methods & Research 2013;42(3):294-320.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -122,11 +123,17 @@ def _overlapping_pairs(c_t, c_s, c_e, u_t, u_s, u_e) -> tuple[np.ndarray, np.nda
     return m["ci"].to_numpy(), m["ui"].to_numpy()
 
 
-def unit_decisions(codings: pd.DataFrame, units: pd.DataFrame, min_share: float = 0.5) -> pd.DataFrame:
+def unit_decisions(
+    codings: pd.DataFrame, units: pd.DataFrame, min_share: float = 0.5, *, codes: Sequence[str] | None = None
+) -> pd.DataFrame:
     """One yes/no decision per (unit, coder, code): did the coder apply the code to the unit?
 
     Rule: for each transcript, the grid is every unit of ``units`` in it times every
-    coder and every code present in ``codings`` on it (coders x codes). ``applied`` is
+    coder who coded it times every code of ``codes`` (e.g. every code of the codebook
+    version in force, so that a code nobody applied still gives its all-absent decisions,
+    as Campbell et al. decide each code on each unit), or, when ``codes`` is None, every
+    code present in ``codings`` on that transcript (a grid selected on the outcome: the
+    codes nobody used drop out). Codings of codes outside ``codes`` are ignored. ``applied`` is
     True when at least one of the coder's codings of that code overlaps the unit by
     ``overlap >= min_share * len(coding)`` or ``overlap >= min_share * len(unit)``, with
     ``overlap = min(end) - max(start) > 0`` in code points. This is the unitization of
@@ -138,6 +145,7 @@ def unit_decisions(codings: pd.DataFrame, units: pd.DataFrame, min_share: float 
     codings : DataFrame with ``transcript_id, coder, code, start, end``.
     units : DataFrame with ``transcript_id, unit_id, start, end`` (e.g. :func:`participant_units`).
     min_share : float in (0, 1].
+    codes : the codes to decide on every unit, optional.
 
     Returns
     -------
@@ -151,6 +159,10 @@ def unit_decisions(codings: pd.DataFrame, units: pd.DataFrame, min_share: float 
         raise ValueError(f"min_share must be in (0, 1], got {min_share!r}")
     units = units.reset_index(drop=True)
     codings = codings.reset_index(drop=True)
+    coders = codings[["transcript_id", "coder"]].drop_duplicates()  # who coded each transcript, any code
+    if codes is not None:
+        codes = [str(c) for c in dict.fromkeys(codes)]
+        codings = codings.loc[codings["code"].astype(str).isin(codes)].reset_index(drop=True)
     tcat = pd.Index(pd.unique(pd.concat([units["transcript_id"], codings["transcript_id"]]).astype(str)))
     u_t = tcat.get_indexer(units["transcript_id"].astype(str)).astype(np.int64)
     c_t = tcat.get_indexer(codings["transcript_id"].astype(str)).astype(np.int64)
@@ -171,12 +183,15 @@ def unit_decisions(codings: pd.DataFrame, units: pd.DataFrame, min_share: float 
     ).drop_duplicates()
     hits["applied"] = True
 
-    coders = codings[["transcript_id", "coder"]].drop_duplicates()
-    codes = codings[["transcript_id", "code"]].drop_duplicates()
+    if codes is None:
+        code_grid = codings[["transcript_id", "code"]].drop_duplicates()
+        coder_code = coders.merge(code_grid, on="transcript_id")
+    else:
+        coder_code = coders.merge(pd.DataFrame({"code": codes}), how="cross")
     grid = (
         units[["transcript_id", "unit_id"]]
         .assign(_u=np.arange(len(units)))
-        .merge(coders.merge(codes, on="transcript_id"), on="transcript_id")
+        .merge(coder_code, on="transcript_id")
         .merge(hits, on=["_u", "coder", "code"], how="left")
     )
     grid["applied"] = grid["applied"].fillna(False).astype(bool)
