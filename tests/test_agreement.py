@@ -11,7 +11,7 @@ import pytest
 
 from qda import agreement as ag
 from qda.errors import QDAError
-from qda.stats import agreement as sag
+from qda.stats import alpha as salpha
 
 SHARED = Path(os.environ.get("QDA_SHARED", Path(__file__).parents[1].parent / "shared"))
 FIX = SHARED / "fixtures" / "agreement"
@@ -228,8 +228,8 @@ def test_ratio_quadrature_equals_exact_sum():
     x[0, 0] = 0.0
     x[1, :2] = 0.0  # zero pairs: delta(0, 0) = 0
     x[rng.random(x.shape) < 0.1] = np.nan
-    exact = sag.alpha_parts(x, "ratio", ratio_exact_max=10**9)
-    quad = sag.alpha_parts(x, "ratio", ratio_exact_max=0)
+    exact = salpha.alpha_parts(x, "ratio", ratio_exact_max=10**9)
+    quad = salpha.alpha_parts(x, "ratio", ratio_exact_max=0)
     assert quad[2] == pytest.approx(exact[2], rel=1e-10)
     assert quad[0] == pytest.approx(exact[0], abs=1e-10)
 
@@ -642,7 +642,7 @@ def test_alpha_without_variation_is_nan_at_every_level(level):
 def test_bootstrap_draws_count_pairable_values_not_coder_columns():
     data = fixture("hayes_krippendorff2007_5obs_40units.csv", index_col="unit")
     m_u = data.notna().sum(axis=1)
-    assert sag.pairable_pairs(m_u) == int((m_u * (m_u - 1) // 2).sum()) == 239
+    assert salpha.pairable_pairs(m_u) == int((m_u * (m_u - 1) // 2).sum()) == 239
     # uncapped bootstrap: all 239 pairs, not n (m - 1) / 2 = 159 * 4 / 2 = 318
     big = ag.alpha_bootstrap_ci(data, "ordinal", n_boot=200, seed=0, n_draws=None)
     assert big.n_draws == 239

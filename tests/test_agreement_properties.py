@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qda import agreement as ag
-from qda.stats import agreement as sag
+from qda.stats import fleiss as sfleiss
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -71,7 +71,7 @@ def test_fleiss_statsmodels_equals_generalised_form_with_equal_raters(subjects, 
     rng = np.random.default_rng(seed)
     counts = np.stack([rng.multinomial(raters, rng.dirichlet(np.ones(cats))) for _ in range(subjects)])
     res = ag.fleiss_kappa(counts)
-    gen = sag._fleiss_generalised(counts.astype(float))[0]
+    gen = sfleiss._fleiss_generalised(counts.astype(float))[0]
     assert res.method == "statsmodels"
     if np.isfinite(gen):
         assert abs(res.kappa - gen) < 1e-12

@@ -32,23 +32,33 @@ from qda.stats.agreement import (
     ALL_CODES,
     LEVELS,
     AgreementError,
-    AlphaBootstrap,
     FleissResult,
     KappaResult,
-    alpha_bootstrap_ci,
     brennan_prediger_kappa,
     cohen_kappa,
     cohen_kappa_table,
-    fleiss_bootstrap_ci,
-    fleiss_kappa,
-    krippendorff_alpha,
-    pairable_pairs,
     percent_agreement,
     unit_pair_agreement,
 )
+from qda.stats.alpha import AlphaBootstrap, alpha_bootstrap_ci, krippendorff_alpha, pairable_pairs
+from qda.stats.coefficients import (
+    conger_kappa,
+    fleiss_kappa_se,
+    gwet_ac1,
+    gwet_ac2,
+    holsti_index,
+    scott_pi,
+)
+from qda.stats.fleiss import fleiss_bootstrap_ci, fleiss_kappa
 from qda.stats.unitizing import GAP, UnitizingAlpha, UnitizingError, unitizing_alpha
 
 __all__ = [
+    "gwet_ac1",
+    "gwet_ac2",
+    "scott_pi",
+    "conger_kappa",
+    "holsti_index",
+    "fleiss_kappa_se",
     "ALL_CODES",
     "AgreementError",
     "KappaResult",

@@ -15,16 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qda.stats.agreement import (
-    ALL_CODES,
-    AgreementError,
-    alpha_bootstrap_ci,
-    alpha_parts,
-    cohen_kappa,
-    cohen_kappa_table,
-    fleiss_bootstrap_ci,
-    pairable_pairs,
-)
+from qda.stats.agreement import ALL_CODES, AgreementError, cohen_kappa, cohen_kappa_table
+from qda.stats.alpha import alpha_bootstrap_ci, alpha_parts, pairable_pairs
+from qda.stats.fleiss import fleiss_bootstrap_ci
 from qda.stats.unitizing import unitizing_alpha
 from qda.study.model import Study
 from qda.study.units import participant_units, unit_decisions
