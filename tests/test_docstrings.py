@@ -12,7 +12,8 @@ import pytest
 import qda.stats
 
 STATISTICS = sorted(
-    [f"qda.stats.{m.name}" for m in pkgutil.iter_modules(qda.stats.__path__)] + ["qda.analysis.reliability"]
+    [f"qda.stats.{m.name}" for m in pkgutil.iter_modules(qda.stats.__path__)]
+    + [f"qda.analysis.{m}" for m in ("reliability", "campbell", "coded_text", "unitizing")]
 )
 # a reference is an author-year citation, a manual, or a pointer to the function that gives it
 REFERENCE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|manual|ATLAS\.ti|NVivo|MAXQDA|:func:")

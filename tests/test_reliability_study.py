@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from qda import agreement as ag
-from qda.analysis import reliability as rel
+from qda import agreement as rel  # the public facade: every reliability function of qda.analysis
 from qda.stats.unitizing import unitizing_alpha
 from qda.study.model import Study
 from qda.study.schema import empty_frame
@@ -181,7 +181,7 @@ def test_unitizing_reliability_on_the_synthetic_rounds(study):
     out = rel.unitizing_reliability(study, rounds=["2", "3"], on_overlap="skip")
     assert set(out["round"]) == {"2", "3"}
     for rnd, part in out.groupby("round"):
-        from qda.analysis.reliability import codebook_in_force
+        from qda.analysis.campbell import codebook_in_force
 
         _, cb = codebook_in_force(study, rnd)
         per_code = part.loc[part["level"] == "code"]

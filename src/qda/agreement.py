@@ -8,26 +8,19 @@ study) in :mod:`qda.analysis.reliability`; the unitizing alphas over a continuum
 working (``unitized_alpha`` is a deprecated alias of ``unit_decision_alpha``).
 """
 
-from qda.analysis.reliability import (
-    ALL_DOMAINS,
+from qda.analysis.campbell import (
     RESOLUTIONS,
-    UNIT_CHOICES,
-    UNITIZING_COEFFICIENTS,
-    agreement_by_unit_choice,
     campbell_reliability_agreement,
     codebook_in_force,
     coverage_sensitivity,
     decision_agreement,
-    decision_matrix,
-    nvivo_coding_comparison,
-    reliability_rounds,
-    reliability_with_ci,
-    segment_overlap_agreement,
     study_decisions,
     unit_decision_alpha,
     unitized_alpha,
-    unitizing_reliability,
 )
+from qda.analysis.coded_text import nvivo_coding_comparison, segment_overlap_agreement
+from qda.analysis.reliability import UNIT_CHOICES, agreement_by_unit_choice, decision_matrix, reliability_with_ci
+from qda.analysis.unitizing import ALL_DOMAINS, UNITIZING_COEFFICIENTS, reliability_rounds, unitizing_reliability
 from qda.stats.agreement import (
     ALL_CODES,
     LEVELS,
