@@ -621,7 +621,9 @@ def test_unit_choice_and_reliability_on_synthetic_corpus(study):
     by_unit = ag.agreement_by_unit_choice(r23, study.transcripts, units, "analyst_a", "analyst_b")
     wide = by_unit.pivot(index="unit", columns="round", values="percent_agreement")
     assert (wide["2"] < wide["3"]).all()  # the refined codebook helps, whatever the unit
-    assert wide.loc["segments (MAXQDA)"].max() < wide.loc["characters (NVivo)"].min()
+    # on free spans (round 2) the unit counted changes the number: whole segments must match
+    # to agree, characters agree wherever neither coded
+    assert wide.loc["segments (MAXQDA)", "2"] < wide.loc["characters (NVivo)", "2"]
     dec = pd.concat([unit_decisions(g, units).assign(round=r) for r, g in r23.groupby(r23["round"].astype(str))])
     rel = ag.reliability_with_ci(dec, n_boot=200)
     alpha = rel.loc[rel["interval"].str.contains("all pairs")].set_index("round")

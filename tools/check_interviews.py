@@ -13,6 +13,7 @@ import contextlib
 import sys
 from pathlib import Path
 
+from qda.study.deidentify import find_identifiers
 from qda.synthetic.authored import AuthoredError, authored_files, read
 from qda.synthetic.checks import card_conflicts, read_participants, repetition
 
@@ -73,6 +74,8 @@ def main(argv: list[str]) -> int:
         for phrase in FORBIDDEN:
             if phrase in low:
                 problems.append(f"wording: a phrase of the paper ('{phrase}'); say it in this person's own words")
+        for hit in find_identifiers(iv.text).itertuples():
+            problems.append(f"identifying-looking {hit.kind} {hit.match!r}: write it as a transcriber would redact it")
         for p in problems:
             print(f"{path}: {p}")
         bad += bool(problems)

@@ -54,7 +54,7 @@ class Study:
     Attributes
     ----------
     participants, institutions, coders, codebook, codings, reconciliation,
-    memos, themes, transcripts : pandas.DataFrame
+    memos, themes, theme_memos, exemplars, transcripts : pandas.DataFrame
         One tidy table each (one row per participant, code-version, coding, ...).
     root : Path | None
         The folder (or file) the study was loaded from.
@@ -78,6 +78,8 @@ class Study:
     reconciliation: pd.DataFrame = field(default_factory=lambda: empty_frame("reconciliation"))
     memos: pd.DataFrame = field(default_factory=lambda: empty_frame("memos"))
     themes: pd.DataFrame = field(default_factory=lambda: empty_frame("themes"))
+    theme_memos: pd.DataFrame = field(default_factory=lambda: empty_frame("theme_memos"))
+    exemplars: pd.DataFrame = field(default_factory=lambda: empty_frame("exemplars"))
     root: Path | None = None
     analysis_codes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ANALYSIS_CODES))
     synthetic: bool = True

@@ -102,6 +102,20 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "subtheme": "str",  # "" where the theme has no sub-themes
         "coder": "str",
     },
+    "theme_memos": {
+        "memo_id": "str",  # into memos
+        "theme": "int",  # 1..4
+        "decision": "category",  # open | keep | split | merge | rename | negative case | drop
+    },
+    "exemplars": {
+        "exemplar_id": "str",
+        "theme": "int",
+        "transcript_id": "str",
+        "start": "int",
+        "end": "int",
+        "coder": "str",
+        "rationale": "str",  # why this passage was chosen to quote
+    },
     "transcripts": {
         "transcript_id": "str",
         "participant_id": "str",
@@ -113,7 +127,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
 }
 
 #: Optional tables: may be absent from a project (e.g. an imported REFI-QDA file).
-OPTIONAL_TABLES = {"reconciliation", "memos", "themes", "coders", "institutions"}
+OPTIONAL_TABLES = {"reconciliation", "memos", "themes", "coders", "institutions", "theme_memos", "exemplars"}
 
 #: CSV file per table (transcripts are read from data/transcripts/*.txt).
 CSV_FILES = {
@@ -124,6 +138,8 @@ CSV_FILES = {
     "reconciliation": "reconciliation.csv",
     "memos": "memos.csv",
     "themes": "themes.csv",
+    "theme_memos": "theme_memos.csv",
+    "exemplars": "exemplars.csv",
 }
 
 #: The analysis codes of the paper, as slugs in the synthetic codebook.

@@ -24,8 +24,6 @@ Two kinds of check:
 from __future__ import annotations
 
 import re
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +109,7 @@ def problems(study: Study, expect_design: bool | None = None) -> list[Problem]:
         ("codings", "coding_id"),
         ("memos", "memo_id"),
         ("themes", "theme_coding_id"),
+        ("exemplars", "exemplar_id"),
         ("transcripts", "transcript_id"),
     ):
         _unique(c, table, col)
@@ -366,6 +365,36 @@ def problems(study: Study, expect_design: bool | None = None) -> list[Problem]:
                 "add the coder or correct the name",
             )
 
+    # -- analytic memos and exemplars (the interpretive step; optional) -----------
+    tm = s.theme_memos
+    if not tm.empty:
+        c.rows(
+            "theme_memos",
+            ~tm["memo_id"].isin(s.memos["memo_id"]).to_numpy(),
+            "memo_id",
+            lambda r: f"memo {r['memo_id']!r} is not in memos.csv",
+            "correct memo_id",
+        )
+    ex = s.exemplars
+    if not ex.empty:
+        known = ex["transcript_id"].isin(transcripts).to_numpy()
+        c.rows(
+            "exemplars",
+            ~known,
+            "exemplar_id",
+            lambda r: f"transcript {r['transcript_id']!r} does not exist",
+            "correct transcript_id",
+        )
+        tl = ex["transcript_id"].map(n_chars).fillna(-1).to_numpy()
+        c.rows(
+            "exemplars",
+            known
+            & ((ex["start"].to_numpy() < 0) | (ex["end"].to_numpy() > tl) | (ex["start"] >= ex["end"]).to_numpy()),
+            "exemplar_id",
+            lambda r: f"span {r['start']}-{r['end']} is not inside transcript {r['transcript_id']}",
+            "correct the offsets",
+        )
+
     if expect_design:
         _design(c, s)
     return c.problems
@@ -441,15 +470,3 @@ def validate_study(study: Study, expect_design: bool | None = None) -> None:
     found = problems(study, expect_design)
     if found:
         raise ValidationError(problems=found)
-
-
-class _CallableModule(types.ModuleType):
-    """Importing ``qda.validate`` rebinds the package attribute ``qda.validate`` (the
-    function of ``qda/__init__.py``) to this module; making the module callable keeps
-    ``qda.validate(study)`` working after that import."""
-
-    def __call__(self, study: Study, expect_design: bool | None = None) -> None:
-        validate_study(study, expect_design)
-
-
-sys.modules[__name__].__class__ = _CallableModule
