@@ -18,7 +18,8 @@ from qda.exchange.naming import (
     slugify,
 )
 from qda.exchange.read import canonical_xml, import_project, load_project, read_qdpx_members, validate_file
-from qda.exchange.safety import Limits, decode_source, normalise_newlines, parse_xml, schema_errors
+from qda.exchange.safety import Limits, parse_xml, schema_errors
+from qda.exchange.text import decode_source, normalise_newlines
 from qda.exchange.write import codebook_xml, codebook_yaml, export_codebook, export_project, project_xml, write_study
 
 __all__ = [

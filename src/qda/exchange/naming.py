@@ -70,7 +70,12 @@ _DESC_LABELS = {
     "Refined in round": "refined_round",
     "Code ID": "code",
 }
-_SEL_LABELS = {"Coding ID": "coding_id", "Round": "round", "Codebook version": "codebook_version"}
+_SEL_LABELS = {
+    "Coding ID": "coding_id",
+    "Round": "round",
+    "Codebook version": "codebook_version",
+    "Theme coding ID": "theme_coding_id",
+}
 
 
 def _labelled_text(fields: list[tuple[str, str]]) -> str:
@@ -123,3 +128,38 @@ def code_description(row: pd.Series | dict, with_id: bool = False) -> str:
 def parse_code_description(text: str) -> dict[str, str]:
     """Inverse of :func:`code_description`; unlabelled text is the definition."""
     return _parse_labelled(text, _DESC_LABELS, "definition")
+
+
+class UniqueNames:
+    """Names made unique by a ``_2``, ``_3``, ... suffix, in linear time overall.
+
+    The next suffix to try is remembered per base name, so 40,000 items with one name
+    take 40,000 steps, not 40,000^2 / 2.
+    """
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self._next: dict[str, int] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.taken
+
+    def __call__(self, base: str) -> str:
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        i = self._next.get(base, 2)
+        while f"{base}_{i}" in self.taken:
+            i += 1
+        self._next[base] = i + 1
+        name = f"{base}_{i}"
+        self.taken.add(name)
+        return name
+
+
+#: Labels of a theme code's Description (themes exported as codes under one root code).
+_THEME_LABELS = {"Theme": "theme", "Theme name": "theme_name", "Subtheme": "subtheme"}
+#: Description of the root code under which the theme codes are exported.
+THEMES_ROOT = "Theme assignments of the analysis (qda): each coding of a code below is a theme assignment."
+#: Name prefix of the Notes that carry coder roles (a REFI-QDA User has no description).
+ROLE_NOTE = "Coder role: "
