@@ -108,7 +108,8 @@ def _codebook(st: _State) -> pd.DataFrame:
         if parent and (parent == theme_root or parent in st.themes_of):
             t = _parse_labelled(desc, _THEME_LABELS, None)
             if _int_or_none(t.get("theme")) is not None:
-                st.themes_of[g] = (int(t["theme"]), t.get("theme_name", ""), t.get("subtheme", ""))
+                tname = t.get("theme_name") or (st.themes_of[parent][1] if parent in st.themes_of else "")
+                st.themes_of[g] = (int(t["theme"]), tname, t.get("subtheme", ""))
                 st.guids[f"theme:{t['theme']}|{t.get('subtheme', '')}"] = g
                 continue
         fields = parse_code_description(desc)
