@@ -23,8 +23,8 @@ from pathlib import Path
 
 from qda import load_study
 from qda.errors import DataError, ValidationError
-from qda.exchange.read import load_project, validate_file
 from qda.exchange.datafolder import check_out_folder, write_study
+from qda.exchange.read import load_project, validate_file
 from qda.exchange.write import export_codebook, export_project, not_carried
 from qda.study.deidentify import (
     INSTITUTIONS_FILE,
