@@ -52,31 +52,32 @@ def _round(v: object) -> int | None:
 
 
 def _history(latest: pd.DataFrame, codings: pd.DataFrame) -> list[tuple[str, int]] | None:
-    """Versions ``[(name, after_round)]`` that let every code keep its refined round, or None.
+    """Versions ``[(name, after_round)]`` that let every code keep its refined round, or None (one version).
 
-    The names are the codings' ``codebook_version`` labels (placed after the largest round
-    coded with each), plus ``round_<R>`` for a refined round no label covers, then ``final``.
-    None when no code was refined, or when a label cannot be placed (one version then).
+    The rounds needed are the codes' introduced and refined rounds; the last is ``final``.
+    The earlier ones are named by the codings' ``codebook_version`` labels (ordered by the
+    first round coded with each), so that every coding still names a version; rounds left
+    over are named ``round_<R>``, labels left over get rounds before the first.
     """
     refined = {int(r) for r in latest["refined_round"].dropna()}
     if not refined:
         return None
-    after: dict[str, int | None] = {}
+    first_round: dict[str, float] = {}
     for label, rnd in zip(codings["codebook_version"].astype(str), codings["round"].astype(str), strict=False):
         if label not in ("", "final"):
             r = _round(rnd)
-            prev = after.get(label)
-            after[label] = r if prev is None else max(prev, r or prev)
-    intro = {max(int(x), 1) for x in latest["introduced_round"]}
-    final_after = max([*intro, *refined, *(a for a in after.values() if a)])
-    if any(a is None or a >= final_after for a in after.values()):
-        return None
-    versions = dict(after)
-    for r in sorted(refined | intro):
-        if r < final_after and r not in versions.values():
-            versions[f"round_{r}"] = r
-    ordered = sorted(versions.items(), key=lambda kv: kv[1])
-    return [*ordered, ("final", final_after)]  # type: ignore[list-item]
+            first_round[label] = min(first_round.get(label, float("inf")), r if r is not None else float("inf"))
+    labels = sorted(first_round, key=lambda k: (first_round[k], k))
+    rounds = sorted(refined | {max(int(x), 1) for x in latest["introduced_round"]})
+    final_after, others = rounds[-1], rounds[:-1]
+    if len(labels) >= len(others):
+        extra = len(labels) - len(others)
+        base = others[0] if others else final_after
+        versions = list(zip(labels, [base - extra + i for i in range(extra)] + others, strict=True))
+    else:
+        versions = list(zip(labels, others[: len(labels)], strict=True))
+        versions += [(f"round_{r}", r) for r in others[len(labels) :]]
+    return [*versions, ("final", final_after)]
 
 
 def codebook_yaml(codebook: pd.DataFrame, source: str = "", codings: pd.DataFrame | None = None) -> str:
@@ -221,7 +222,7 @@ def write_study(
     """Write ``study`` in the ``data/`` layout so that ``load_study(out_dir)`` reads it.
 
     Files: ``participants.csv``, ``institutions.csv``, ``coders.csv``, ``codings.csv``,
-    ``memos.csv``, ``themes.csv`` (when there are themes), ``codebook.yml``
+    ``memos.csv``, ``themes.csv`` and ``reconciliation.csv`` (when not empty), ``codebook.yml``
     (:func:`codebook_yaml`), ``transcripts/<id>.txt``, ``SYNTHETIC`` when the study is
     synthetic and :data:`IMPORT_STAMP`.  Every file is rendered in memory and checked to
     lie inside the folder before anything is written; the folder then appears whole (see
@@ -243,7 +244,9 @@ def write_study(
         files[rel] = data.encode("utf-8")
 
     escaped = 0
-    tables = ["participants", "institutions", "coders", "codings", "memos"] + (["themes"] if len(study.themes) else [])
+    tables = ["participants", "institutions", "coders", "codings", "memos"] + [
+        t for t in ("themes", "reconciliation") if len(getattr(study, t))
+    ]
     for table in tables:
         text, n = _csv(getattr(study, table), table)
         escaped += n
@@ -265,7 +268,9 @@ def write_study(
     return [out / rel for rel in files]
 
 
-SCHEMAS_FILES = {t: f"{t}.csv" for t in ("participants", "institutions", "coders", "codings", "memos", "themes")}
+SCHEMAS_FILES = {
+    t: f"{t}.csv" for t in ("participants", "institutions", "coders", "codings", "memos", "themes", "reconciliation")
+}
 
 
 def _write_folder(out: Path, files: dict[str, bytes]) -> None:
