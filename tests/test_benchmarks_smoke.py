@@ -27,6 +27,9 @@ TINY = run.Sizes(
     cooc_small=800,
     repeats=1,
     heavy_repeats=1,
+    refi_codings=2000,
+    refi_source_mib=1,
+    refi_notes=200,
 )
 
 
@@ -48,7 +51,7 @@ def records(corpus):
 
 
 def test_every_case_runs_without_error(records):
-    assert len(records) == 30  # 3 study, 16 alpha, 4 kappa, 6 co-occurrence, 1 whole
+    assert len(records) == 34  # 3 study, 16 alpha, 4 kappa, 6 co-occurrence, 1 whole, 4 REFI-QDA
     failed = {k: r.error for k, r in records.items() if r.error}
     assert not failed
     for k, r in records.items():
@@ -110,7 +113,7 @@ def test_results_md_has_every_required_row(records, tmp_path):
     ):
         assert t in text, t
     verdicts = [ln for ln in text.splitlines() if ln.startswith("| ") and ln.endswith("** |")]
-    assert len(verdicts) == len(run.targets(records, None, TINY)) == 14
+    assert len(verdicts) == len(run.targets(records, None, TINY)) == 18
     assert all(v.endswith(("**PASS** |", "**MISS** |", "**NOT RUN** |")) for v in verdicts)
     assert text.count("**NOT RUN**") >= 2  # the make rows, not measured here
 

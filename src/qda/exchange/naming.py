@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -82,13 +83,20 @@ def _labelled_text(fields: list[tuple[str, str]]) -> str:
     return "\n".join(f"{label}: {value}" for label, value in fields if value != "")
 
 
+@lru_cache(maxsize=8)
+def _label_pattern(labels: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"^(" + "|".join(re.escape(k) for k in labels) + r"):[ \t]?(.*)$")
+
+
 def _parse_labelled(text: str, labels: dict[str, str], default: str | None) -> dict[str, str]:
     """Inverse of :func:`_labelled_text`: ``Label: value`` lines, continuation lines appended.
 
     Text before the first label (or all of it when there is no label) goes to ``default``.
     """
     out: dict[str, str] = {}
-    pat = re.compile(r"^(" + "|".join(re.escape(k) for k in labels) + r"):[ \t]?(.*)$")
+    if not text:
+        return out
+    pat = _label_pattern(tuple(labels))
     key = default
     for line in (text or "").split("\n"):
         m = pat.match(line)

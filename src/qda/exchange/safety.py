@@ -301,9 +301,14 @@ def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None, on_en
         raise RefiError(file, "XML", "is empty", _FIX_REEXPORT)
     stack: list[ET.Element] = []
     try:
-        it = DET.iterparse(
-            _BytesSource(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        # A DTD (the only place entities can be declared) comes before the root element:
+        # defusedxml's parser reads up to the root's start tag and refuses any; the whole
+        # document is then read by the C parser (an undeclared entity is a parse error there).
+        for _ in DET.iterparse(
+            _BytesSource(data), events=("start",), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        ):
+            break
+        it = ET.iterparse(_BytesSource(data), events=("start", "end"))
         for event, el in it:
             if event == "start":
                 el.tag = _local(el.tag)
