@@ -30,7 +30,7 @@ from qda.exchange.naming import (
     slugify,
 )
 from qda.exchange.safety import _Package
-from qda.exchange.structure import VALUE_TAGS, Doc, Selections, _child, _children, _text, _where
+from qda.exchange.structure import VALUE_TAGS, Doc, Selections, _child, _children, _text
 from qda.exchange.text import SourceText, bom_base, count_words, decode_source, normalise_newlines
 from qda.study.model import ImportRecord, Study
 from qda.study.schema import SCHEMAS, coerce, empty_frame
@@ -460,6 +460,3 @@ def build_study(pkg: _Package, doc: Doc) -> Study:
     )
     set_participants(study, raw, var_type, None, doc.file)
     return study
-
-
-__all__ = ["build_study", "frame", "_where"]

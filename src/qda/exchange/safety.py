@@ -265,11 +265,6 @@ class _Package:
             self._cache[key] = convert(self._read(info))
         return self._cache[key]
 
-    def source_bytes(self, plain_text_path: str) -> bytes | None:
-        """The raw bytes of a source's plain text inside the archive (see :meth:`member_info`), or None."""
-        info = self.member_info(plain_text_path)
-        return None if info is None else self._read(info)
-
 
 # ---------------------------------------------------------------------------
 # Safe XML
