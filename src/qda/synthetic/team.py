@@ -12,7 +12,7 @@ rounds of the study are made from it, as ``team/team.yml`` states them:
   not noise, and each led to a v2 criterion (``codebook.yml``, version v2's summary);
 - round 3 (ten more, codebook v2): units fixed before coding, as Campbell et al. (2013)
   did: each analyst decides, answer by answer, which codes apply; the readings have
-  converged but for the one still in force in round 3;
+  converged but for the readings still in force in round 3;
 - full round (all transcripts, final codebook): two analysts, each with part of the
   codebook (``full_round_groups``), apply the reference.
 
@@ -111,8 +111,14 @@ def _own_experience_only(ref: pd.DataFrame, turns: pd.DataFrame) -> pd.DataFrame
     return ref.loc[~second_hand]
 
 
+def _told_not_own(ref: pd.DataFrame, turns: pd.DataFrame) -> pd.DataFrame:
+    told = (ref["code"] == "gender_inequities") & (ref["attribute"] == "told")
+    return ref.loc[~told]
+
+
 #: rule id -> function(reference codings, speaker turns) -> the analyst's codings
 READING_RULES = {
+    "told_not_own": _told_not_own,
     "sponsorship_as_mentoring": _sponsorship_as_mentoring,
     "question_in_segment": _question_in_segment,
     "own_experience_only": _own_experience_only,
