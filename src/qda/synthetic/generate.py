@@ -180,7 +180,7 @@ def generate(
     if not tiled:
         recon = apply_notes(recon)
     memos, theme_memos = make_memos(codings, transcripts, source_of)
-    themes = make_themes(codings, transcripts, source_of)
+    themes = make_themes(codings, transcripts, participants, source_of)
     exemplars = make_exemplars(transcripts) if not tiled else pd.DataFrame(columns=EXEMPLAR_COLUMNS)
 
     out.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ import yaml
 from qda.analysis.analysis_set import analysis_set
 from qda.errors import DataError
 from qda.study.model import Study
-from qda.study.schema import empty_frame
+from qda.study.schema import coerce, empty_frame
 
 TEAM_DIR = Path(__file__).parent / "team"
 #: Each analyst keeps their own files (``memos_a.yml``, ``theme_assignments_b.csv``, ...).
@@ -136,9 +136,9 @@ def make_memos(
     return out[MEMO_COLUMNS], analytic
 
 
-def _analysis_segments(codings: pd.DataFrame, transcripts: pd.DataFrame) -> pd.DataFrame:
+def _analysis_segments(codings: pd.DataFrame, transcripts: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
     study = Study(
-        participants=empty_frame("participants"),
+        participants=coerce(participants, "participants", Path("participants.csv")),
         transcripts=transcripts.assign(path="", n_chars=transcripts["text"].str.len(), n_words=0),
         codebook=empty_frame("codebook"),
         codings=codings,
@@ -159,6 +159,7 @@ def read_rows(folder: Path, pattern: str) -> list[tuple[Path, int, dict]]:
 def make_themes(
     codings: pd.DataFrame,
     transcripts: pd.DataFrame,
+    participants: pd.DataFrame,
     source_of: dict[str, str] | None = None,
     folder: Path = TEAM_DIR,
 ) -> pd.DataFrame:
@@ -171,7 +172,7 @@ def make_themes(
     assignments = read_rows(folder, ASSIGNMENTS_GLOB)
     if not assignments:
         return empty_frame("themes")[THEME_COLUMNS]
-    segments = _analysis_segments(codings, transcripts)
+    segments = _analysis_segments(codings, transcripts, participants)
     texts = dict(zip(transcripts["transcript_id"], transcripts["text"], strict=True))
     targets = _source_map(transcripts, source_of)
     rows = []
