@@ -86,7 +86,7 @@ def test_criteria_show_the_v1_and_v2_wording_and_what_was_rewritten(study, crite
 
 def test_boundary_passages_are_settled_by_the_v2_criterion_their_note_names(criteria, turns):
     assert criteria.boundary["settled"].all()
-    assert (criteria.boundary["criterion"] == "gender_inequities (v2 inclusion)").all()
+    assert criteria.boundary["criterion"].str.match(r"gender_inequities \(v2 (inclusion|exclusion)\)").all()
     for row in criteria.boundary.itertuples():
         assert turns.loc[row.unit_id, "speaker"] == "PARTICIPANT" and len(row.text) > 0
 
@@ -107,10 +107,27 @@ def test_score_boundary_decisions(criteria):
         X.score_boundary_decisions(criteria, {"P999-T001": True})
 
 
-def test_note_criterion_parses_and_tolerates_a_note_without_one():
-    note = "Left off mentoring: settled by networks_sponsorship (v2 exclusion): sponsorship is not mentorship."
-    assert X.note_criterion(note) == {"code": "networks_sponsorship", "version": "v2", "field": "exclusion"}
+def test_note_criterion_reads_the_rule_the_prose_names():
+    codes = ["gender_inequities", "mentoring", "networks_sponsorship"]
+    named = "Absent: the networks_sponsorship v2 exclusion keeps it as sponsorship alone."
+    word = "Absent: no guidance from the dean, so the v2 sponsorship exclusion settles it."
+    bare = "Present by the v2 inclusion for what a mentor tells the participant."
+    expect = {"code": "networks_sponsorship", "version": "v2", "field": "exclusion"}
+    assert X.note_criterion(named, "mentoring", codes) == expect
+    assert X.note_criterion(word, "being_mentored", codes) == expect
+    assert X.note_criterion(bare, "gender_inequities", codes) == {
+        "code": "gender_inequities",
+        "version": "v2",
+        "field": "inclusion",
+    }
     assert X.note_criterion("we talked it through") == {"code": "", "version": "", "field": ""}
+
+
+def test_every_reconciliation_note_names_a_criterion(study):
+    codes = list(study.codebook["code"])
+    for note, code in zip(study.reconciliation["note"], study.reconciliation["code"], strict=True):
+        crit = X.note_criterion(note, code, codes)
+        assert crit["version"] == "v2" and crit["code"] in codes, note
 
 
 # ---------------------------------------------------------------------------

@@ -347,7 +347,7 @@ def test_criteria_widget_scores_the_learners_decisions(study):
     _find(view, w.Button)[0].click()
     out = _find(view, w.HTML)[-1].value
     assert "1 of 2 of your decisions match" in out
-    assert "v2 inclusion" in out and "one team" in out
+    assert "gender_inequities (v2 " in out and "one team" in out
 
 
 def test_unitizing_widget_rescores_as_the_span_moves(study):

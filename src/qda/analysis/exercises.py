@@ -57,7 +57,11 @@ MEMO_PROMPTS = [
     "What did you bring to the reading (your role, your training)?",
 ]
 
-_SETTLED = re.compile(r"settled by (?P<code>[a-z_]+) \((?P<version>v\d|final) (?P<field>[a-z]+)\)")
+# "networks_sponsorship v2 exclusion", "the v2 sponsorship exclusion", "the v2 inclusion", ...
+_CRITERION = re.compile(
+    r"(?:\b(?P<code>[a-z]+_[a-z_]+)\s+)?\b(?P<version>v\d|final)\s+(?:(?P<word>[a-z]+)\s+)?"
+    r"(?P<field>inclusion|exclusion|definition)\b"
+)
 
 
 def _check_n(n, name: str = "n", minimum: int = 0) -> int:
@@ -439,14 +443,23 @@ def unmatched_labels(exercise: OpenCoding, labels: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------------------
 # 2. Writing a code's criteria
 # ---------------------------------------------------------------------------
-def note_criterion(note: str) -> dict[str, str]:
+def note_criterion(note: str, code: str = "", codes: Iterable[str] = ()) -> dict[str, str]:
     """The criterion a reconciliation note names: ``code``, ``version`` and ``field``.
 
-    Notes say "settled by <code> (<version> <field>)" (data/README.md); a note
-    that names none gives empty strings.
+    The analysts' notes are prose that names the rule which settled the disagreement
+    (data/README.md): "the v2 inclusion", "the networks_sponsorship v2 exclusion",
+    "the v2 sponsorship exclusion". The first such phrase is read; its code is the
+    slug written before it, else the code of ``codes`` whose slug holds the word
+    between version and field ("sponsorship"), else ``code`` (the code disagreed
+    on). A note that names no criterion gives empty strings.
     """
-    m = _SETTLED.search(str(note))
-    return m.groupdict() if m else {"code": "", "version": "", "field": ""}
+    m = _CRITERION.search(str(note))
+    if not m:
+        return {"code": "", "version": "", "field": ""}
+    named = m["code"] or ""
+    if not named and m["word"]:
+        named = next((c for c in codes if m["word"] in str(c).split("_")), "")
+    return {"code": named or str(code), "version": m["version"], "field": m["field"]}
 
 
 @dataclass(frozen=True, eq=False)
@@ -493,7 +506,8 @@ def criteria_exercise(study: Study, code: str | None = None, n: int = 4, seed: i
     first = rows.drop_duplicates("note")
     take = list(first.index[:n]) + list(rows.index.difference(first.index, sort=False)[: max(0, n - len(first))])
     rows = _reconciliation_with_text(study, rows.loc[take]).sort_values("unit_id").reset_index(drop=True)
-    crit = pd.DataFrame([note_criterion(x) for x in rows["note"]])
+    slugs = sorted(set(study.codebook["code"].astype(str)))
+    crit = pd.DataFrame([note_criterion(x, code, slugs) for x in rows["note"]])
     rows["criterion"] = (crit["code"] + " (" + crit["version"] + " " + crit["field"] + ")").where(crit["code"] != "")
     rows["settled"] = (crit["code"] == code) & (crit["version"] == "v2")
     v1, v2 = _codebook_row(study, code, "v1"), _codebook_row(study, code, "v2")
@@ -718,7 +732,7 @@ def reconciliation_case(study: Study, seed: int = 0, round: str = "2", code: str
         pd.DataFrame(rows, columns=["coder", "applied", "words"]),
         str(row["resolution"]),
         str(row["note"]),
-        note_criterion(row["note"]),
+        note_criterion(row["note"], str(row["code"]), sorted(set(study.codebook["code"].astype(str)))),
     )
 
 
