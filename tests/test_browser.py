@@ -230,7 +230,8 @@ def test_craft_page_keeps_every_model_answer_collapsed_until_opened(driver):
         "return Array.from(document.querySelectorAll('article .admonition.dropdown')).map(a => {"
         "  const t = a.querySelector('.admonition-title');"
         "  const body = Array.from(a.children).filter(c => !c.classList.contains('admonition-title'));"
-        "  return [t ? t.textContent.trim() : '', body.some(c => c.offsetParent !== null)];"
+        "  const seen = c => getComputedStyle(c).visibility !== 'hidden' && c.getBoundingClientRect().height > 0;"
+        "  return [t ? t.textContent.trim() : '', body.some(seen)];"
         "})"
     )
     titles = [t for t, _ in answers]
@@ -250,19 +251,21 @@ def test_craft_page_keeps_every_model_answer_collapsed_until_opened(driver):
     shown = driver.execute_script(
         "const a = Array.from(document.querySelectorAll('article .admonition.dropdown'))"
         ".find(x => x.textContent.includes('Model answer to exercise 1'));"
-        "const t = a.querySelector('table'); return t ? t.offsetParent !== null : false"
+        "const t = a.querySelector('table');"
+        "return t ? getComputedStyle(t).visibility === 'visible' && t.getBoundingClientRect().height > 0 : false"
     )
     assert shown, "opening model answer 1 did not show the team's codes"
 
 
 def test_teaching_pages_link_the_guide_and_say_the_reading_is_not_the_truth(driver):
     _open(driver, GUIDE)
-    text = driver.execute_script("return document.querySelector('article').innerText")
+    text = driver.execute_script("return document.querySelector('article').innerText").replace("\u2019", "'")
     for k in range(1, 5):
         assert f"Session {k}" in text, f"the workshop plan has no session {k}"
     assert text.count("Learning objectives") == 4 and "Hand out" in text
     assert "one team's reading" in text.lower()
     for page in (CRAFT, HTML / "chapters" / "teaching.html"):
         _open(driver, page)
-        body = driver.execute_script("return document.querySelector('article').innerText").lower()
+        body = driver.execute_script("return document.querySelector('article').innerText")
+        body = body.replace("\u2019", "'").lower()
         assert "one team's reading" in body and "not the truth" in body, page.name
