@@ -66,7 +66,7 @@ def test_speaker_turns_on_the_corpus():
     starts = set(m.loc[(m["start"] >= m["start_u"]) & (m["start"] < m["end_u"]), "coding_id"])
     assert ends == set(s.codings["coding_id"])
     question_kept = s.codings.loc[~s.codings["coding_id"].isin(starts)]
-    assert set(zip(question_kept["coder"], question_kept["round"].astype(str))) <= {("analyst_b", "2")}
+    assert set(zip(question_kept["coder"], question_kept["round"].astype(str), strict=True)) <= {("analyst_b", "2")}
     # some stories continue across a probe: one coding spans more than one answer
     spans = m.loc[(m["start"] < m["end_u"]) & (m["end"] > m["start_u"])].groupby("coding_id").size()
     assert (spans > 1).any()
