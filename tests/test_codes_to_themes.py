@@ -142,6 +142,7 @@ def test_memo_trail_negative_cases_and_unassigned():
     neg = themes.negative_cases(st)
     assert neg["segment_id"].tolist() == ["P001-S002", "P009-S001"]
     assert neg["found"].tolist() == [True, False] and neg["themes"].tolist() == ["", ""]
+    assert neg["outcome"].tolist() == ["left without a theme", "not in the set"]
     assert neg["text"].iloc[0] == st.text("P001", 200, 260)
     un = themes.unassigned_segments(st)
     assert un["segment_id"].tolist() == ["P001-S002"] and un["memos"].tolist() == ["M3"]

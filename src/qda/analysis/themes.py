@@ -641,11 +641,24 @@ def negative_cases(study: Study, theme=None, segments: pd.DataFrame | None = Non
     :func:`memo_segments` of :func:`memo_trail` with ``decision="negative case"``:
     one row per (memo, cited segment), memos in date order, plus the memo's
     ``date`` and ``coder``. The column ``themes`` shows what the team made of each
-    case: kept inside a theme (flagged as deviant), moved to another theme, or left
-    without a theme ("").
+    case, and ``outcome`` says it in words: "kept in the theme" (the memo's theme is
+    among the segment's themes: a deviant case the theme holds), "given another
+    theme", "left without a theme" or "not in the set" (a cited id that names no
+    segment).
     """
     memos = memo_trail(study, theme, decision="negative case")
     out = memo_segments(study, memos, segments)
+    given = out["themes"].str.split(";")
+    out["outcome"] = [
+        "not in the set"
+        if not found
+        else "left without a theme"
+        if themes == [""]
+        else "kept in the theme"
+        if str(t) in themes
+        else "given another theme"
+        for t, themes, found in zip(out["theme"], given, out["found"], strict=True)
+    ]
     return out.merge(memos[["memo_id", "date", "coder"]], on="memo_id", how="left")
 
 

@@ -352,6 +352,8 @@ LABELS = {
     "all participants": "All participants",
     "code": "Code",
     "theme": "Theme",
+    "decision": "Decision",
+    "outcome": "What the team made of it",
 } | {k: v for k, v in _LEVEL_LABEL.items() if k in ("early", "mid", "senior")}
 
 
