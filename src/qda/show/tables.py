@@ -353,6 +353,9 @@ LABELS = {
     "code": "Code",
     "theme": "Theme",
     "decision": "Decision",
+    "primary_caregiver": "Primary caregiver",
+    "True": "Yes",
+    "False": "No",
     "outcome": "What the team made of it",
 } | {k: v for k, v in _LEVEL_LABEL.items() if k in ("early", "mid", "senior")}
 
