@@ -388,3 +388,155 @@ CASES: dict[str, Case] = {
         ),
     ),
 }
+
+
+# ---------------------------------------------------------------------------
+# REFI-QDA exchange (issue 17): generated inputs, never committed
+# ---------------------------------------------------------------------------
+REFI_WORK = HERE / "_work" / "refi"
+_WORDS = [
+    *("mentor", "sponsor", "chair", "committee", "grant", "letter", "promotion", "service", "teaching"),
+    *("clinic", "research", "women", "men", "department", "advice", "career", "meeting", "network"),
+    *("support", "tenure", "review", "paper", "colleague", "leadership"),
+]
+
+
+def refi_codings_file(n_codings: int, n_sources: int = 1000, folder: Path | None = None) -> Path:
+    """A ``.qdpx`` in this package's export form with ``n_codings`` codings over ``n_sources`` sources.
+
+    Written directly as text (fast), GUIDs from a counter; each source holds
+    ``I: ... / R: ...`` turns of generated words, each coding a span of one source.
+    """
+    import zipfile
+
+    folder = folder or REFI_WORK
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"codings-{n_codings}.qdpx"
+    if path.is_file():
+        return path
+    rng = np.random.default_rng(17)
+    text = ("R: " + " ".join(rng.choice(_WORDS, 3000)) + "\n") * 2
+    n = len(text)
+    per = -(-n_codings // n_sources)
+
+    def g(kind: int, i: int) -> str:
+        return f"{i:08x}-{kind:04x}-4000-8000-000000000000"
+
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="bench" origin="qda bench">',
+        f'<Users><User guid="{g(1, 0)}" name="analyst_a"/><User guid="{g(1, 1)}" name="analyst_b"/></Users>',
+        "<CodeBook><Codes>",
+        *(f'<Code guid="{g(2, c)}" name="code {c}" isCodable="true"/>' for c in range(20)),
+        "</Codes></CodeBook><Sources>",
+    ]
+    starts = rng.integers(0, n - 400, size=n_codings)
+    lens = rng.integers(20, 400, size=n_codings)
+    k = 0
+    for s in range(n_sources):
+        parts.append(f'<TextSource guid="{g(3, s)}" name="S{s:05d}" plainTextPath="internal://{g(3, s)}.txt">')
+        for _ in range(min(per, n_codings - k)):
+            a, e = int(starts[k]), int(starts[k] + lens[k])
+            parts.append(
+                f'<PlainTextSelection guid="{g(4, k)}" name="C{k:07d}" startPosition="{a}" endPosition="{e}" '
+                f'creatingUser="{g(1, k % 2)}"><Description>Coding ID: C{k:07d}\nRound: full\nCodebook version: final'
+                f'</Description><Coding guid="{g(5, k)}" creatingUser="{g(1, k % 2)}"><CodeRef targetGUID="{g(2, k % 20)}"/>'
+                "</Coding></PlainTextSelection>"
+            )
+            k += 1
+        parts.append("</TextSource>")
+    parts.append("</Sources></Project>")
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("project.qde", "".join(parts))
+        for s in range(n_sources):
+            zf.writestr(f"sources/{g(3, s)}.txt", text)
+    tmp.replace(path)
+    return path
+
+
+def refi_big_source_file(mib: int, folder: Path | None = None) -> Path:
+    """A ``.qdpx`` with one source of ``mib`` MiB (generated words, CRLF line ends, one emoji) and 1,000 codings."""
+    import zipfile
+
+    folder = folder or REFI_WORK
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"source-{mib}MiB.qdpx"
+    if path.is_file():
+        return path
+    rng = np.random.default_rng(300)
+    words = np.array(_WORDS)
+    line = " ".join(rng.choice(words, 200_000))  # varied enough to stay below the zip-bomb ratio
+    chunks, size = [], 0
+    while size < mib * 1024 * 1024:
+        ln = "R: " + line[int(rng.integers(0, 1000)) :] + "\r\n"
+        chunks.append(ln)
+        size += len(ln)
+    text = "I: \U0001f600\r\n" + "".join(chunks)
+    n = len(text)
+    g = "00000000-0003-4000-8000-000000000000"
+    sels = "".join(
+        f'<PlainTextSelection guid="{k:08x}-0004-4000-8000-000000000000" startPosition="{s}" endPosition="{s + 50}">'
+        f'<Coding guid="{k:08x}-0005-4000-8000-000000000000"><CodeRef targetGUID="00000000-0002-4000-8000-000000000000"/>'
+        "</Coding></PlainTextSelection>"
+        for k, s in enumerate(np.linspace(10, n - 100, 1000).astype(int).tolist())
+    )
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="big" origin="bench">'
+        '<CodeBook><Codes><Code guid="00000000-0002-4000-8000-000000000000" name="c" isCodable="true"/></Codes>'
+        f'</CodeBook><Sources><TextSource guid="{g}" name="big" plainTextPath="internal://{g}.txt">{sels}'
+        "</TextSource></Sources></Project>"
+    )
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("project.qde", xml)
+        zf.writestr(f"sources/{g}.txt", text.encode("utf-8"))
+    tmp.replace(path)
+    return path
+
+
+def refi_notes_file(n_notes: int, folder: Path | None = None) -> Path:
+    """A ``.qde`` with ``n_notes`` Notes that all have the same name (name de-duplication)."""
+    folder = folder or REFI_WORK
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"notes-{n_notes}.qde"
+    if not path.is_file():
+        notes = "".join(
+            f'<Note guid="{i:08x}-0007-4000-8000-000000000000" name="memo"><PlainTextContent>x</PlainTextContent></Note>'
+            for i in range(n_notes)
+        )
+        path.write_text(
+            '<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="n">'
+            f"<Notes>{notes}</Notes></Project>",
+            encoding="utf-8",
+        )
+    return path
+
+
+def _refi_setup(kind: str, n: int, folder: str | None = None) -> str:
+    where = Path(folder) if folder else None
+    if kind == "codings":
+        return str(refi_codings_file(n, n_sources=max(1, min(1000, n // 100)), folder=where))
+    if kind == "source":
+        return str(refi_big_source_file(n, folder=where))
+    return str(refi_notes_file(n, folder=where))
+
+
+def _refi_import(path: str) -> dict:
+    from qda.refi import import_project
+
+    s = import_project(path)
+    return {"codings": len(s.codings), "transcripts": len(s.transcripts), "memos": len(s.memos)}
+
+
+def _refi_validate(path: str) -> int:
+    from qda.refi import validate_file
+
+    return len(validate_file(path))
+
+
+CASES.update(
+    {
+        "refi_import": Case(_refi_setup, _refi_import, "qda.refi.import_project", ("qda.refi",)),
+        "refi_validate": Case(_refi_setup, _refi_validate, "qda.refi.validate_file (problems found)", ("qda.refi",)),
+    }
+)

@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-GROUPS = ("alpha", "kappa", "unitizing", "cooc", "load", "aset", "whole", "make")
+GROUPS = ("alpha", "kappa", "unitizing", "cooc", "load", "aset", "whole", "refi", "make")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 GIB = 1024**3
 MIB = 1024**2
@@ -60,10 +60,28 @@ class Sizes:
     heavy_repeats: int
     unitizing_segments: int = 10**6  # per coder, 2 coders, the sweep alone
     unitizing_brute: int = 10**4  # per coder: the sweep beside the all-pairs brute force
+    refi_codings: int = 10**6  # codings in the generated REFI-QDA project (issue 17)
+    refi_source_mib: int = 300  # size of the one big generated source
+    refi_notes: int = 40_000  # Notes that share one name
 
 
 FULL = Sizes({"1x": 104, "10x": 1040, "100x": 10400}, 10**6, 200, 1000, 10**6, 10**6, 10**5, 5, 3)
-QUICK = Sizes({"1x": 104}, 10**4, 50, 200, 10**4, 2 * 10**4, 2 * 10**3, 2, 1, 10**4, 10**3)
+QUICK = Sizes(
+    {"1x": 104},
+    10**4,
+    50,
+    200,
+    10**4,
+    2 * 10**4,
+    2 * 10**3,
+    2,
+    1,
+    unitizing_segments=10**4,
+    unitizing_brute=10**3,
+    refi_codings=20_000,
+    refi_source_mib=8,
+    refi_notes=4000,
+)
 
 
 @dataclass
@@ -176,6 +194,16 @@ def plan(sizes: Sizes, groups: set[str], corpus_paths: dict[str, Path]) -> list[
                             rr,
                         )
                     )
+    if "refi" in groups:
+        n, mib, notes = sizes.refi_codings, sizes.refi_source_mib, sizes.refi_notes
+        for case, kind, size, label in (
+            ("refi_import", "codings", n, f"{n:,} codings"),
+            ("refi_validate", "codings", n, f"{n:,} codings"),
+            ("refi_import", "source", mib, f"one {mib} MiB source (CRLF, one emoji)"),
+            ("refi_import", "notes", notes, f"{notes:,} Notes with one name"),
+        ):
+            key = f"{case}/{kind}"
+            jobs.append(Job(key, "refi", case, {"kind": kind, "n": size}, label, h, trace=False))
     if "whole" in groups:
         for label, path in corpus_paths.items():
             rr = h if label != "1x" or len(corpus_paths) == 1 else r
@@ -490,6 +518,28 @@ def targets(recs: dict[str, Record], make: dict | None, sizes: Sizes) -> list[tu
             "NOT RUN" if rss is None else ("PASS" if rss < 4 * GIB else "MISS"),
         )
     )
+    n_r = f"{sizes.refi_codings:,}"
+    for key, what, limit, use_rss, unit in (
+        ("refi_import/codings", f"REFI-QDA import of {n_r} codings: < 15 s", 15, False, "s"),
+        ("refi_import/codings", f"REFI-QDA import of {n_r} codings: < 1.5 GiB peak RSS", 1.5, True, "GiB"),
+        ("refi_validate/codings", f"REFI-QDA validate of {n_r} codings: < 15 s", 15, False, "s"),
+        (
+            "refi_import/source",
+            f"REFI-QDA import of a {sizes.refi_source_mib} MiB source: < 2 GiB peak RSS",
+            2,
+            True,
+            "GiB",
+        ),
+    ):
+        r = recs.get(key)
+        val = (r.rss_peak / GIB if r.rss_peak else None) if (r and r.times and use_rss) else (r.median if r else None)
+        out.append(
+            (
+                what,
+                "-" if val is None else f"{val:.2f} {unit}",
+                "NOT RUN" if val is None else ("PASS" if val < limit else "MISS"),
+            )
+        )
     if make:
         ts = make.get("test_seconds")
         steps = make.get("test_steps", {})
@@ -692,6 +742,10 @@ def render(
         )
     table([k for k in recs if k.startswith(("load/", "validate/"))], "Loading and validating the study")
     table([k for k in recs if k.startswith("analysis_set/")], "The analysis set")
+    table(
+        [k for k in recs if k.startswith("refi_")],
+        "REFI-QDA exchange (issue 17; inputs generated in benchmarks/_work/refi, never committed)",
+    )
     whole = [k for k in recs if k.startswith("whole/")]
     table(whole, "The whole analysis (load, validate, agreement, co-occurrence, analysis set, theme tables)")
     if whole:

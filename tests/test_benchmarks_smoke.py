@@ -29,6 +29,9 @@ TINY = run.Sizes(
     heavy_repeats=1,
     unitizing_segments=2000,
     unitizing_brute=300,
+    refi_codings=2000,
+    refi_source_mib=1,
+    refi_notes=200,
 )
 
 
@@ -50,7 +53,7 @@ def records(corpus):
 
 
 def test_every_case_runs_without_error(records):
-    assert len(records) == 33  # 3 study, 16 alpha, 4 kappa, 3 unitizing, 6 co-occurrence, 1 whole
+    assert len(records) == 37  # 3 study, 16 alpha, 4 kappa, 3 unitizing, 6 co-occurrence, 1 whole, 4 REFI-QDA
     failed = {k: r.error for k, r in records.items() if r.error}
     assert not failed
     for k, r in records.items():
@@ -116,7 +119,7 @@ def test_results_md_has_every_required_row(records, tmp_path):
     ):
         assert t in text, t
     verdicts = [ln for ln in text.splitlines() if ln.startswith("| ") and ln.endswith("** |")]
-    assert len(verdicts) == len(run.targets(records, None, TINY)) == 17
+    assert len(verdicts) == len(run.targets(records, None, TINY)) == 21
     assert all(v.endswith(("**PASS** |", "**MISS** |", "**NOT RUN** |")) for v in verdicts)
     assert text.count("**NOT RUN**") >= 2  # the make rows, not measured here
 

@@ -289,7 +289,8 @@ def test_export_project_validates_against_project_xsd_with_two_validators(tmp_pa
     assert names[0] == "project.qde" and len([n for n in names if n.startswith("sources/")]) == 3
     text = xml.decode()
     assert text.count("<PlainTextSelection ") == 6 and text.count("<Coding ") == 6
-    assert text.count("<Case ") == 3 and text.count("<Note ") == 3 and text.count("<Set ") == 2
+    assert text.count("<Case ") == 3 and text.count("<Set ") == 2
+    assert text.count("<Note ") == 5 and text.count("Coder role: ") == 2  # 3 memos, 2 coder roles
     assert 'plainTextPath="internal://' in text
 
 

@@ -3,9 +3,10 @@
 * ``export --out study.qdpx [--data DIR]`` writes the study (default: the one
   :func:`qda.load_study` finds) as a REFI-QDA project; a ``.qdc`` suffix
   writes the codebook instead (``--version``, default ``final``).
-* ``import FILE --out DIR [--mapping qda-project.yml]`` reads a ``.qdpx``/``.qde``/``.qdc``
-  and writes the tidy tables and transcripts in the ``data/`` layout, so that
-  ``load_study(DIR)`` works.
+* ``import FILE --out DIR [--mapping qda-project.yml] [--force]`` reads a
+  ``.qdpx``/``.qde``/``.qdc`` and writes the tidy tables and transcripts in the ``data/``
+  layout, so that ``load_study(DIR)`` works; ``DIR`` must be new, empty or an earlier
+  import of the same file unless ``--force`` (see :mod:`qda.exchange.datafolder`).
 * ``validate FILE`` checks a REFI-QDA file (schema and semantics, one line per
   problem); ``validate DIR`` checks a data folder with :mod:`qda.validate`.
 
@@ -22,8 +23,9 @@ from pathlib import Path
 
 from qda import load_study
 from qda.errors import DataError, ValidationError
+from qda.exchange.datafolder import check_out_folder, write_study
 from qda.exchange.read import load_project, validate_file
-from qda.exchange.write import export_codebook, export_project, write_study
+from qda.exchange.write import export_codebook, export_project, not_carried
 from qda.study.deidentify import (
     INSTITUTIONS_FILE,
     NAMES_FILE,
@@ -71,25 +73,38 @@ def export_main(argv: list[str]) -> int:
         print(
             f"{out}: wrote {len(study.transcripts)} sources, {study.codebook['code'].nunique()} codes, "
             f"{len(study.codings)} codings, {len(study.memos)} memos"
+            + (f", {len(study.themes)} theme assignments" if len(study.themes) else "")
         )
+        for what in not_carried(study):
+            print(f"{out}: not carried (REFI-QDA has no place for it): {what}", file=sys.stderr)
     return 0
 
 
 def import_main(argv: list[str]) -> int:
-    """``python -m qda import FILE --out DIR [--mapping YML]``: write the tidy tables of a REFI-QDA file."""
+    """``python -m qda import FILE --out DIR [--mapping YML] [--force]``: write the tidy tables of a REFI-QDA file."""
 
     ap = _Parser(prog="qda import", description="Import a REFI-QDA file and write the data/ layout.")
     ap.add_argument("file", help=".qdpx, .qde or .qdc file")
-    ap.add_argument("--out", required=True, help="folder to write (created; files inside are replaced atomically)")
+    ap.add_argument(
+        "--out",
+        required=True,
+        help="folder to write: new, empty, or an earlier import of the same file (replaced whole)",
+    )
     ap.add_argument("--mapping", help="qda-project.yml (default: QDA_MAPPING, else qda-project.yml beside FILE)")
+    ap.add_argument("--force", action="store_true", help="replace an --out folder that holds anything else")
     args = ap.parse_args(argv)
+    check_out_folder(Path(args.out), Path(args.file), args.force)  # before the (possibly long) import
     study = load_project(args.file, args.mapping)  # all parsing and checks happen before any write
-    written = write_study(study, args.out)
+    written = write_study(study, args.out, source=args.file, force=args.force)
     missing = study.imported.missing_sources if study.imported else []
     print(
         f"{args.out}: wrote {len(written)} files ({len(study.transcripts)} transcripts, "
-        f"{study.codebook['code'].nunique()} codes, {len(study.codings)} codings, {len(study.memos)} memos)"
+        f"{study.codebook['code'].nunique()} codes, {len(study.codings)} codings, {len(study.memos)} memos"
+        + (f", {len(study.themes)} theme assignments" if len(study.themes) else "")
+        + ")"
     )
+    for note in study.imported.notes if study.imported else []:
+        print(note, file=sys.stderr)
     if missing:
         print(
             f"{args.file}: sources: {len(missing)} source text(s) not in the file ({', '.join(missing[:3])}"

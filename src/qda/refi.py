@@ -7,6 +7,7 @@ re-exports their public functions so that ``qda.refi.import_project``,
 ``export_project`` and ``export_codebook`` keep working.
 """
 
+from qda.exchange.datafolder import codebook_yaml, write_study
 from qda.exchange.mapping import MAPPING_FILE, apply_mapping, read_mapping
 from qda.exchange.naming import (
     SYNTHETIC_MARKER,
@@ -18,8 +19,9 @@ from qda.exchange.naming import (
     slugify,
 )
 from qda.exchange.read import canonical_xml, import_project, load_project, read_qdpx_members, validate_file
-from qda.exchange.safety import Limits, decode_source, normalise_newlines, parse_xml, schema_errors
-from qda.exchange.write import codebook_xml, codebook_yaml, export_codebook, export_project, project_xml, write_study
+from qda.exchange.safety import Limits, parse_xml, schema_errors
+from qda.exchange.text import decode_source, normalise_newlines
+from qda.exchange.write import codebook_xml, export_codebook, export_project, project_xml
 
 __all__ = [
     "Limits",

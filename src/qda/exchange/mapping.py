@@ -173,8 +173,3 @@ def set_participants(study: Study, raw: pd.DataFrame, var_type: dict[str, str], 
         study.institutions = coerce(inst.astype(object), "institutions", Path(file))
     study.participants = typed
     study.imported.missing_participant_columns = [c for c in missing if c != "participant_id"]
-
-
-# ---------------------------------------------------------------------------
-# Validation (CLI `validate FILE`)
-# ---------------------------------------------------------------------------

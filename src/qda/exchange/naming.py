@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -70,11 +71,21 @@ _DESC_LABELS = {
     "Refined in round": "refined_round",
     "Code ID": "code",
 }
-_SEL_LABELS = {"Coding ID": "coding_id", "Round": "round", "Codebook version": "codebook_version"}
+_SEL_LABELS = {
+    "Coding ID": "coding_id",
+    "Round": "round",
+    "Codebook version": "codebook_version",
+    "Theme coding ID": "theme_coding_id",
+}
 
 
 def _labelled_text(fields: list[tuple[str, str]]) -> str:
     return "\n".join(f"{label}: {value}" for label, value in fields if value != "")
+
+
+@lru_cache(maxsize=8)
+def _label_pattern(labels: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"^(" + "|".join(re.escape(k) for k in labels) + r"):[ \t]?(.*)$")
 
 
 def _parse_labelled(text: str, labels: dict[str, str], default: str | None) -> dict[str, str]:
@@ -83,7 +94,9 @@ def _parse_labelled(text: str, labels: dict[str, str], default: str | None) -> d
     Text before the first label (or all of it when there is no label) goes to ``default``.
     """
     out: dict[str, str] = {}
-    pat = re.compile(r"^(" + "|".join(re.escape(k) for k in labels) + r"):[ \t]?(.*)$")
+    if not text:
+        return out
+    pat = _label_pattern(tuple(labels))
     key = default
     for line in (text or "").split("\n"):
         m = pat.match(line)
@@ -123,3 +136,38 @@ def code_description(row: pd.Series | dict, with_id: bool = False) -> str:
 def parse_code_description(text: str) -> dict[str, str]:
     """Inverse of :func:`code_description`; unlabelled text is the definition."""
     return _parse_labelled(text, _DESC_LABELS, "definition")
+
+
+class UniqueNames:
+    """Names made unique by a ``_2``, ``_3``, ... suffix, in linear time overall.
+
+    The next suffix to try is remembered per base name, so 40,000 items with one name
+    take 40,000 steps, not 40,000^2 / 2.
+    """
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self._next: dict[str, int] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.taken
+
+    def __call__(self, base: str) -> str:
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        i = self._next.get(base, 2)
+        while f"{base}_{i}" in self.taken:
+            i += 1
+        self._next[base] = i + 1
+        name = f"{base}_{i}"
+        self.taken.add(name)
+        return name
+
+
+#: Labels of a theme code's Description (themes exported as codes under one root code).
+_THEME_LABELS = {"Theme": "theme", "Theme name": "theme_name", "Subtheme": "subtheme"}
+#: Description of the root code under which the theme codes are exported.
+THEMES_ROOT = "Theme assignments of the analysis (qda): each coding of a code below is a theme assignment."
+#: Name prefix of the Notes that carry coder roles (a REFI-QDA User has no description).
+ROLE_NOTE = "Coder role: "

@@ -1,27 +1,36 @@
-"""Reading untrusted REFI-QDA containers and XML: limits, safe zip members, safe XML, schemas."""
+"""Reading untrusted REFI-QDA containers and XML: limits, safe zip members, safe XML, schemas.
+
+Container rules (item 1 of issue 17): a ``.qdpx`` must be a zip from its first byte to its
+last (no data before the first entry, nothing after the end-of-central-directory record
+and its comment); a ``.qde``/``.qdc`` is XML, recognised by its bytes, not by
+``zipfile.is_zipfile`` (which finds a zip appended to anything), and trailing data after
+the root element is refused by the parser. Each zip member is decompressed at most once
+(:meth:`_Package.member`), and its expanded size is counted against
+``Limits.max_uncompressed`` every time a source uses it.
+"""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import defusedxml.ElementTree as DET
-import numpy as np
 from defusedxml.common import (
     DefusedXmlException,
     DTDForbidden,
     EntitiesForbidden,
     ExternalReferenceForbidden,
 )
+from lxml import etree
 
 from qda.errors import DataError, LimitExceededError, RefiError, UnsafeInputError
 from qda.exchange.naming import _local
@@ -37,8 +46,6 @@ KNOWN_NAMESPACES = {
     "urn:QDA-XML:codebook:1:0",
 }
 SCHEMA_DIR = Path(__file__).with_name("schema")
-#: UUID-5 namespace of this package's GUIDs (itself uuid5(NAMESPACE_URL, ...)).
-#: Marker in the Project Description of exports of the synthetic corpus.
 MIB = 1024 * 1024
 
 
@@ -49,10 +56,11 @@ MIB = 1024 * 1024
 class Limits:
     """Safety limits for reading untrusted REFI-QDA files.
 
-    ``max_uncompressed``: bytes, sum of the declared sizes of all zip members (or the
-    size of a bare ``.qde``/``.qdc``); ``max_entries``: zip members; ``max_depth``:
-    XML element nesting; ``max_ratio``: uncompressed/compressed size of any member
-    larger than 1 MiB (text compresses about 3-10x; a zip bomb 1000x).
+    ``max_uncompressed``: bytes, the expanded size of the project XML plus that of every
+    source text each time a source uses it (or the size of a bare ``.qde``/``.qdc``), and
+    the sum of the declared sizes of all zip members; ``max_entries``: zip members;
+    ``max_depth``: XML element nesting; ``max_ratio``: uncompressed/compressed size of any
+    member larger than 1 MiB (text compresses about 3-10x; a zip bomb 1000x).
     """
 
     max_uncompressed: int = 512 * MIB
@@ -81,9 +89,28 @@ class Limits:
 
 
 # ---------------------------------------------------------------------------
-# Reading untrusted containers and XML
+# Reading untrusted containers
 # ---------------------------------------------------------------------------
 _FIX_REEXPORT = "re-export the project from your QDA program"
+_FIX_HOSTILE = "do not open this file; ask its author for a clean export"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_EOCD = b"PK\x05\x06"
+
+
+def _zip_bounds_problem(path: Path, size: int) -> str | None:
+    """Why the zip has data before its first entry or after its end record, or None."""
+    with path.open("rb") as f:
+        tail_len = min(size, 22 + 65535)
+        f.seek(size - tail_len)
+        tail = f.read(tail_len)
+    pos = tail.rfind(_EOCD)
+    if pos < 0 or pos + 22 > len(tail):
+        return "has no end-of-archive record"
+    comment = int.from_bytes(tail[pos + 20 : pos + 22], "little")
+    extra = len(tail) - (pos + 22 + comment)
+    if extra > 0:
+        return f"has {extra} bytes of data after the end of the archive"
+    return None
 
 
 class _Package:
@@ -94,37 +121,53 @@ class _Package:
         self.limits = limits
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
+        self._cache: dict[str, Any] = {}
+        self.used = 0  # expanded bytes used so far (each use of a member counts)
         suffix = path.suffix.lower()
         if not path.is_file():
             raise RefiError(path, "file", "does not exist", "give the path of a .qdpx, .qde or .qdc file")
         size = path.stat().st_size
         if size == 0:
             raise RefiError(path, "file", "is empty", _FIX_REEXPORT)
-        self.qde_name = path.name
-        if suffix == ".qdpx" or zipfile.is_zipfile(path):
-            self.kind = "qdpx"
-            self._open_zip()
-        elif suffix in {".qde", ".qdc"}:
-            self.kind = suffix[1:]
-            if size > limits.max_uncompressed:
-                raise LimitExceededError(
-                    path,
-                    "file",
-                    f"is {size} bytes, above the limit of {limits.max_uncompressed}",
-                    "raise Limits.max_uncompressed (QDA_REFI_MAX_UNCOMPRESSED) if you trust it",
-                )
-            self.xml = path.read_bytes()
-        else:
+        if suffix not in {".qdpx", ".qde", ".qdc"}:
             raise RefiError(path, "file name", f"has the suffix {suffix!r}", "give a .qdpx, .qde or .qdc file")
+        with path.open("rb") as f:
+            head = f.read(4)
+        self.qde_name = path.name
+        if head.startswith(_ZIP_MAGIC):
+            self.kind = "qdpx"
+            self._open_zip(size)
+        elif suffix == ".qdpx":
+            raise RefiError(path, "zip", "is not a readable zip archive (it does not start as one)", _FIX_REEXPORT)
+        else:
+            self.kind = suffix[1:]
+            self._count(size, "file")
+            self.xml = path.read_bytes()
 
-    def _open_zip(self) -> None:
+    def _count(self, n: int, where: str) -> None:
+        self.used += n
+        if self.used > self.limits.max_uncompressed:
+            raise LimitExceededError(
+                self.path,
+                where,
+                f"brings the expanded size read to {self.used} bytes, above the limit of "
+                f"{self.limits.max_uncompressed} (a source text counts each time a source uses it)",
+                "raise Limits.max_uncompressed (QDA_REFI_MAX_UNCOMPRESSED) if you trust the file",
+            )
+
+    def _open_zip(self, size: int) -> None:
         path, lim = self.path, self.limits
+        bounds = _zip_bounds_problem(path, size)
         try:
             zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as e:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
             raise RefiError(path, "zip", f"is not a readable zip archive ({e})", _FIX_REEXPORT) from None
         self.zip = zf
         infos = zf.infolist()
+        if bounds is None and infos and min(i.header_offset for i in infos) != 0:
+            bounds = f"has {min(i.header_offset for i in infos)} bytes of data before its first entry"
+        if bounds:
+            raise UnsafeInputError(path, "zip", bounds, _FIX_HOSTILE)
         if len(infos) > lim.max_entries:
             raise LimitExceededError(
                 path,
@@ -133,39 +176,10 @@ class _Package:
                 "raise Limits.max_entries (QDA_REFI_MAX_ENTRIES) if you trust the file",
             )
         total = 0
-        seen: set[str] = set()
         for info in infos:
-            name = info.filename
-            p = PurePosixPath(name.replace("\\", "/"))
-            if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in p.parts or "\x00" in name:
-                raise UnsafeInputError(
-                    path,
-                    f"zip entry {name!r}",
-                    "points outside the archive (zip-slip)",
-                    "do not open this file; ask its author for a clean export",
-                )
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise UnsafeInputError(
-                    path,
-                    f"zip entry {name!r}",
-                    "is a symbolic link",
-                    "do not open this file; ask its author for a clean export",
-                )
-            if info.flag_bits & 0x1:
-                raise RefiError(path, f"zip entry {name!r}", "is encrypted", "export the project without a password")
-            key = name.lower()
-            if key in seen:
-                raise UnsafeInputError(path, f"zip entry {name!r}", "appears twice", _FIX_REEXPORT)
-            seen.add(key)
+            self._check_entry(info)
             total += info.file_size
-            if info.file_size > MIB and info.file_size > lim.max_ratio * max(info.compress_size, 1):
-                raise LimitExceededError(
-                    path,
-                    f"zip entry {name!r}",
-                    f"expands {info.file_size / max(info.compress_size, 1):.0f}-fold, above the limit of {lim.max_ratio:g} (zip bomb?)",
-                    "raise Limits.max_ratio (QDA_REFI_MAX_RATIO) if you trust the file",
-                )
-            self.members[key] = info
+            self.members[info.filename.lower()] = info
         if total > lim.max_uncompressed:
             raise LimitExceededError(
                 path,
@@ -177,41 +191,56 @@ class _Package:
         if not qdes:
             raise RefiError(path, "zip", "holds no .qde project file", "export again as a REFI-QDA project (.qdpx)")
         named = [i for i in qdes if i.filename.lower() == "project.qde"]
-        if named:
-            chosen = named[0]
-        elif len(qdes) == 1:
-            chosen = qdes[0]
-        else:
+        if not named and len(qdes) > 1:
             raise RefiError(
                 path,
                 "zip",
                 f"holds {len(qdes)} .qde files and none is project.qde",
                 "keep only one .qde in the archive",
             )
+        chosen = named[0] if named else qdes[0]
         self.qde_name = chosen.filename
+        self._count(chosen.file_size, f"zip entry {chosen.filename!r}")
         self.xml = self._read(chosen)
+
+    def _check_entry(self, info: zipfile.ZipInfo) -> None:
+        path, name = self.path, info.filename
+        p = PurePosixPath(name.replace("\\", "/"))
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in p.parts or "\x00" in name:
+            raise UnsafeInputError(path, f"zip entry {name!r}", "points outside the archive (zip-slip)", _FIX_HOSTILE)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise UnsafeInputError(path, f"zip entry {name!r}", "is a symbolic link", _FIX_HOSTILE)
+        if info.flag_bits & 0x1:
+            raise RefiError(path, f"zip entry {name!r}", "is encrypted", "export the project without a password")
+        if name.lower() in self.members:
+            raise UnsafeInputError(path, f"zip entry {name!r}", "appears twice", _FIX_REEXPORT)
+        if info.file_size > MIB and info.file_size > self.limits.max_ratio * max(info.compress_size, 1):
+            raise LimitExceededError(
+                path,
+                f"zip entry {name!r}",
+                f"expands {info.file_size / max(info.compress_size, 1):.0f}-fold, above the limit of "
+                f"{self.limits.max_ratio:g} (zip bomb?)",
+                "raise Limits.max_ratio (QDA_REFI_MAX_RATIO) if you trust the file",
+            )
 
     def _read(self, info: zipfile.ZipInfo) -> bytes:
         assert self.zip is not None
         try:
             with self.zip.open(info) as f:
                 data = f.read(info.file_size + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error) as e:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error, ValueError) as e:
             # zipfile checks the CRC and the declared size: a lying header ends here
             raise UnsafeInputError(
                 self.path, f"zip entry {info.filename!r}", f"cannot be decompressed ({e})", _FIX_REEXPORT
             ) from None
         if len(data) > info.file_size:
             raise UnsafeInputError(
-                self.path,
-                f"zip entry {info.filename!r}",
-                "is larger than its header says",
-                "do not open this file; ask its author for a clean export",
+                self.path, f"zip entry {info.filename!r}", "is larger than its header says", _FIX_HOSTILE
             )
         return data
 
-    def source_bytes(self, plain_text_path: str) -> bytes | None:
-        """The bytes of a source's plain text inside the archive, or None when absent.
+    def member_info(self, plain_text_path: str) -> zipfile.ZipInfo | None:
+        """The zip member holding a source's plain text, or None when absent.
 
         ``internal://X`` and bare ``X`` both resolve to ``sources/X`` (then ``X``);
         member names compare case-insensitively (GUID case differs between tools).
@@ -225,39 +254,66 @@ class _Package:
         for cand in (f"sources/{rel}", rel):
             info = self.members.get(cand.lower())
             if info is not None:
-                return self._read(info)
+                return info
         return None
 
-    def where(self) -> str:
-        return self.qde_name
+    def member(self, info: zipfile.ZipInfo, convert: Callable[[bytes], Any]) -> Any:
+        """``convert(bytes)`` of a member: decompressed and converted once, counted on every use."""
+        self._count(info.file_size, f"zip entry {info.filename!r}")
+        key = info.filename.lower()
+        if key not in self._cache:
+            self._cache[key] = convert(self._read(info))
+        return self._cache[key]
 
 
-def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None) -> ET.Element:
+# ---------------------------------------------------------------------------
+# Safe XML
+# ---------------------------------------------------------------------------
+#: ``on_end(element, parent) -> True`` tells :func:`parse_xml` to drop a finished element.
+EndHook = Callable[[ET.Element, ET.Element], bool]
+
+
+def _limit_depth(file: str | Path, tag: str, limit: int) -> LimitExceededError:
+    return LimitExceededError(
+        file,
+        f"XML element <{_local(tag)}>",
+        f"is nested deeper than {limit} levels",
+        "raise Limits.max_depth (QDA_REFI_MAX_DEPTH) if you trust the file",
+    )
+
+
+def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None, on_end: EndHook | None = None) -> ET.Element:
     """Parse untrusted XML safely; return the root with namespace-free (local) tag names.
 
-    defusedxml forbids DTDs (hence entity expansion and external references);
-    depth is counted while parsing and stops at ``limits.max_depth``.
+    defusedxml forbids DTDs (hence entity expansion and external references); depth is
+    counted while parsing (no recursion) and stops at ``limits.max_depth``; data after
+    the root element is refused by the parser ("junk after document element").
+    ``on_end(el, parent)`` sees every finished element; when it returns True the element
+    is removed from its parent, so a caller can keep large repeated parts compactly.
     """
     limits = limits or Limits.from_env()
     if not data.strip():
         raise RefiError(file, "XML", "is empty", _FIX_REEXPORT)
-    depth = 0
+    stack: list[ET.Element] = []
     try:
-        it = DET.iterparse(
-            io.BytesIO(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        # A DTD (the only place entities can be declared) comes before the root element:
+        # defusedxml's parser reads up to the root's start tag and refuses any; the whole
+        # document is then read by the C parser (an undeclared entity is a parse error there).
+        for _ in DET.iterparse(
+            _BytesSource(data), events=("start",), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        ):
+            break
+        it = ET.iterparse(_BytesSource(data), events=("start", "end"))
         for event, el in it:
             if event == "start":
-                depth += 1
-                if depth > limits.max_depth:
-                    raise LimitExceededError(
-                        file,
-                        f"XML element <{_local(el.tag)}>",
-                        f"is nested deeper than {limits.max_depth} levels",
-                        "raise Limits.max_depth (QDA_REFI_MAX_DEPTH) if you trust the file",
-                    )
+                el.tag = _local(el.tag)
+                stack.append(el)
+                if len(stack) > limits.max_depth:
+                    raise _limit_depth(file, el.tag, limits.max_depth)
             else:
-                depth -= 1
+                stack.pop()
+                if on_end is not None and stack and on_end(el, stack[-1]):
+                    _remove_near_end(stack[-1], el)
         root = it.root
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
         raise UnsafeInputError(
@@ -282,18 +338,37 @@ def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None) -> ET
         line, col = getattr(e, "position", (0, 0))
         msg = str(e).split(":")[0]
         raise RefiError(file, f"line {line}, column {col}", f"is not well-formed XML ({msg})", _FIX_REEXPORT) from None
-    for el in root.iter():
-        el.tag = _local(el.tag)
     return root
+
+
+def _remove_near_end(parent: ET.Element, el: ET.Element) -> None:
+    """Remove ``el`` from ``parent``, searching from the end (events arrive in batches, so a
+    few later siblings may already be there; ``parent.remove`` would search from the start)."""
+    for k in range(len(parent) - 1, -1, -1):
+        if parent[k] is el:
+            del parent[k]
+            return
+
+
+class _BytesSource:
+    """A read-only file over bytes without the copy ``io.BytesIO`` makes."""
+
+    def __init__(self, data: bytes):
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._view) if n is None or n < 0 else min(len(self._view), self._pos + n)
+        out = self._view[self._pos : end].tobytes()
+        self._pos = end
+        return out
 
 
 # ---------------------------------------------------------------------------
 # Schema validation (trusted XSDs; documents already passed parse_xml)
 # ---------------------------------------------------------------------------
 @lru_cache(maxsize=2)
-def _schema(kind: str):
-    from lxml import etree
-
+def _schema(kind: str) -> etree.XMLSchema:
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     doc = etree.parse(str(SCHEMA_DIR / ("Project.xsd" if kind == "project" else "Codebook.xsd")), parser)
     return etree.XMLSchema(doc)
@@ -304,58 +379,27 @@ def schema_errors(data: bytes, kind: str | None = None) -> list[tuple[int, str]]
 
     Namespace variants (:data:`KNOWN_NAMESPACES`, or none) are rewritten to the
     schema's namespace first, so only structure is judged.  Call :func:`parse_xml`
-    first on untrusted bytes (it rejects DTDs); lxml here resolves nothing and
-    reads nothing from the network.
+    first on untrusted bytes (it rejects DTDs and enforces the depth and size limits);
+    lxml here resolves nothing, reads nothing from the network, and reads text nodes
+    of any length (``huge_tree``: the size is already bounded by ``Limits``).
     """
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    root = etree.fromstring(data, parser)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        return [(e.lineno or 0, f"cannot be read for schema validation ({e.msg})")]
     local = etree.QName(root).localname
     kind = kind or ("codebook" if local == "CodeBook" else "project")
+    return tree_schema_errors(root, kind)
+
+
+def tree_schema_errors(root: Any, kind: str) -> list[tuple[int, str]]:
+    """Like :func:`schema_errors` for an lxml element (an export before it is written)."""
     ns = NS_CODEBOOK if kind == "codebook" else NS_PROJECT
     for el in root.iter():
-        if isinstance(el.tag, str):
+        if isinstance(el.tag, str) and not el.tag.startswith(f"{{{ns}}}"):
             el.tag = f"{{{ns}}}{etree.QName(el).localname}"
     schema = _schema(kind)
     if schema.validate(root):
         return []
     return [(e.line, e.message) for e in schema.error_log]
-
-
-# ---------------------------------------------------------------------------
-# Source text
-# ---------------------------------------------------------------------------
-def decode_source(raw: bytes, file: str, where: str) -> str:
-    """Decode a plain-text source: UTF-8 (a leading BOM is dropped) or UTF-16 with BOM.
-
-    Raises :class:`RefiError` for bytes that are not UTF-8.  Line ends are kept
-    (see :func:`normalise_newlines`).
-    """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise RefiError(
-            file, f"{where}, byte {e.start}", "is not UTF-8 text", "save the source as UTF-8 and export again"
-        ) from None
-    return text[1:] if text.startswith("\ufeff") else text
-
-
-def normalise_newlines(text: str) -> tuple[str, np.ndarray]:
-    """LF-only text, and ``shift`` with ``new_offset = old - shift[old]`` for 0 <= old <= len(text).
-
-    A CRLF pair becomes LF (one code point removed, after the CR); a lone CR becomes LF.
-    ``shift[i]`` counts the CRs of CRLF pairs before position ``i``, so a selection that
-    began or ended at a CRLF keeps the same characters.
-    """
-    n = len(text)
-    removed = np.zeros(n + 1, dtype=np.int64)
-    for m in re.finditer("\r\n", text):
-        removed[m.start() + 1] += 1  # the CR at m.start() disappears; positions after it shift
-    shift = np.cumsum(removed)
-    return text.replace("\r\n", "\n").replace("\r", "\n"), shift

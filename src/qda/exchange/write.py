@@ -1,58 +1,67 @@
-"""Writing REFI-QDA: the project (.qdpx) and codebook (.qdc) exports, and an imported study as a data folder."""
+"""Writing REFI-QDA: the project (.qdpx) and codebook (.qdc) exports.
+
+What a project export carries and what it cannot (REFI-QDA 1.5 has no place for it):
+
+* carried: users, the coders' roles (a ``Note`` named ``Coder role: <coder>``, since a
+  ``User`` has no description in Project.xsd), each code's latest text and history
+  lines, code groups (``Set``), cases and variables, sources, codings, memos (``Note``),
+  theme assignments (codes below a root code marked :data:`~qda.exchange.naming.THEMES_ROOT`);
+* not carried: earlier codebook versions (only each code's latest text; a ``.qdc`` per
+  version carries them one at a time) and the reconciliation log (:func:`not_carried`).
+"""
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 import zipfile
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from lxml import etree
 
-from qda.errors import DataError, ReferenceIntegrityError, RefiError, UnsafeInputError
+from qda.errors import DataError, ReferenceIntegrityError, RefiError
 from qda.exchange.naming import (
     INSTITUTION_PREFIX,
+    ROLE_NOTE,
     SYNTHETIC_MARKER,
+    THEMES_ROOT,
     _labelled_text,
     code_description,
     make_guid,
     origin,
-    sanitise_id,
     slugify,
 )
-from qda.exchange.safety import NS_CODEBOOK, NS_PROJECT, schema_errors
+from qda.exchange.safety import NS_CODEBOOK, NS_PROJECT, tree_schema_errors
 from qda.io import atomic_write
 from qda.study.model import Study
-from qda.study.schema import SCHEMAS, empty_frame
 
 
-# ---------------------------------------------------------------------------
-# Export
-# ---------------------------------------------------------------------------
 class _Guids:
     def __init__(self, study: Study):
-        self.known = dict(study.imported.guids if study.imported else {})
+        self.known = study.imported.guids if study.imported else {}
 
     def __call__(self, kind: str, key: str) -> str:
         return self.known.get(f"{kind}:{key}") or make_guid(kind, key)
 
 
-def _E(parent: Any, tag: str, text: str | None = None, **attrs: Any) -> Any:
-    """One lxml element in the current export namespace (``_E.ns``); empty attributes are left out."""
-    from lxml import etree
+class _Xml:
+    """Makes lxml elements in one namespace (passed explicitly, never held as global state)."""
 
-    ns = _E.ns  # type: ignore[attr-defined]
-    a = {k: str(v) for k, v in attrs.items() if v is not None and v != ""}
-    if parent is None:
-        el = etree.Element(f"{{{ns}}}{tag}", a, nsmap={None: ns})
-    else:
-        el = etree.SubElement(parent, f"{{{ns}}}{tag}", a)
-    if text is not None:
-        el.text = text
-    return el
+    def __init__(self, ns: str):
+        self.ns = ns
+
+    def __call__(self, parent: Any, tag: str, text: str | None = None, **attrs: Any) -> Any:
+        """One element; empty attributes are left out."""
+        a = {k: str(v) for k, v in attrs.items() if v is not None and v != ""}
+        if parent is None:
+            el = etree.Element(f"{{{self.ns}}}{tag}", a, nsmap={None: self.ns})
+        else:
+            el = etree.SubElement(parent, f"{{{self.ns}}}{tag}", a)
+        if text is not None:
+            el.text = text
+        return el
 
 
 def _version_rank(versions: Iterable[str]) -> list[str]:
@@ -60,7 +69,7 @@ def _version_rank(versions: Iterable[str]) -> list[str]:
     return [v for v in vs if v != "final"] + (["final"] if "final" in vs else [])
 
 
-def _codes_for_export(study: Study, version: str | None) -> pd.DataFrame:
+def codes_for_export(study: Study, version: str | None) -> pd.DataFrame:
     """One row per code: the given version's rows, or (None) each code's latest version."""
     cb = study.codebook.copy()
     if cb.empty:
@@ -87,93 +96,104 @@ def _codes_for_export(study: Study, version: str | None) -> pd.DataFrame:
 _RGB = re.compile(r"^#([A-Fa-f0-9]{6}|[A-Fa-f0-9]{3})$")
 
 
-def _codebook_xml(
-    parent: ET.Element, codes: pd.DataFrame, guid: _Guids, note_refs: dict[str, list[str]], project: bool
-) -> dict[str, str]:
-    """Nested <Code> elements under ``parent`` (a <Codes>); returns slug -> GUID."""
-    slugs = list(codes["code"])
-    if len(set(slugs)) != len(slugs):  # pragma: no cover - drop_duplicates above
-        raise DataError("codebook", "code", "duplicate code slugs", "make every code slug unique")
+def _code_tree(codes: pd.DataFrame) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Rows by slug and children by parent slug; a missing parent or a parent cycle is an error."""
     rows = {r["code"]: r for _, r in codes.iterrows()}
     kids: dict[str, list[str]] = {}
-    for s in slugs:
+    for s in rows:
         p = str(rows[s]["parent"] or "")
         if p and p not in rows:
             raise ReferenceIntegrityError(
                 "codebook", f"code {s!r}", f"has parent {p!r}, which is not a code", "fix the parent or add the code"
             )
         kids.setdefault(p, []).append(s)
-    out: dict[str, str] = {}
-
-    def add(under: ET.Element, slug: str, depth: int) -> None:
-        if depth > 100:
-            raise DataError(
-                "codebook", f"code {slug!r}", "is its own ancestor (a parent cycle)", "fix the parent column"
-            )
-        r = rows[slug]
-        g = guid("code", slug)
-        out[slug] = g
-        color = str(r.get("color") or "")
-        el = _E(
-            under,
-            "Code",
-            guid=g,
-            name=str(r["name"] or slug),
-            isCodable="true",
-            color=color if _RGB.match(color) else None,
+    reached = set()
+    stack = list(kids.get("", []))
+    while stack:
+        s = stack.pop()
+        reached.add(s)
+        stack.extend(kids.get(s, []))
+    cyclic = [s for s in rows if s not in reached]
+    if cyclic:
+        raise DataError(
+            "codebook", f"code {cyclic[0]!r}", "is its own ancestor (a parent cycle)", "fix the parent column"
         )
-        desc = code_description(r, with_id=slugify(str(r["name"] or slug)) != slug)
+    return rows, kids
+
+
+def _codebook_xml(
+    E: _Xml, parent: Any, codes: pd.DataFrame, guid: _Guids, note_refs: dict[str, list[str]], project: bool
+) -> dict[str, str]:
+    """Nested <Code> elements under ``parent`` (a <Codes>), without recursion; returns slug -> GUID."""
+    rows, kids = _code_tree(codes)
+    out: dict[str, str] = {}
+    stack = [(parent, s) for s in reversed(kids.get("", []))]
+    while stack:
+        under, slug = stack.pop()
+        r = rows[slug]
+        g = out[slug] = guid("code", slug)
+        color = str(r.get("color") or "")
+        name = str(r["name"] or slug)
+        el = E(under, "Code", guid=g, name=name, isCodable="true", color=color if _RGB.match(color) else None)
+        desc = code_description(r, with_id=slugify(name) != slug)
         if desc:
-            _E(el, "Description", desc)
+            E(el, "Description", desc)
         if project:
             for n in note_refs.get(slug, []):
-                _E(el, "NoteRef", targetGUID=n)
-        for k in kids.get(slug, []):
-            add(el, k, depth + 1)
-
-    for s in kids.get("", []):
-        add(parent, s, 0)
-    if len(out) != len(slugs):
-        raise DataError(
-            "codebook", "parent", "some codes are their own ancestors (a parent cycle)", "fix the parent column"
-        )
+                E(el, "NoteRef", targetGUID=n)
+        stack.extend((el, k) for k in reversed(kids.get(slug, [])))
     return out
 
 
-def _sets_xml(parent: ET.Element, codes: pd.DataFrame, code_guid: dict[str, str], guid: _Guids, project: bool) -> None:
+def _sets_xml(E: _Xml, parent: Any, codes: pd.DataFrame, code_guid: dict[str, str], guid: _Guids, project: bool):
     groups: dict[str, list[str]] = {}
     for slug, grp in zip(codes["code"], codes["code_group"], strict=False):
         if str(grp):
             groups.setdefault(str(grp), []).append(slug)
     if not groups:
         return
-    sets = _E(parent, "Sets")
+    sets = E(parent, "Sets")
     for grp, members in groups.items():
-        s = _E(sets, "Set", guid=guid("set", grp), name=grp)
+        s = E(sets, "Set", guid=guid("set", grp), name=grp)
         for m in members:
             if project:
-                _E(s, "MemberCode", targetGUID=code_guid[m])
+                E(s, "MemberCode", targetGUID=code_guid[m])
             else:
-                _E(s, "MemberCode", guid=code_guid[m])
+                E(s, "MemberCode", guid=code_guid[m])
 
 
-def _serialise(root: Any, ns: str) -> bytes:
-    from lxml import etree
-
+def _serialise(root: Any) -> bytes:
     return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+
+
+def _check_own(root: Any, kind: str) -> None:
+    """Validate our own output tree (no re-parse, so no parser depth limit applies)."""
+    errs = tree_schema_errors(root, kind)
+    if errs:  # our own output: a bug, but say where
+        line, msg = errs[0]
+        raise RefiError(
+            f"<export {kind}>",
+            f"line {line}",
+            f"fails {kind.title()}.xsd ({msg})",
+            "report this bug with the study that produced it",
+        )
 
 
 def codebook_xml(study: Study, version: str = "final") -> bytes:
     """The ``.qdc`` XML (Codebook.xsd) of one codebook version: codes, hierarchy, colours, Sets."""
-    _E.ns = NS_CODEBOOK  # type: ignore[attr-defined]
+    return _serialise(_codebook_tree(study, version))
+
+
+def _codebook_tree(study: Study, version: str) -> Any:
+    E = _Xml(NS_CODEBOOK)
     guid = _Guids(study)
-    root = _E(None, "CodeBook", origin=origin())
-    codes = _codes_for_export(study, version)
+    root = E(None, "CodeBook", origin=origin())
+    codes = codes_for_export(study, version)
     if codes.empty:
         raise DataError("codebook", "table", "has no codes", "add codes before exporting a codebook")
-    code_guid = _codebook_xml(_E(root, "Codes"), codes, guid, {}, project=False)
-    _sets_xml(root, codes, code_guid, guid, project=False)
-    return _serialise(root, NS_CODEBOOK)
+    code_guid = _codebook_xml(E, E(root, "Codes"), codes, guid, {}, project=False)
+    _sets_xml(E, root, codes, code_guid, guid, project=False)
+    return root
 
 
 def _var_type(series: pd.Series) -> str:
@@ -192,115 +212,140 @@ def _fmt_value(v: Any, typ: str) -> str:
     return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
 
 
-def project_xml(study: Study) -> tuple[bytes, dict[str, str]]:
-    """The ``project.qde`` XML (Project.xsd) and ``{zip member: text}`` of the sources.
-
-    See the module docstring for the element each table becomes.
-    """
-    _E.ns = NS_PROJECT  # type: ignore[attr-defined]
-    guid = _Guids(study)
-    name = (study.imported.project_name if study.imported else "") or (
-        "Mentoring and gender inequities (SYNTHETIC)" if study.synthetic else "qda project"
-    )
-    root = _E(None, "Project", name=name, origin=origin())
-    codings, memos, tr = study.codings, study.memos, study.transcripts
-
-    # users
-    coders = list(
-        dict.fromkeys(
-            [
-                *study.coders["coder"],
-                *sorted(set(codings["coder"]) - set(study.coders["coder"])),
-                *sorted(set(memos["coder"]) - set(study.coders["coder"]) - set(codings["coder"]) - {""}),
-            ]
-        )
-    )
+# ---------------------------------------------------------------------------
+# The project, one function per part
+# ---------------------------------------------------------------------------
+def _users(E: _Xml, root: Any, study: Study, guid: _Guids) -> dict[str, str]:
+    known = list(study.coders["coder"])
+    others = set(study.codings["coder"]) | set(study.themes["coder"]) | (set(study.memos["coder"]) - {""})
+    coders = list(dict.fromkeys([*known, *sorted(others - set(known))]))
     user = {c: guid("user", c) for c in coders}
     if coders:
-        users = _E(root, "Users")
+        users = E(root, "Users")
         for c in coders:
-            _E(users, "User", guid=user[c], name=c)
+            E(users, "User", guid=user[c], name=c)
+    return user
 
-    # memos: notes and where they are referenced
-    note_guid = {m: guid("note", m) for m in memos["memo_id"]}
+
+def _memo_refs(study: Study, guid: _Guids):
+    note_guid = {m: guid("note", m) for m in study.memos["memo_id"]}
     code_notes: dict[str, list[str]] = {}
     coding_notes: dict[str, list[str]] = {}
     project_notes: list[str] = []
-    for _, m in memos.iterrows():
-        kind = str(m["attached_to"])
-        if kind == "code":
-            code_notes.setdefault(str(m["code"]), []).append(note_guid[m["memo_id"]])
-        elif kind == "coding":
-            coding_notes.setdefault(str(m["coding_id"]), []).append(note_guid[m["memo_id"]])
+    for mid, kind, code, cid in zip(
+        study.memos["memo_id"], study.memos["attached_to"], study.memos["code"], study.memos["coding_id"], strict=False
+    ):
+        if str(kind) == "code":
+            code_notes.setdefault(str(code), []).append(note_guid[mid])
+        elif str(kind) == "coding":
+            coding_notes.setdefault(str(cid), []).append(note_guid[mid])
         else:
-            project_notes.append(note_guid[m["memo_id"]])
+            project_notes.append(note_guid[mid])
+    return note_guid, code_notes, coding_notes, project_notes
 
-    # codebook
-    codes = _codes_for_export(study, None)
-    code_guid: dict[str, str] = {}
-    if not codes.empty:
-        code_guid = _codebook_xml(_E(_E(root, "CodeBook"), "Codes"), codes, guid, code_notes, project=True)
-    for c in code_notes:
-        if c not in code_guid:
-            raise ReferenceIntegrityError("memos", f"code {c!r}", "is not in the codebook", "fix the memo's code")
 
-    # variables and cases
-    p = study.participants
+def _theme_codes(E: _Xml, codes_el: Any, study: Study, guid: _Guids) -> dict[tuple[int, str], str]:
+    """Theme assignments as codes: a root code, one code per theme, one below it per subtheme."""
+    th = study.themes
+    if th.empty:
+        return {}
+    root = E(codes_el, "Code", guid=guid("themes", "root"), name="Themes", isCodable="false")
+    E(root, "Description", THEMES_ROOT)
+    out: dict[tuple[int, str], str] = {}
+    pairs = th[["theme", "theme_name", "subtheme"]].drop_duplicates()
+    pairs = pairs.sort_values(["theme", "subtheme"], kind="stable")
+    for theme, grp in pairs.groupby("theme", sort=True):
+        name = str(grp["theme_name"].iloc[0])
+        g = out[(int(theme), "")] = guid("theme", f"{int(theme)}|")
+        el = E(root, "Code", guid=g, name=f"Theme {int(theme)}: {name}", isCodable="true")
+        E(el, "Description", _labelled_text([("Theme", str(int(theme))), ("Theme name", name)]))
+        for sub in grp["subtheme"].astype(str):
+            if sub:
+                sg = out[(int(theme), sub)] = guid("theme", f"{int(theme)}|{sub}")
+                sub_el = E(el, "Code", guid=sg, name=sub, isCodable="true")
+                E(sub_el, "Description", _labelled_text([("Theme", str(int(theme))), ("Subtheme", sub)]))
+    return out
+
+
+def _cases(E: _Xml, root: Any, study: Study, guid: _Guids, src_guid: dict[str, str]) -> None:
+    p, tr, inst = study.participants, study.transcripts, study.institutions
     var_cols = [c for c in p.columns if c != "participant_id"]
     var_types = {c: _var_type(p[c]) for c in var_cols}
-    inst = study.institutions
     inst_cols = (
         [c for c in inst.columns if c != "institution_id"] if len(inst) and "institution_id" in p.columns else []
     )
     inst_rows = inst.set_index("institution_id").to_dict("index") if inst_cols else {}
     all_vars = var_cols + [INSTITUTION_PREFIX + c for c in inst_cols]
     var_guid = {v: guid("variable", v) for v in all_vars}
-    if all_vars and len(p):
-        variables = _E(root, "Variables")
+    if not len(p):
+        return
+    if all_vars:
+        variables = E(root, "Variables")
         for v in all_vars:
-            _E(variables, "Variable", guid=var_guid[v], name=v, typeOfVariable=var_types.get(v, "Text"))
-    src_guid = {t: guid("source", t) for t in tr["transcript_id"]}
-    if len(p):
-        cases = _E(root, "Cases")
-        by_pid = tr.groupby("participant_id", sort=True)["transcript_id"].apply(list).to_dict()
-        for _, row in p.iterrows():
-            pid = str(row["participant_id"])
-            case = _E(cases, "Case", guid=guid("case", pid), name=pid)
-            values = [(v, row[v], var_types[v]) for v in var_cols]
-            irow = inst_rows.get(row.get("institution_id"), {})
-            values += [(INSTITUTION_PREFIX + c, irow.get(c, ""), "Text") for c in inst_cols]
-            for v, val, typ in values:
-                if not isinstance(val, str) and pd.isna(val):
-                    continue  # a value not recorded is left out, not written as 0 or "nan"
-                vv = _E(case, "VariableValue")
-                _E(vv, "VariableRef", targetGUID=var_guid[v])
-                _E(vv, f"{typ}Value", _fmt_value(val, typ))
-            for t in sorted(by_pid.get(pid, [])):
-                _E(case, "SourceRef", targetGUID=src_guid[t])
+            E(variables, "Variable", guid=var_guid[v], name=v, typeOfVariable=var_types.get(v, "Text"))
+    cases = E(root, "Cases")
+    by_pid = tr.groupby("participant_id", sort=True)["transcript_id"].apply(list).to_dict()
+    for _, row in p.iterrows():
+        pid = str(row["participant_id"])
+        case = E(cases, "Case", guid=guid("case", pid), name=pid)
+        values = [(v, row[v], var_types[v]) for v in var_cols]
+        irow = inst_rows.get(row.get("institution_id"), {})
+        values += [(INSTITUTION_PREFIX + c, irow.get(c, ""), "Text") for c in inst_cols]
+        for v, val, typ in values:
+            if not isinstance(val, str) and pd.isna(val):
+                continue  # a value not recorded is left out, not written as 0 or "nan"
+            vv = E(case, "VariableValue")
+            E(vv, "VariableRef", targetGUID=var_guid[v])
+            E(vv, f"{typ}Value", _fmt_value(val, typ))
+        for t in sorted(by_pid.get(pid, [])):
+            E(case, "SourceRef", targetGUID=src_guid[t])
 
-    # sources and codings
+
+def _selection(E: _Xml, src: Any, kind: str, key: str, s: int, e: int, user: str | None, desc, code: str, guid):
+    sel = E(
+        src,
+        "PlainTextSelection",
+        guid=guid(f"{kind}selection", key),
+        name=key,
+        startPosition=s,
+        endPosition=e,
+        creatingUser=user,
+    )
+    E(sel, "Description", _labelled_text(desc))
+    cod = E(sel, "Coding", guid=guid(f"{kind}coding", key), creatingUser=user)
+    E(cod, "CodeRef", targetGUID=code)
+    return sel
+
+
+def _check_span(table: str, key: str, s: int, e: int, t: str, n: int) -> None:
+    if not 0 <= s < e <= n:
+        raise DataError(
+            table,
+            f"{key}",
+            f"offsets {s}-{e} do not fit transcript {t} ({n} characters)",
+            "fix start/end (end is exclusive)",
+        )
+
+
+def _sources(E: _Xml, root: Any, study: Study, guid: _Guids, user, code_guid, theme_guid, coding_notes, src_guid):
+    codings, tr, th = study.codings, study.transcripts, study.themes
     members: dict[str, str] = {}
-    if len(tr):
-        sources = _E(root, "Sources")
-        by_t = {t: g for t, g in codings.groupby("transcript_id", sort=False)} if len(codings) else {}
-        for t in sorted(tr["transcript_id"]):
-            text = study.text(t)
-            g = src_guid[t]
-            src = _E(sources, "TextSource", guid=g, name=t, plainTextPath=f"internal://{g}.txt")
-            members[f"sources/{g}.txt"] = text
-            cs = by_t.get(t)
-            if cs is None:
-                continue
+    if not len(tr):
+        return members
+    sources = E(root, "Sources")
+    by_t = dict(tuple(codings.groupby("transcript_id", sort=False))) if len(codings) else {}
+    th_by_t = dict(tuple(th.groupby("transcript_id", sort=False))) if len(th) else {}
+    texts = study.texts()
+    for t in sorted(tr["transcript_id"]):
+        text = texts[t]
+        g = src_guid[t]
+        src = E(sources, "TextSource", guid=g, name=t, plainTextPath=f"internal://{g}.txt")
+        members[f"sources/{g}.txt"] = text
+        cs = by_t.get(t)
+        if cs is not None:
             for _, c in cs.sort_values(["start", "end", "coding_id"], kind="stable").iterrows():
-                cid = str(c["coding_id"])
-                s, e = int(c["start"]), int(c["end"])
-                if not 0 <= s < e <= len(text):
-                    raise DataError(
-                        "codings",
-                        f"coding {cid}",
-                        f"offsets {s}-{e} do not fit transcript {t} ({len(text)} characters)",
-                        "fix start/end (end is exclusive)",
-                    )
+                cid, s, e = str(c["coding_id"]), int(c["start"]), int(c["end"])
+                _check_span("codings", f"coding {cid}", s, e, t, len(text))
                 if str(c["code"]) not in code_guid:
                     raise ReferenceIntegrityError(
                         "codings",
@@ -308,78 +353,116 @@ def project_xml(study: Study) -> tuple[bytes, dict[str, str]]:
                         f"code {c['code']!r} is not in the codebook",
                         "add the code to the codebook or fix the coding",
                     )
-                sel = _E(
-                    src,
-                    "PlainTextSelection",
-                    guid=guid("selection", cid),
-                    name=cid,
-                    startPosition=s,
-                    endPosition=e,
-                    creatingUser=user.get(str(c["coder"])),
+                desc = [
+                    ("Coding ID", cid),
+                    ("Round", str(c["round"])),
+                    ("Codebook version", str(c["codebook_version"])),
+                ]
+                sel = _selection(
+                    E, src, "", cid, s, e, user.get(str(c["coder"])), desc, code_guid[str(c["code"])], guid
                 )
-                _E(
-                    sel,
-                    "Description",
-                    _labelled_text(
-                        [
-                            ("Coding ID", cid),
-                            ("Round", str(c["round"])),
-                            ("Codebook version", str(c["codebook_version"])),
-                        ]
-                    ),
-                )
-                cod = _E(sel, "Coding", guid=guid("coding", cid), creatingUser=user.get(str(c["coder"])))
-                _E(cod, "CodeRef", targetGUID=code_guid[str(c["code"])])
                 for n in coding_notes.pop(cid, []):
-                    _E(sel, "NoteRef", targetGUID=n)
-    if len(codings) and not set(codings["transcript_id"]) <= set(tr["transcript_id"]):
-        bad = sorted(set(codings["transcript_id"]) - set(tr["transcript_id"]))[0]
-        raise ReferenceIntegrityError(
-            "codings", f"transcript {bad!r}", "has codings but no transcript", "add the transcript"
-        )
+                    E(sel, "NoteRef", targetGUID=n)
+        ts = th_by_t.get(t)
+        if ts is not None:
+            for _, r in ts.sort_values(["start", "end", "theme_coding_id"], kind="stable").iterrows():
+                tid, s, e = str(r["theme_coding_id"]), int(r["start"]), int(r["end"])
+                _check_span("themes", f"theme coding {tid}", s, e, t, len(text))
+                code = theme_guid[(int(r["theme"]), str(r["subtheme"]))]
+                _selection(
+                    E, src, "theme_", tid, s, e, user.get(str(r["coder"])), [("Theme coding ID", tid)], code, guid
+                )
+    for table, frame_ in (("codings", codings), ("themes", th)):
+        if len(frame_) and not set(frame_["transcript_id"]) <= set(tr["transcript_id"]):
+            bad = sorted(set(frame_["transcript_id"]) - set(tr["transcript_id"]))[0]
+            raise ReferenceIntegrityError(
+                table, f"transcript {bad!r}", f"has {table} but no transcript", "add the transcript"
+            )
     if coding_notes:
         bad = next(iter(coding_notes))
         raise ReferenceIntegrityError("memos", f"coding {bad!r}", "is not a coding", "fix the memo's coding_id")
+    return members
 
-    # notes
-    if len(memos):
-        notes = _E(root, "Notes")
-        for _, m in memos.iterrows():
-            d = m["date"]
-            when = None if pd.isna(d) else pd.Timestamp(d).strftime("%Y-%m-%dT00:00:00Z")
-            note = _E(
-                notes,
-                "Note",
-                guid=note_guid[m["memo_id"]],
-                name=str(m["memo_id"]),
-                creatingUser=user.get(str(m["coder"])),
-                creationDateTime=when,
-            )
-            _E(note, "PlainTextContent", str(m["text"]))
+
+def _notes(E: _Xml, root: Any, study: Study, guid: _Guids, user: dict[str, str], note_guid: dict[str, str]) -> None:
+    memos = study.memos
+    roles = [(c, str(r)) for c, r in zip(study.coders["coder"], study.coders["role"], strict=False) if str(r)]
+    if not len(memos) and not roles:
+        return
+    notes = E(root, "Notes")
+    for _, m in memos.iterrows():
+        d = m["date"]
+        when = None if pd.isna(d) else pd.Timestamp(d).strftime("%Y-%m-%dT00:00:00Z")
+        note = E(
+            notes,
+            "Note",
+            guid=note_guid[m["memo_id"]],
+            name=str(m["memo_id"]),
+            creatingUser=user.get(str(m["coder"])),
+            creationDateTime=when,
+        )
+        E(note, "PlainTextContent", str(m["text"]))
+    for coder, role in roles:
+        note = E(notes, "Note", guid=guid("role", coder), name=f"{ROLE_NOTE}{coder}", creatingUser=user.get(coder))
+        E(note, "PlainTextContent", role)
+
+
+def project_xml(study: Study) -> tuple[bytes, dict[str, str]]:
+    """The ``project.qde`` XML (Project.xsd) and ``{zip member: text}`` of the sources."""
+    root, members = _project_tree(study)
+    return _serialise(root), members
+
+
+def _project_tree(study: Study) -> tuple[Any, dict[str, str]]:
+    E = _Xml(NS_PROJECT)
+    guid = _Guids(study)
+    name = (study.imported.project_name if study.imported else "") or (
+        "Mentoring and gender inequities (SYNTHETIC)" if study.synthetic else "qda project"
+    )
+    root = E(None, "Project", name=name, origin=origin())
+    user = _users(E, root, study, guid)
+    note_guid, code_notes, coding_notes, project_notes = _memo_refs(study, guid)
+    codes = codes_for_export(study, None)
+    code_guid: dict[str, str] = {}
+    theme_guid: dict[tuple[int, str], str] = {}
+    if not codes.empty or not study.themes.empty:
+        codes_el = E(E(root, "CodeBook"), "Codes")
+        if not codes.empty:
+            code_guid = _codebook_xml(E, codes_el, codes, guid, code_notes, project=True)
+        theme_guid = _theme_codes(E, codes_el, study, guid)
+    for c in code_notes:
+        if c not in code_guid:
+            raise ReferenceIntegrityError("memos", f"code {c!r}", "is not in the codebook", "fix the memo's code")
+    src_guid = {t: guid("source", t) for t in study.transcripts["transcript_id"]}
+    _cases(E, root, study, guid, src_guid)
+    members = _sources(E, root, study, guid, user, code_guid, theme_guid, coding_notes, src_guid)
+    _notes(E, root, study, guid, user, note_guid)
     if not codes.empty:
-        _sets_xml(root, codes, code_guid, guid, project=True)
+        _sets_xml(E, root, codes, code_guid, guid, project=True)
     if study.synthetic:
-        _E(
+        E(
             root,
             "Description",
             f"{SYNTHETIC_MARKER}: a generated corpus that mirrors the design of an interview study "
             "of mentoring and gender inequities in academic medicine. No real participant.",
         )
     for n in project_notes:
-        _E(root, "NoteRef", targetGUID=n)
-    return _serialise(root, NS_PROJECT), members
+        E(root, "NoteRef", targetGUID=n)
+    return root, members
 
 
-def _check_own(xml: bytes, kind: str) -> None:
-    errs = schema_errors(xml, kind)
-    if errs:  # our own output: a bug, but say where
-        line, msg = errs[0]
-        raise RefiError(
-            f"<export {kind}>",
-            f"line {line}",
-            f"fails {kind.title()}.xsd ({msg})",
-            "report this bug with the study that produced it",
+def not_carried(study: Study) -> list[str]:
+    """What a project export leaves out because REFI-QDA 1.5 has no place for it (one phrase each)."""
+    out = []
+    versions = _version_rank(study.codebook["version"].astype(str)) if len(study.codebook) else []
+    if len(versions) > 1:
+        out.append(
+            f"{len(versions) - 1} earlier codebook version(s) ({', '.join(versions[:-1])}): only each code's latest "
+            "text is exported (export one version with `--out FILE.qdc --version V`)"
         )
+    if len(study.reconciliation):
+        out.append(f"the reconciliation log ({len(study.reconciliation)} decisions)")
+    return out
 
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -393,8 +476,9 @@ def export_project(study: Study, path: str | Path) -> Path:
     order, so the same study gives the same bytes.
     """
     path = Path(path)
-    xml, members = project_xml(study)
-    _check_own(xml, "project")
+    root, members = _project_tree(study)
+    _check_own(root, "project")
+    xml = _serialise(root)
     with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w") as zf:
         for name, data in [("project.qde", xml), *sorted((k, v.encode("utf-8")) for k, v in members.items())]:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
@@ -407,133 +491,8 @@ def export_project(study: Study, path: str | Path) -> Path:
 def export_codebook(study: Study, path: str | Path, version: str = "final") -> Path:
     """Write one codebook version as a REFI-QDA codebook ``.qdc`` (validated, atomic)."""
     path = Path(path)
-    xml = codebook_xml(study, version)
-    _check_own(xml, "codebook")
+    root = _codebook_tree(study, version)
+    _check_own(root, "codebook")
     with atomic_write(path, "wb") as f:
-        f.write(xml)
+        f.write(_serialise(root))
     return path
-
-
-# ---------------------------------------------------------------------------
-# Writing an imported study as a data folder (CLI `import FILE --out DIR`)
-# ---------------------------------------------------------------------------
-_UNSTATED = "(not stated in the imported project)"
-
-
-def codebook_yaml(codebook: pd.DataFrame, source: str = "") -> str:
-    """A ``codebook.yml`` that :func:`qda.codebook.read_codebook` reads back.
-
-    The imported codebook has one version, ``final`` (``after_round`` = the largest
-    ``introduced_round``, at least 1).  ``read_codebook`` requires a ``#RRGGBB``
-    colour, an origin and all four text fields, which other tools may not record:
-    the writer then fills ``#999999``, ``inductive`` and the phrase
-    ``(not stated in the imported project)``, and says so in the file's header.
-    """
-    import yaml
-
-    cb = codebook.copy()
-    cb["version"] = cb["version"].astype(str)
-    latest = _codes_for_export(
-        Study(
-            participants=empty_frame("participants"),
-            transcripts=empty_frame("transcripts"),
-            codebook=cb,
-            codings=empty_frame("codings"),
-        ),
-        None,
-    )
-    after = max([1, *[int(x) for x in latest["introduced_round"]]]) if len(latest) else 1
-    codes = []
-    filled: Counter = Counter()
-    for _, r in latest.iterrows():
-        color = str(r["color"] or "")
-        if re.fullmatch(r"#[0-9A-Fa-f]{3}", color):
-            color = "#" + "".join(ch * 2 for ch in color[1:])
-        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
-            color = "#999999"
-            filled["colour"] += 1
-        origin = str(r["origin"] or "")
-        if origin not in {"deductive", "inductive"}:
-            origin = "inductive"
-            filled["origin"] += 1
-        block = {}
-        for f in ("definition", "inclusion", "exclusion", "example"):
-            v = " ".join(str(r[f] or "").split())
-            if not v:
-                v = _UNSTATED
-                filled[f] += 1
-            block[f] = v
-        codes.append(
-            {
-                "code": str(r["code"]),
-                "name": str(r["name"] or r["code"]),
-                "parent": str(r["parent"] or ""),
-                "code_group": str(r["code_group"] or ""),
-                "origin": origin,
-                "introduced_round": max(int(r["introduced_round"]), 0),
-                "color": color.upper(),
-                "final": block,
-            }
-        )
-    head = [
-        f"# Codebook imported from a REFI-QDA file{(': ' + source) if source else ''}.",
-        "# Written by `python -m qda import`; one version (final).",
-    ]
-    if filled:
-        head.append(
-            "# Filled by the importer where the project recorded nothing: "
-            + ", ".join(f"{k} ({n} codes)" for k, n in sorted(filled.items()))
-            + f"; colour #999999, origin inductive, text {_UNSTATED!r}."
-        )
-    body = yaml.safe_dump(
-        {"versions": [{"version": "final", "after_round": after}], "codes": codes},
-        sort_keys=False,
-        allow_unicode=True,
-        width=100,
-    )
-    return "\n".join(head) + "\n" + body
-
-
-def write_study(study: Study, out_dir: str | Path) -> list[Path]:
-    """Write ``study`` in the ``data/`` layout so that ``load_study(out_dir)`` reads it.
-
-    Files: ``participants.csv``, ``institutions.csv``, ``coders.csv``, ``codings.csv``,
-    ``memos.csv``, ``codebook.yml`` (:func:`codebook_yaml`), ``transcripts/<id>.txt``
-    and ``SYNTHETIC`` when the study is synthetic.  Every file is rendered in memory
-    and every target checked to lie inside ``out_dir`` before the first write; each
-    write is atomic (:func:`qda.io.atomic_write`).  Returns the paths written.
-    """
-    out = Path(out_dir)
-    base = out.resolve()
-    files: dict[Path, bytes] = {}
-
-    def put(rel: str, data: str) -> None:
-        target = (base / rel).resolve()
-        if target != base and base not in target.parents:
-            raise UnsafeInputError(out, rel, "would be written outside the output folder", "rename the transcript")
-        if target in files:
-            raise DataError(out, rel, "two items would be written to the same file", "give them distinct ids")
-        files[target] = data.encode("utf-8")
-
-    def csv(frame: pd.DataFrame, table: str) -> str:
-        cols = list(SCHEMAS[table]) + [c for c in frame.columns if c not in SCHEMAS[table]]
-        return frame[cols].to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
-
-    put("participants.csv", csv(study.participants, "participants"))
-    put("institutions.csv", csv(study.institutions, "institutions"))
-    put("coders.csv", csv(study.coders, "coders"))
-    put("codings.csv", csv(study.codings, "codings"))
-    put("memos.csv", csv(study.memos, "memos"))
-    put("codebook.yml", codebook_yaml(study.codebook, str(study.root or "")))
-    for tid, text in zip(study.transcripts["transcript_id"], study.transcripts["text"], strict=False):
-        if sanitise_id(tid) != tid:
-            raise DataError(out, f"transcript {tid!r}", "is not a safe file name", "rename the transcript")
-        put(f"transcripts/{tid}.txt", text)
-    if study.synthetic:
-        put("SYNTHETIC", "This folder holds SYNTHETIC data (an export of the generated corpus).\n")
-    written = []
-    for target, data in files.items():
-        with atomic_write(target, "wb") as f:
-            f.write(data)
-        written.append(target)
-    return written

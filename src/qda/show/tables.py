@@ -282,6 +282,32 @@ def stated_patterns(study: Study) -> pd.DataFrame:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+def checklist_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """A reporting checklist (:func:`qda.study.reporting.read_checklist`) with readable labels.
+
+    ``where`` is shown as the chapter's file name and its label (``codebook``,
+    ``limitations, limitations-corpus``) or as ``Paper: ...``; missing places as empty.
+    """
+
+    def place(where: str) -> str:
+        if where.startswith("paper:"):
+            return "Paper: " + where.removeprefix("paper:").strip()
+        file, _, label = where.partition("#")
+        name = file.removeprefix("chapters/").removesuffix(".md")
+        return f"{name}, {label}" if label else name
+
+    return pd.DataFrame(
+        {
+            "No.": frame["number"],
+            "Topic": frame["topic"],
+            "Item (our paraphrase)": frame["item"],
+            "Where it is answered": [place(w) for w in frame["where"]],
+            "Status": frame["status"],
+            "Why not, or note": frame["reason"],
+        }
+    )
+
+
 def shorten(text: str, max_sentences: int | None) -> str:
     """The first ``max_sentences`` sentences of ``text``, then " [...]" if any were cut.
 

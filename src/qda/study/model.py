@@ -34,6 +34,9 @@ class ImportRecord:
         Contract columns of ``participants`` the file did not state.
     mapping : dict
         The mapping (``qda-project.yml``) applied, empty when none was.
+    notes : list
+        One-line notes on how the file was read (e.g. the offset base of sources
+        with a byte-order mark), for the command line to print.
     """
 
     kind: str
@@ -45,6 +48,7 @@ class ImportRecord:
     missing_sources: list[str] = field(default_factory=list)
     missing_participant_columns: list[str] = field(default_factory=list)
     mapping: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

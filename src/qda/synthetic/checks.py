@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+import pandas as pd
+
 from .authored import CARD_FROM_PARTICIPANTS, CARD_OWN_FIELDS, TRACKS, Interview
 
 RANK_ORDER = {"assistant": 0, "associate": 1, "full": 2}
@@ -178,3 +180,28 @@ def repetition(interviews: Iterable[Interview], n: int = 12) -> dict:
         "shared_runs_with": {pid: dict(c.most_common(5)) for pid, c in shared.items() if c},
         "repeated_sentences": [s for s, c in sentence_count.items() if c > 1],
     }
+
+
+def interview_lengths(interviews: Iterable[Interview]) -> pd.DataFrame:
+    """Participant words against the stated length of each interview (transcripts are abridged).
+
+    One row per interview: ``participant_id``, ``minutes`` (the card's
+    ``interview_minutes``), ``participant_words`` and ``words_per_minute``.
+    """
+    rows = [(iv.participant_id, int(iv.card["interview_minutes"]), iv.participant_words()) for iv in interviews]
+    frame = pd.DataFrame(rows, columns=["participant_id", "minutes", "participant_words"])
+    return frame.assign(words_per_minute=frame["participant_words"] / frame["minutes"])
+
+
+def planned_themes(interviews: Iterable[Interview]) -> pd.DataFrame:
+    """The themes each persona card plans in its ``events`` (0 = none): one row per (card, theme).
+
+    Columns ``participant_id``, ``gender``, ``theme``; a theme planned twice on one card
+    counts once. What a card plans is the writer's intent, not a reading of the interview.
+    """
+    rows = {
+        (iv.participant_id, str(iv.card.get("gender")), int(e["theme"]))
+        for iv in interviews
+        for e in iv.card.get("events", [])
+    }
+    return pd.DataFrame(sorted(rows), columns=["participant_id", "gender", "theme"])

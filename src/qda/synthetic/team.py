@@ -241,3 +241,36 @@ def make_reconciliation(
                 }
             )
     return pd.DataFrame(rows, columns=RECONCILIATION_COLUMNS)
+
+
+def disagreements_by_reading(reconciliation: pd.DataFrame, team: dict) -> pd.DataFrame:
+    """Round-2 and round-3 disagreements, by the stated reading whose criterion settled them.
+
+    One row per reading of ``team["readings"]``: ``coder``, ``rule``, ``rounds`` (where the
+    reading was in force) and the number of ``reconciliation`` rows of each round whose
+    note names that reading's ``settled_by`` criterion.
+    """
+    rows = []
+    notes = reconciliation["note"].astype(str).map(lambda n: " ".join(n.split()))
+    rnd = reconciliation["round"].astype(str)
+    for r in team["readings"]:
+        settled = " ".join(r["settled_by"].split())
+        hit = notes.str.contains(settled, regex=False)
+        rows.append(
+            {
+                "coder": r["coder"],
+                "rule": r["rule"],
+                "rounds": ", ".join(r["rounds"]),
+                "round 2": int((hit & (rnd == "2")).sum()),
+                "round 3": int((hit & (rnd == "3")).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def share_matching_reference(codings: pd.DataFrame, reference: pd.DataFrame, round_: str = "full") -> float:
+    """Share of one round's codings that are, span and code, a coding of the reference."""
+    keys = ["transcript_id", "start", "end", "code"]
+    ref = set(map(tuple, reference[keys].astype(str).to_numpy()))
+    got = codings.loc[codings["round"].astype(str) == round_, keys].astype(str)
+    return float(pd.Series([tuple(k) in ref for k in got.to_numpy()]).mean()) if len(got) else float("nan")

@@ -1,0 +1,363 @@
+"""The parsed QDA-XML document: one streaming pass, schema-level structure, GUIDs and references.
+
+:func:`read_document` parses the project XML once (:func:`qda.exchange.safety.parse_xml`).
+Coded selections, the bulk of a large project, are taken out of the tree as they finish
+and kept as compact columns (:class:`Selections`), so memory grows with the codings'
+data, not with an element tree of them.  Every check here walks with a loop, never by
+recursion, so a deep code tree cannot exhaust the stack.
+
+Schema-level structure that, broken, would lose data on import is an error here
+(:data:`AT_MOST_ONCE`, :data:`EXACTLY_ONE`): a second ``<Sources>`` or ``<CodeBook>``, a
+``<Coding>`` with two ``<CodeRef>`` or none, a ``<VariableValue>`` with two values, ...
+Other schema deviations (an empty ``<Sets/>``, an unknown attribute) lose nothing and are
+reported only by ``validate``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from array import array
+from dataclasses import dataclass, field
+
+from qda.errors import Problem, RefiError
+from qda.exchange.naming import _SEL_LABELS, _parse_labelled, norm_guid
+from qda.exchange.safety import Limits, _Package, parse_xml
+
+SOURCE_TAGS = frozenset({"TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"})
+VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
+#: parent -> children the schemas allow at most once; a second one would be dropped by a reader.
+AT_MOST_ONCE: dict[str, tuple[str, ...]] = {
+    "Project": (
+        "Users",
+        "CodeBook",
+        "Variables",
+        "Cases",
+        "Sources",
+        "Notes",
+        "Links",
+        "Sets",
+        "Graphs",
+        "Description",
+    ),
+    "CodeBook": ("Codes", "Sets"),
+    "Code": ("Description",),
+    "Case": ("Description",),
+    "Set": ("Description",),
+    "Note": ("Description", "PlainTextContent"),
+    "TextSource": ("Description", "PlainTextContent"),
+    "PlainTextSelection": ("Description",),
+}
+#: parent -> child it must have exactly once.
+EXACTLY_ONE = {"Coding": "CodeRef", "VariableValue": "VariableRef"}
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _children(el: ET.Element | None, name: str) -> list[ET.Element]:
+    return [] if el is None else [c for c in el if c.tag == name]
+
+
+def _child(el: ET.Element | None, name: str) -> ET.Element | None:
+    if el is None:
+        return None
+    for c in el:
+        if c.tag == name:
+            return c
+    return None
+
+
+def _text(el: ET.Element | None) -> str:
+    return "" if el is None or el.text is None else el.text
+
+
+def _where(el: ET.Element) -> str:
+    name = el.get("name")
+    g = el.get("guid")
+    return f"<{el.tag}{' ' + repr(name) if name else ''}{' guid=' + g if g else ''}>"
+
+
+class Selections:
+    """The codings of one source's PlainTextSelections, one entry per ``<Coding>``, as columns."""
+
+    def __init__(self) -> None:
+        self.sel_guid: list[str] = []
+        self.start = array("q")
+        self.end = array("q")
+        self.coding_guid: list[str] = []
+        self.user: list[str] = []
+        self.code_ref: list[str] = []
+        self.coding_id: list[str] = []
+        self.round: list[str] = []
+        self.version: list[str] = []
+        self.theme_id: list[str] = []
+        self.note_refs: list[tuple[str, str]] = []  # (selection or coding guid, note guid)
+        self.n_selections = 0
+
+    def __len__(self) -> int:
+        return len(self.coding_guid)
+
+    def append_empty(self, sel_guid: str, start: int, end: int) -> None:
+        """A selection without a coding: its positions are checked, nothing is imported."""
+        self.sel_guid.append(sel_guid)
+        self.start.append(start)
+        self.end.append(end)
+        for col in (
+            self.coding_guid,
+            self.user,
+            self.code_ref,
+            self.coding_id,
+            self.round,
+            self.version,
+            self.theme_id,
+        ):
+            col.append("")
+
+
+@dataclass
+class Doc:
+    """The namespace-free document with its GUID-bearing elements indexed."""
+
+    file: str
+    kind: str  # "project" | "codebook"
+    root: ET.Element
+    users: dict[str, ET.Element] = field(default_factory=dict)
+    codes: dict[str, tuple[ET.Element, str]] = field(default_factory=dict)  # guid -> (el, parent guid)
+    variables: dict[str, ET.Element] = field(default_factory=dict)
+    sources: dict[str, ET.Element] = field(default_factory=dict)
+    notes: dict[str, ET.Element] = field(default_factory=dict)
+    selections: dict[ET.Element, Selections] = field(default_factory=dict)  # source element -> its codings
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, where: str, what: str, fix: str) -> None:
+        self.problems.append(Problem(self.file, where, what, fix))
+
+    def raise_first(self) -> None:
+        """Raise the first problem as a one-line :class:`RefiError` (naming how many more there are)."""
+        if self.problems:
+            p = self.problems[0]
+            n = len(self.problems) - 1
+            more = f" (and {n} more; run `python -m qda validate FILE`)" if n else ""
+            raise RefiError(p.file, p.where, p.what + more, p.fix)
+
+
+class _Capture:
+    """The ``on_end`` hook of :func:`parse_xml`: takes finished selections out of the tree."""
+
+    def __init__(self, doc_problems: list[Problem], file: str):
+        self.problems = doc_problems
+        self.file = file
+        self.by_source: dict[ET.Element, Selections] = {}
+        self._intern: dict[str, str] = {}
+
+    def _i(self, s: str) -> str:
+        return self._intern.setdefault(s, s)
+
+    def __call__(self, el: ET.Element, parent: ET.Element) -> bool:
+        if el.tag != "PlainTextSelection" or parent.tag not in SOURCE_TAGS:
+            return False
+        rows = self.by_source.get(parent)
+        if rows is None:
+            rows = self.by_source[parent] = Selections()
+        rows.n_selections += 1
+        sg = norm_guid(el.get("guid"))
+        where = f"<{parent.tag} guid={parent.get('guid')}> <PlainTextSelection guid={el.get('guid')}>"
+        pos = []
+        for attr in ("startPosition", "endPosition"):
+            v = el.get(attr)
+            try:
+                pos.append(int(v))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                self.problems.append(
+                    Problem(self.file, where, f"{attr}={v!r} is not a whole number", "fix the selection's positions")
+                )
+        counts: dict[str, int] = {}
+        for c in el:
+            counts[c.tag] = counts.get(c.tag, 0) + 1
+        if counts.get("Description", 0) > 1:
+            self.problems.append(_twice(self.file, where, "Description", counts["Description"]))
+        codings = [c for c in el if c.tag == "Coding"]
+        sel_user = el.get("creatingUser")
+        info = _parse_labelled(_text(_child(el, "Description")), _SEL_LABELS, None)
+        for nr in el:
+            if nr.tag == "NoteRef":
+                rows.note_refs.append((sg, norm_guid(nr.get("targetGUID"))))
+        if len(pos) < 2:
+            return True
+        if not codings:  # kept (without a coding) so that its positions are still checked
+            rows.append_empty(sg, pos[0], pos[1])
+        for c in codings:
+            refs = [r for r in c if r.tag == "CodeRef"]
+            cg = norm_guid(c.get("guid"))
+            if len(refs) != 1:
+                self.problems.append(_exactly_one(self.file, f"{where} <Coding guid={c.get('guid')}>", "CodeRef", refs))
+                continue
+            for nr in c:
+                if nr.tag == "NoteRef":
+                    rows.note_refs.append((cg, norm_guid(nr.get("targetGUID"))))
+            rows.sel_guid.append(sg)
+            rows.start.append(pos[0])
+            rows.end.append(pos[1])
+            rows.coding_guid.append(cg)
+            rows.user.append(self._i(norm_guid(c.get("creatingUser") or sel_user)))
+            rows.code_ref.append(self._i(norm_guid(refs[0].get("targetGUID"))))
+            one = len(codings) == 1
+            rows.coding_id.append(info["coding_id"] if one and info.get("coding_id") else cg)
+            rows.theme_id.append(info["theme_coding_id"] if one and info.get("theme_coding_id") else "")
+            rows.round.append(self._i(info.get("round", "full")))
+            rows.version.append(self._i(info.get("codebook_version", "final")))
+        return True
+
+
+def _twice(file: str, where: str, tag: str, n: int) -> Problem:
+    return Problem(
+        file,
+        where,
+        f"has {n} <{tag}> elements where the schema allows one (a reader keeps one and loses the rest)",
+        f"merge them into one <{tag}> and export again",
+    )
+
+
+def _exactly_one(file: str, where: str, tag: str, found: list) -> Problem:
+    what = f"has no <{tag}>" if not found else f"has {len(found)} <{tag}> elements"
+    return Problem(file, where, f"{what}; the schema requires exactly one", f"give it exactly one <{tag}>")
+
+
+def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
+    """Parse ``pkg.xml`` once, capture the selections, check structure, index GUIDs and references."""
+    problems: list[Problem] = []
+    capture = _Capture(problems, label)
+    root = parse_xml(pkg.xml, label, limits, on_end=capture)
+    if root.tag not in ("Project", "CodeBook"):
+        raise RefiError(
+            label,
+            f"root element <{root.tag}>",
+            "is neither <Project> nor <CodeBook>",
+            "give a REFI-QDA .qdpx, .qde or .qdc file",
+        )
+    doc = Doc(label, "codebook" if root.tag == "CodeBook" else "project", root, problems=problems)
+    doc.selections = capture.by_source
+    _check_structure(doc)
+    _index(doc)
+    return doc
+
+
+def _check_structure(doc: Doc) -> None:
+    """The schema-level structure whose breaking would lose data (see the module docstring)."""
+    for parent in doc.root.iter():
+        single = AT_MOST_ONCE.get(parent.tag)
+        one = EXACTLY_ONE.get(parent.tag)
+        if single is None and one is None:
+            continue
+        counts: dict[str, int] = {}
+        for c in parent:
+            counts[c.tag] = counts.get(c.tag, 0) + 1
+        for tag in single or ():
+            if counts.get(tag, 0) > 1:
+                doc.problems.append(_twice(doc.file, _where(parent), tag, counts[tag]))
+        if one is not None and counts.get(one, 0) != 1:
+            doc.problems.append(_exactly_one(doc.file, _where(parent), one, [None] * counts.get(one, 0)))
+        if parent.tag == "VariableValue" and sum(counts.get(t, 0) for t in VALUE_TAGS) > 1:
+            doc.problems.append(
+                Problem(
+                    doc.file,
+                    _where(parent),
+                    "has more than one value; the schema allows one",
+                    "keep one value per VariableValue",
+                )
+            )
+
+
+def _index(doc: Doc) -> None:
+    """Collect the GUID-bearing elements; record malformed and duplicate GUIDs and dangling references."""
+    root, kind = doc.root, doc.kind
+    seen: dict[str, str] = {}
+    for el in root.iter():
+        g = el.get("guid")
+        if g is None or (el.tag == "MemberCode" and kind == "codebook"):
+            continue
+        k = norm_guid(g)
+        if not _GUID.fullmatch(k):
+            doc.problem(_where(el), f"guid {g!r} is not a GUID", "use 8-4-4-4-12 hexadecimal digits")
+        if k in seen:
+            doc.problem(_where(el), f"duplicate GUID {g} (also on {seen[k]})", "give every element its own GUID")
+        else:
+            seen[k] = _where(el)
+    for rows in doc.selections.values():
+        for g in (*dict.fromkeys(rows.sel_guid), *rows.coding_guid):
+            if not g:
+                continue
+            if not _GUID.fullmatch(g):
+                doc.problem(f"<PlainTextSelection or Coding guid={g}>", "is not a GUID", "use 8-4-4-4-12 hex digits")
+            elif g in seen:
+                doc.problem(
+                    f"<PlainTextSelection or Coding guid={g}>",
+                    f"duplicate GUID (also on {seen[g]})",
+                    "give every element its own GUID",
+                )
+            else:
+                seen[g] = "a selection or coding"
+    codebook = root if kind == "codebook" else _child(root, "CodeBook")
+    stack = [(c, "") for c in reversed(_children(_child(codebook, "Codes"), "Code"))]
+    while stack:  # depth-first, document order, no recursion
+        code, parent = stack.pop()
+        g = norm_guid(code.get("guid"))
+        doc.codes.setdefault(g, (code, parent))
+        stack.extend((sub, g) for sub in reversed(_children(code, "Code")))
+    if kind == "codebook":
+        for s in _children(_child(root, "Sets"), "Set"):
+            for m in _children(s, "MemberCode"):
+                if norm_guid(m.get("guid")) not in doc.codes:
+                    doc.problem(
+                        _where(s), f"MemberCode guid={m.get('guid')} names no Code", "remove it or add the code"
+                    )
+        return
+    doc.users = {norm_guid(u.get("guid")): u for u in _children(_child(root, "Users"), "User")}
+    doc.variables = {norm_guid(v.get("guid")): v for v in _children(_child(root, "Variables"), "Variable")}
+    doc.sources = {norm_guid(s.get("guid")): s for s in list(_child(root, "Sources") or [])}
+    doc.notes = {norm_guid(n.get("guid")): n for n in _children(_child(root, "Notes"), "Note")}
+    _check_references(doc)
+
+
+_TARGETS = {
+    "CodeRef": "codes",
+    "MemberCode": "codes",
+    "SourceRef": "sources",
+    "MemberSource": "sources",
+    "NoteRef": "notes",
+    "MemberNote": "notes",
+    "VariableRef": "variables",
+}
+_FIXES = {
+    "CodeRef": "add the code to the CodeBook or remove the coding",
+    "NoteRef": "add the Note or remove the reference",
+    "SourceRef": "add the source or remove the reference",
+    "VariableRef": "declare the Variable under <Variables>",
+}
+
+
+def _check_references(doc: Doc) -> None:
+    def dangling(owner: str, tag: str, target: str | None) -> None:
+        doc.problem(
+            owner, f"<{tag} targetGUID={target}> points to nothing", _FIXES.get(tag, "remove it or add its target")
+        )
+
+    for parent in doc.root.iter():
+        for el in parent:
+            kind = _TARGETS.get(el.tag)
+            if kind and norm_guid(el.get("targetGUID")) not in getattr(doc, kind):
+                dangling(_where(parent), el.tag, el.get("targetGUID"))
+        for attr in ("creatingUser", "modifyingUser"):
+            if parent.get(attr) and doc.users and norm_guid(parent.get(attr)) not in doc.users:
+                doc.problem(_where(parent), f"{attr}={parent.get(attr)} is not a <User>", "add the user under <Users>")
+    for src, rows in doc.selections.items():
+        for i, (ref, user) in enumerate(zip(rows.code_ref, rows.user, strict=False)):
+            if not rows.coding_guid[i]:
+                continue
+            where = f"<Coding guid={rows.coding_guid[i]}>"
+            if ref not in doc.codes:
+                dangling(where, "CodeRef", ref)
+            if user and doc.users and user not in doc.users:
+                doc.problem(where, f"creatingUser={user} is not a <User>", "add the user under <Users>")
+        for _, note in rows.note_refs:
+            if note not in doc.notes:
+                dangling(_where(src), "NoteRef", note)

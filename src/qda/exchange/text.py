@@ -1,0 +1,199 @@
+"""Source text of REFI-QDA projects: decoding, the byte-order mark, line ends, offsets.
+
+Decoding
+--------
+A plain-text source is decoded by its byte-order mark (BOM): UTF-32 LE/BE, UTF-8, UTF-16
+LE/BE, checked in that order (the UTF-32 LE mark begins with the UTF-16 LE one); without
+a BOM it must be UTF-8.  Decoded text that holds C0 control characters other than tab,
+line feed, vertical tab, form feed and carriage return (NUL above all: UTF-16 or UTF-32
+without a BOM decodes as "UTF-8" full of NULs) is refused: it is not text, and codings
+would select garbage.
+
+The offset base when a source starts with a BOM (decision, issue 17 item 4)
+--------------------------------------------------------------------------
+REFI-QDA 1.5, section 10.2 (PlainTextSelection): positions count Unicode code points, and
+"the first codepoint in the file has the number 0".  Read literally, a BOM stored in the
+file is code point 0; read as Unicode does (a leading U+FEFF is an encoding signature,
+not text), the first character of the text is 0.  The tools differ:
+
+* qc (``qualitative-coding``) 1.7.8 reads the file with its BOM and counts it as code
+  point 0 (measured by hand in issue 17; a real qc export imported one character off);
+* ATLAS.ti, NVivo and MAXQDA: none of the exports we hold (``shared/fixtures/refi``)
+  has a BOM or carries its sources' text, so their behaviour is not known here;
+* this package writes UTF-8 without a BOM, so the question never arises for its exports.
+
+So the base is decided per source, from evidence, in this order:
+
+1. selections that fit only one base: a selection ending at ``len(text) + 1`` fits only
+   "the BOM is code point 0"; a selection starting at 0 fits only "after the BOM" (in the
+   other base it would select the invisible BOM, which no tool lets a user select);
+   selections that fit only one base each way are a contradiction, refused;
+2. the exporting tool named in the project's ``origin``: qc counts the BOM;
+3. word boundaries: the base in which more selections start and end at a word boundary,
+   when one base wins clearly (at least 3 selections and twice as many as the other);
+4. otherwise after the BOM (the Unicode reading; the importer's behaviour before).
+
+``python -m qda import`` prints one line naming the base used whenever a source has a BOM.
+
+Line ends
+---------
+The study's transcripts use LF.  A stored CRLF becomes LF and a lone CR becomes LF; a
+selection keeps exactly its characters, through :class:`OffsetMap`, which exists only
+for a source that holds a CR and stores one integer per CRLF pair (not per character).
+Astral characters (outside the Basic Multilingual Plane) need no mapping: Python strings
+index code points, as the spec counts them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from qda.errors import RefiError
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32 LE"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32 BE"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16 LE"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16 BE"),
+)
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A decoded source: ``text`` (BOM removed, line ends as stored) and which BOM it had."""
+
+    text: str
+    bom: str  # "" or e.g. "UTF-8"
+
+
+def decode_source(raw: bytes, file: str, where: str) -> SourceText:
+    """Decode a plain-text source by its BOM (UTF-8/16/32), else as UTF-8; refuse what is not text."""
+    encoding, label, body = "utf-8", "", raw
+    for mark, enc, name in _BOMS:
+        if raw.startswith(mark):
+            encoding, label, body = enc, name, raw[len(mark) :]
+            break
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as e:
+        what = f"is not {label} text" if label else "is not UTF-8 text"
+        fix = "save the source as UTF-8 and export again"
+        raise RefiError(file, f"{where}, byte {e.start + len(raw) - len(body)}", what, fix) from None
+    bad = _NOT_TEXT.search(text)
+    if bad:
+        ch = bad.group()
+        hint = " (UTF-16 or UTF-32 without a byte-order mark?)" if ch == "\x00" else ""
+        raise RefiError(
+            file,
+            f"{where}, character {bad.start()}",
+            f"holds the control character U+{ord(ch):04X}, so it is not text{hint}",
+            "save the source as UTF-8 text and export again",
+        )
+    return SourceText(text, label)
+
+
+# ---------------------------------------------------------------------------
+# Offsets
+# ---------------------------------------------------------------------------
+class OffsetMap:
+    """Positions in the stored text -> positions in the LF-only text (see :func:`normalise_newlines`).
+
+    ``cr[k]`` is the position of the CR of the k-th CRLF pair; a stored position ``p``
+    moves left by the number of those CRs before it.  Memory: one integer per CRLF pair.
+    """
+
+    def __init__(self, cr_positions: np.ndarray):
+        self.cr = cr_positions
+
+    def __call__(self, positions):
+        p = np.asarray(positions, dtype=np.int64)
+        return p - np.searchsorted(self.cr, p, side="left")
+
+    def __getitem__(self, i: int) -> int:  # shift[i], as the earlier array API
+        return int(np.searchsorted(self.cr, i, side="left"))
+
+
+def normalise_newlines(text: str) -> tuple[str, OffsetMap | None]:
+    """LF-only text, and the map of stored offsets to it (None when the text has no CR).
+
+    A CRLF pair becomes LF (its CR removed); a lone CR becomes LF.  A selection that
+    began or ended at a CRLF keeps the same characters: ``new = old - shift[old]`` where
+    ``shift[i]`` counts the CRs of CRLF pairs before position ``i``.
+    """
+    if "\r" not in text:
+        return text, None
+    cr = np.fromiter((m.start() for m in re.finditer("\r\n", text)), dtype=np.int64)
+    return text.replace("\r\n", "\n").replace("\r", "\n"), OffsetMap(cr)
+
+
+# ---------------------------------------------------------------------------
+# Words (n_words = len(text.split()) without building the list)
+# ---------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _space_codes() -> np.ndarray:
+    return np.array([c for c in range(0x3100) if chr(c).isspace()], dtype=np.uint32)
+
+
+def count_words(text: str, chunk: int = 1 << 22) -> int:
+    """``len(text.split())`` in bounded memory (chunks of code points, numpy)."""
+    if len(text) <= chunk:
+        return len(text.split())
+    spaces = _space_codes()
+    n, prev_space = 0, True
+    for i in range(0, len(text), chunk):
+        a = np.frombuffer(text[i : i + chunk].encode("utf-32-le"), dtype=np.uint32)
+        sp = np.isin(a, spaces)
+        starts = ~sp & np.concatenate(([prev_space], sp[:-1]))
+        n += int(starts.sum())
+        prev_space = bool(sp[-1])
+    return n
+
+
+# ---------------------------------------------------------------------------
+# The offset base of a source with a BOM
+# ---------------------------------------------------------------------------
+AFTER_BOM, BOM_IS_ZERO = "after the BOM", "the BOM as code point 0"
+#: Exporting tools known to count a stored BOM as code point 0 (matched on the origin).
+COUNTS_BOM = re.compile(r"^\s*qc\b", re.I)
+
+
+def _boundary(text: str, p: int) -> bool:
+    if p <= 0 or p >= len(text):
+        return True
+    return not (text[p - 1].isalnum() and text[p].isalnum())
+
+
+def bom_base(text: str, starts: np.ndarray, ends: np.ndarray, origin: str) -> tuple[int, str]:
+    """``(delta, reason)`` for a source that had a BOM: subtract ``delta`` from every offset.
+
+    ``delta`` is 0 (offsets count after the BOM) or 1 (the BOM was code point 0); see the
+    module docstring for the rule. Raises ValueError when the selections contradict each other.
+    """
+    n = len(text)
+    if len(starts):
+        only_zero = bool((ends == n + 1).any())
+        only_after = bool((starts == 0).any())
+        if only_zero and only_after:
+            raise ValueError("some selections fit only an offset base after the BOM, others only one counting it")
+        if only_zero:
+            return 1, f"{BOM_IS_ZERO} (a selection ends one past the text, which fits only this base)"
+        if only_after:
+            return 0, f"{AFTER_BOM} (a selection starts at 0, which fits only this base)"
+    if COUNTS_BOM.match(origin or ""):
+        return 1, f"{BOM_IS_ZERO} (the project's origin {origin!r} is qc, which counts the BOM)"
+    if len(starts) >= 3:
+        score = [0, 0]
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=False):
+            for d in (0, 1):
+                score[d] += _boundary(text, s - d) + _boundary(text, e - d)
+        if score[1] >= 2 * score[0] and score[1] > score[0]:
+            return 1, f"{BOM_IS_ZERO} (selections fall on word boundaries in this base: {score[1]} vs {score[0]})"
+        if score[0] >= 2 * score[1] and score[0] > score[1]:
+            return 0, f"{AFTER_BOM} (selections fall on word boundaries in this base: {score[0]} vs {score[1]})"
+    return 0, f"{AFTER_BOM} (no evidence either way; the Unicode reading of a leading BOM)"
