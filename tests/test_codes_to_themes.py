@@ -218,3 +218,10 @@ def test_synthetic_records_hang_together(study):
     edges = themes.thematic_map_edges(study, top=5)
     assert (edges.groupby("target").size() <= 5).all()
     plots.thematic_map(edges).canvas.draw()
+
+
+def test_synthetic_memo_citations_resolve(study):
+    """Every segment id a theme memo cites names a segment of the current analysis set."""
+    cited = themes.memo_segments(study, themes.memo_trail(study))
+    assert len(cited) > 0
+    assert cited["found"].all(), sorted(cited.loc[~cited["found"], "segment_id"])
