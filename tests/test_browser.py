@@ -195,3 +195,77 @@ def test_every_figure_has_alt_text_and_a_caption_and_every_table_a_caption():
         w.feed(page.read_text())
         problems += [f"{page.name}: {p}" for p in w.problems]
     assert not problems, "\n".join(problems[:30])
+
+
+# ---------------------------------------------------------------------------
+# Teaching pages (issue 15): every exercise on paper, every model answer collapsed
+# ---------------------------------------------------------------------------
+CRAFT = HTML / "chapters" / "craft.html"
+GUIDE = HTML / "chapters" / "teaching-guide.html"
+
+
+def _open(driver, page):
+    assert page.exists(), f"{page} was not built"
+    driver.get(page.as_uri())
+
+
+def test_craft_page_prints_every_exercise_as_a_captioned_table(driver):
+    _open(driver, CRAFT)
+    captions = driver.execute_script(
+        "return Array.from(document.querySelectorAll('article table caption')).map(c => c.textContent.trim())"
+    )
+    for k in range(1, 7):
+        mine = [c for c in captions if c.startswith(f"Exercise {k}.")]
+        assert mine, f"exercise {k}: no static table (captions: {captions})"
+    rows = driver.execute_script(
+        "return Array.from(document.querySelectorAll('article table')).filter("
+        "t => (t.caption ? t.caption.textContent : '').startsWith('Exercise ')).map(t => t.rows.length)"
+    )
+    assert all(n >= 2 for n in rows), "an exercise table has no body row"
+
+
+def test_craft_page_keeps_every_model_answer_collapsed_until_opened(driver):
+    _open(driver, CRAFT)
+    answers = driver.execute_script(
+        "return Array.from(document.querySelectorAll('article .admonition.dropdown')).map(a => {"
+        "  const t = a.querySelector('.admonition-title');"
+        "  const body = Array.from(a.children).filter(c => !c.classList.contains('admonition-title'));"
+        "  const seen = c => getComputedStyle(c).visibility !== 'hidden' && c.getBoundingClientRect().height > 0;"
+        "  return [t ? t.textContent.trim() : '', body.some(seen)];"
+        "})"
+    )
+    titles = [t for t, _ in answers]
+    for k in range(1, 7):
+        hits = [visible for t, visible in answers if t.startswith(f"Model answer to exercise {k}")]
+        assert hits, f"exercise {k}: no model answer (titles: {titles})"
+        assert not any(hits), f"exercise {k}: the model answer is not collapsed"
+    # opening one shows its computed content (a table for exercise 1)
+    driver.execute_script(
+        "const a = Array.from(document.querySelectorAll('article .admonition.dropdown'))"
+        ".find(x => x.textContent.includes('Model answer to exercise 1'));"
+        "(a.querySelector('button.toggle-button') || a.querySelector('.admonition-title')).click();"
+    )
+    import time
+
+    time.sleep(0.5)
+    shown = driver.execute_script(
+        "const a = Array.from(document.querySelectorAll('article .admonition.dropdown'))"
+        ".find(x => x.textContent.includes('Model answer to exercise 1'));"
+        "const t = a.querySelector('table');"
+        "return t ? getComputedStyle(t).visibility === 'visible' && t.getBoundingClientRect().height > 0 : false"
+    )
+    assert shown, "opening model answer 1 did not show the team's codes"
+
+
+def test_teaching_pages_link_the_guide_and_say_the_reading_is_not_the_truth(driver):
+    _open(driver, GUIDE)
+    text = driver.execute_script("return document.querySelector('article').innerText").replace("\u2019", "'")
+    for k in range(1, 5):
+        assert f"Session {k}" in text, f"the workshop plan has no session {k}"
+    assert text.count("Learning objectives") == 4 and "Hand out" in text
+    assert "one team's reading" in text.lower()
+    for page in (CRAFT, HTML / "chapters" / "teaching.html"):
+        _open(driver, page)
+        body = driver.execute_script("return document.querySelector('article').innerText")
+        body = body.replace("\u2019", "'").lower()
+        assert "one team's reading" in body and "not the truth" in body, page.name
