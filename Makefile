@@ -19,10 +19,27 @@ INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f
 
 install: $(STAMP)
 
+# The lock is installed with uv where it can be had (a `uv` on PATH, or uv from PyPI at the
+# version the lock pins, installed into the venv by pip), with pip otherwise: the same pins
+# either way. QDA_NO_UV=1 forces pip.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	UV=""
+	if [ -z "$${QDA_NO_UV:-}" ]; then
+	  if command -v uv >/dev/null 2>&1; then UV="uv"
+	  elif $(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.lock)"; then
+	    UV="$(BIN)/python -m uv"
+	  fi
+	fi
+	if [ -n "$$UV" ]; then
+	  echo "installing requirements.lock with uv"
+	  $$UV pip install --quiet --python $(BIN)/python -r requirements.lock
+	  $$UV pip install --quiet --python $(BIN)/python --no-deps -e .
+	else
+	  echo "installing requirements.lock with pip"
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	fi
 	touch $(STAMP)
 
 ## make book: execute every chapter (cached) and build the HTML book.
