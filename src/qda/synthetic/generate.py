@@ -212,11 +212,15 @@ CODERS = pd.DataFrame(
     {
         "coder": ["analyst_a", "analyst_b", "analyst_c"],
         "role": [
-            "Qualitative sociologist and lead analyst (synthetic); drafted codebook v1 from the literature, "
-            "the senior surgeon's experience and the reading of the first ten transcripts; codes the mentorship, "
-            "career and work-family codes in the full round",
-            "Qualitative sociologist (synthetic); codes the gender and climate, responses and reflection codes "
-            "in the full round",
+            (
+                "Qualitative sociologist and lead analyst (synthetic); drafted codebook v1 from the literature, "
+                "the senior surgeon's experience and the reading of the first ten transcripts; codes the mentorship, "
+                "career and work-family codes in the full round"
+            ),
+            (
+                "Qualitative sociologist (synthetic); codes the gender and climate, responses and reflection codes "
+                "in the full round"
+            ),
             "Resident physician on the team (synthetic); codes in rounds 2 and 3 and brings a trainee's reading",
         ],
     }
@@ -411,7 +415,7 @@ def slot_options(facts: dict[str, str], passage: Passage | None = None) -> dict[
             raise DataError(
                 passage.file,
                 f"passage {passage.id!r}",
-                f"needs the speaker's own title, but leadership " f"{facts['leadership']!r} has none",
+                f"needs the speaker's own title, but leadership {facts['leadership']!r} has none",
                 "require only chair, dean or other",
             )
         opts["senior_title"] = [mine]
@@ -476,7 +480,7 @@ def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
                     raise _bank_error(
                         file,
                         pid,
-                        f"code {code!r} range {rng!r} is not [first, last] inside " f"the {len(sents)} sentences",
+                        f"code {code!r} range {rng!r} is not [first, last] inside the {len(sents)} sentences",
                         "write 0-based inclusive sentence numbers",
                     )
                 codes.append((code, int(rng[0]), int(rng[1])))
@@ -491,7 +495,7 @@ def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
                 raise _bank_error(
                     file,
                     pid,
-                    "says {senior_title} is the speaker's post, but requires a post with no " "title (center director)",
+                    "says {senior_title} is the speaker's post, but requires a post with no title (center director)",
                     "require only chair, dean or other",
                 )
             theme = int(p.get("theme") or 0)
@@ -502,7 +506,7 @@ def load_bank(folder: Path, known_codes: set[str]) -> list[Passage]:
                     raise _bank_error(
                         file,
                         pid,
-                        "theme passage lacks overlapping gender_inequities and " "mentoring/being_mentored ranges",
+                        "theme passage lacks overlapping gender_inequities and mentoring/being_mentored ranges",
                         "code both on overlapping sentences",
                     )
                 if theme != int(cat[-1]):
@@ -569,9 +573,11 @@ def render_guide(guide: dict) -> str:
     lines = [
         "# Interview guide (SYNTHETIC)",
         "",
-        "Written by the project for its synthetic corpus. It mirrors the design the study describes "
-        "(a semistructured guide covering being mentored and mentoring others, kept open-ended; "
-        "Murphy et al., Academic Medicine 2022, doi:10.1097/ACM.0000000000004388) in our own words.",
+        (
+            "Written by the project for its synthetic corpus. It mirrors the design the study describes "
+            "(a semistructured guide covering being mentored and mentoring others, kept open-ended; "
+            "Murphy et al., Academic Medicine 2022, doi:10.1097/ACM.0000000000004388) in our own words."
+        ),
         "Placeholders such as `{field}` are filled from the participant's profile.",
         "",
         "## Opening (one of)",
@@ -1149,46 +1155,74 @@ def make_reconciliation(
 
 
 MEMO_CODE = [
-    "Round {r}: I keep hesitating between {name} and its neighbour. My rule for now: follow the participant's "
-    "own framing, not the label of the relationship.",
-    "Definition of {name} feels too broad after today's transcripts; I will bring two borderline answers to "
-    "the meeting.",
-    "Noticed that {name} clusters in the second half of interviews, after the gender questions. Is the guide "
-    "steering this, or is it how people warm up?",
+    (
+        "Round {r}: I keep hesitating between {name} and its neighbour. My rule for now: follow the participant's "
+        "own framing, not the label of the relationship."
+    ),
+    (
+        "Definition of {name} feels too broad after today's transcripts; I will bring two borderline answers to "
+        "the meeting."
+    ),
+    (
+        "Noticed that {name} clusters in the second half of interviews, after the gender questions. Is the guide "
+        "steering this, or is it how people warm up?"
+    ),
     "We agreed to write the exclusion criterion of {name} as a test a new coder could apply without asking us.",
-    "Reading back my codings of {name}: I coded whole answers early on and only the relevant sentences later. "
-    "Should tidy this before the comparison.",
+    (
+        "Reading back my codings of {name}: I coded whole answers early on and only the relevant sentences later. "
+        "Should tidy this before the comparison."
+    ),
     "Several participants describe {name} without ever using the word. Worth a line in the inclusion criteria.",
-    "Compared my {name} codings with the others'. Most differences are about where the segment starts, not "
-    "whether the code applies.",
+    (
+        "Compared my {name} codings with the others'. Most differences are about where the segment starts, not "
+        "whether the code applies."
+    ),
 ]
 MEMO_CODING = [
-    "This answer shows how someone comes to see a pattern only through another person's story. Candidate "
-    "exemplar for the learning theme.",
+    (
+        "This answer shows how someone comes to see a pattern only through another person's story. Candidate "
+        "exemplar for the learning theme."
+    ),
     "The participant corrects themselves halfway through the answer; I coded the corrected version.",
     "Strong example of a mentor acting as a local policy maker. Flag for the family theme.",
-    "I am not sure the participant sees this as unfair; the tone is matter-of-fact. Coded it, but this needs "
-    "the group's eye.",
+    (
+        "I am not sure the participant sees this as unfair; the tone is matter-of-fact. Coded it, but this needs "
+        "the group's eye."
+    ),
     "Short passage, but it ties the mentoring relationship and the inequity together very directly.",
-    "Here the advice given is protective: the mentor prepares the mentee for a harder standard instead of "
-    "changing it.",
+    (
+        "Here the advice given is protective: the mentor prepares the mentee for a harder standard instead of "
+        "changing it."
+    ),
     "The speaker describes both giving and receiving help in the same answer; split the codes by sentence.",
 ]
 MEMO_PROJECT = [
-    "Reflexivity: as a sociologist I read institutional structure into almost everything. Today I caught "
-    "myself coding climate where the participant spoke only of one person.",
-    "Reflexivity: my own training was in a lab run by a woman, which may make me quicker to see supportive "
-    "women mentors and slower to see the costs they carried.",
-    "Reflexivity (resident's note): I recognise some of these training situations from my own rotations, and "
-    "I need to keep my experience apart from the participant's account.",
-    "Team meeting: agreed to stop classifying participants as mentors or mentees; the same person talks "
-    "from both sides within minutes.",
-    "Reflexivity: the interviewer is a senior surgeon. Some participants may have shaped their answers for a "
-    "senior colleague; worth keeping in mind when reading praise of leadership.",
-    "Meeting note: the neighbouring-code confusions of round 2 went down once the criteria were rewritten as " "tests.",
-    "Reflexivity: I expected men to describe fewer inequities; several did describe them, learned through "
-    "mentees. Note my expectation so it does not bend the coding.",
-    "Meeting note: the two of us coding the full set will meet every two weeks and bring one disputed " "answer each.",
+    (
+        "Reflexivity: as a sociologist I read institutional structure into almost everything. Today I caught "
+        "myself coding climate where the participant spoke only of one person."
+    ),
+    (
+        "Reflexivity: my own training was in a lab run by a woman, which may make me quicker to see supportive "
+        "women mentors and slower to see the costs they carried."
+    ),
+    (
+        "Reflexivity (resident's note): I recognise some of these training situations from my own rotations, and "
+        "I need to keep my experience apart from the participant's account."
+    ),
+    (
+        "Team meeting: agreed to stop classifying participants as mentors or mentees; the same person talks "
+        "from both sides within minutes."
+    ),
+    (
+        "Reflexivity: the interviewer is a senior surgeon. Some participants may have shaped their answers for a "
+        "senior colleague; worth keeping in mind when reading praise of leadership."
+    ),
+    ("Meeting note: the neighbouring-code confusions of round 2 went down once the criteria were rewritten as tests."),
+    (
+        "Reflexivity: I expected men to describe fewer inequities; several did describe them, learned through "
+        "mentees. Note my expectation so it does not bend the coding."
+    ),
+    ("Meeting note: the two of us coding the full set will meet every two weeks and bring one disputed answer each."),
 ]
 
 
