@@ -335,7 +335,7 @@ CASES: dict[str, Case] = {
     "cooc_pairs_naive": Case(_codings_setup, _naive_pairs_run, "pandas self-merge on transcript_id + filter"),
     "cooc_matrix_naive": Case(_codings_setup, _naive_matrix_run, "naive pairs + pd.crosstab"),
     "load": Case(_path, _load, "qda.load_study", ("qda", "qda.study.codebook")),
-    "validate": Case(_study, _validate, "qda.validate (study loaded in setup)", ("qda.validate",)),
+    "validate": Case(_study, _validate, "qda.validate (study loaded in setup)", ("qda.study.validation",)),
     "analysis_set": Case(
         _study,
         _analysis_set,
@@ -349,7 +349,7 @@ CASES: dict[str, Case] = {
         (
             "qda",
             "qda.study.codebook",
-            "qda.validate",
+            "qda.study.validation",
             "qda.agreement",
             "qda.analysis.cooccurrence",
             "qda.analysis.analysis_set",

@@ -16,7 +16,7 @@ from qda.synthetic import generate as gen
 def _bank():
     from qda.study.codebook import codes_in_version, read_codebook
 
-    return gen.load_bank(gen.PASSAGE_DIR, set(codes_in_version(read_codebook(gen.REPO_CODEBOOK), "final")))
+    return gen.load_bank(gen.PASSAGE_DIR, set(codes_in_version(read_codebook(gen.PACKAGE_CODEBOOK), "final")))
 
 
 def test_every_filled_passage_matches_its_own_template_and_no_other():
