@@ -123,7 +123,10 @@ class Study:
     def __repr__(self) -> str:  # short: a Study holds megabytes of text
         return " ".join(self._summary())
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
-        """In a notebook (and so in the book): the repr on two lines, to fit a text column."""
+    def __str__(self) -> str:  # print(study): two lines, to fit the book's text column
         head, counts = self._summary()
-        printer.text(f"{head}\n {counts}")
+        return f"{head}\n {counts}"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """In a notebook (and so in the book): as ``str``, on two lines."""
+        printer.text(str(self))
