@@ -191,21 +191,104 @@ def _number(precision: int | None):
     return fmt
 
 
-def captioned(frame: pd.DataFrame, caption: str, *, hide_index: bool = False, precision: int | None = None):
+#: Human labels of the identifiers that the package's frames use as column or index names.
+#: Identifiers not listed here are labelled by :func:`human_label`'s rules.
+LABELS = {
+    "n": "n",
+    "percent": "%",
+    "ci_low": "CI, low",
+    "ci_high": "CI, high",
+    "reliability_alpha": "Alpha",
+    "codebook_version": "Codebook version",
+    "code_group": "Code group",
+    "attached_to": "Attached to",
+    "prestige_tier": "Prestige tier",
+    "career_stage": "Career stage",
+    "age_band": "Age band",
+    "endowed_chair": "Endowed chair",
+}
+
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+_WORD = re.compile(r"[a-z]+")
+
+
+def human_label(name, labels: dict | None = None, *, words: bool = True):
+    """The label a reader sees for a column or index name ``name``.
+
+    ``labels`` (then :data:`LABELS`) first; else an identifier in snake_case becomes words:
+    a leading ``n_`` is dropped (``n_codings`` -> "Codings"), a trailing ``_id`` too
+    (``participant_id`` -> "Participant"), ``percent`` becomes "(%)"
+    (``reliability_percent`` -> "Reliability (%)", ``percent_agreement`` -> "Agreement (%)"),
+    underscores become spaces and the first letter is capitalised. With ``words``, a single
+    lowercase word is capitalised too (``gender`` -> "Gender"). Anything else (numbers,
+    "v1", "(all codes)", labels already human) is returned unchanged.
+    """
+    for table in (labels or {}, LABELS):
+        if isinstance(name, str) and name in table:
+            return table[name]
+    if not isinstance(name, str):
+        return name
+    if _IDENTIFIER.fullmatch(name):
+        parts = name.split("_")
+        if parts[0] == "n" and len(parts) > 1:
+            parts = parts[1:]
+        if parts[-1] == "id" and len(parts) > 1:
+            parts = parts[:-1]
+        pct = "percent" in parts
+        parts = [w for w in parts if w != "percent"] or ["percent"]
+        text = " ".join(parts)
+        text = text[0].upper() + text[1:]
+        return f"{text} (%)" if pct and parts != ["percent"] else text
+    if words and _WORD.fullmatch(name):
+        return name[0].upper() + name[1:]
+    return name
+
+
+def captioned(
+    frame: pd.DataFrame,
+    caption: str,
+    *,
+    hide_index: bool = False,
+    precision: int | None = None,
+    labels: dict | None = None,
+):
     """``frame`` as a pandas Styler with ``caption`` on top, in the book's one table style.
 
     Floats are shown with ``precision`` decimals (default: none for whole numbers, 2 for
-    others); a missing value is shown as an en dash (:data:`MISSING`); ``hide_index`` drops
-    the row labels. Raises :class:`~qda.errors.QDAError` for an empty caption: every table
-    of the book has one. The only table helper of the book: every displayed table goes
-    through it.
+    others); a missing value is shown as an en dash (:data:`MISSING`: say in the caption
+    what it means); ``hide_index`` drops the row labels. Headers are shown with human labels
+    (:func:`human_label`): column labels and the names of the axes; row labels too, where
+    they are identifiers (``being_mentored`` -> "Being mentored"). ``labels`` maps
+    identifiers to the labels to show instead (e.g. :func:`code_labels` for code names).
+    Only the display changes: the Styler's ``data`` keeps the frame's columns. Raises
+    :class:`~qda.errors.QDAError` for an empty caption: every table of the book has one.
+    The only table helper of the book: every displayed table goes through it.
     """
     if not isinstance(frame, pd.DataFrame):
         raise QDAError(None, "frame", f"is a {type(frame).__name__}, not a DataFrame", "pass a DataFrame")
     if not str(caption).strip():
         raise QDAError(None, "caption", "is empty", "say what the table shows (and that it is synthetic)")
-    sty = frame.style.set_caption(caption).set_table_styles(TABLE_STYLES).format(_number(precision), na_rep=MISSING)
+    shown = frame.rename_axis(
+        index=[human_label(n, labels) for n in frame.index.names],
+        columns=[human_label(n, labels) for n in frame.columns.names],
+    )
+    sty = (
+        shown.style.set_caption(caption)
+        .set_table_styles(TABLE_STYLES)
+        .format(_number(precision), na_rep=MISSING)
+        .format_index(lambda v: human_label(v, labels), axis="columns")
+        .format_index(lambda v: human_label(v, labels, words=False), axis="index")
+    )
     return sty.hide(axis="index") if hide_index else sty
+
+
+def code_labels(study: Study, version: str | None = None) -> dict[str, str]:
+    """``{code slug: code name}`` from the codebook (of ``version``, else every version, the
+    latest name winning), for ``captioned(..., labels=code_labels(study))``."""
+    cb = study.codebook
+    if version is not None:
+        cb = cb.loc[cb["version"].astype(str) == str(version)]
+    return dict(zip(cb["code"].astype(str), cb["name"].astype(str), strict=False))
 
 
 #: Leadership posts the study names (dean, chair, center director); "other" is not one of them.
