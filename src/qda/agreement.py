@@ -20,7 +20,13 @@ from qda.analysis.campbell import (
 )
 from qda.analysis.coded_text import nvivo_coding_comparison, segment_overlap_agreement
 from qda.analysis.reliability import UNIT_CHOICES, agreement_by_unit_choice, decision_matrix, reliability_with_ci
-from qda.analysis.unitizing import ALL_DOMAINS, UNITIZING_COEFFICIENTS, reliability_rounds, unitizing_reliability
+from qda.analysis.unitizing import (
+    ALL_DOMAINS,
+    UNITIZING_COEFFICIENTS,
+    reliability_rounds,
+    spans_beside_units,
+    unitizing_reliability,
+)
 from qda.stats.agreement import (
     ALL_CODES,
     LEVELS,
@@ -83,6 +89,7 @@ __all__ = [
     "UnitizingError",
     "GAP",
     "unitizing_reliability",
+    "spans_beside_units",
     "UNITIZING_COEFFICIENTS",
     "ALL_DOMAINS",
     "RESOLUTIONS",

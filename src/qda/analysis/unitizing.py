@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qda.analysis.campbell import codebook_in_force, round_codings, round_labels
-from qda.stats.agreement import AgreementError
+from qda.analysis.campbell import codebook_in_force, decision_agreement, round_codings, round_labels
+from qda.stats.agreement import ALL_CODES, AgreementError
 from qda.stats.unitizing import unitizing_alpha
 from qda.study.model import Study
 
@@ -251,3 +251,26 @@ def reliability_rounds(study: Study) -> list[str]:
         if (per_t >= 2).any() and shared_codes:
             out.append(rnd)
     return out
+
+
+def spans_beside_units(unitizing: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Per code and round, agreement on coded spans beside agreement on fixed units.
+
+    ``unitizing`` is the table of :func:`unitizing_reliability`; ``decisions`` the fixed-unit
+    decisions with a ``round`` column (:func:`qda.analysis.campbell.study_decisions`). The
+    columns are a two-level index: ``|u-alpha (spans)`` (Krippendorff et al. 2016, each code's
+    binary continuum) and ``alpha (fixed units)`` (nominal alpha of the turn decisions, as
+    Campbell et al. 2013 fix the units), each by round; one row per code.
+    """
+    per_code_u = unitizing[unitizing["level"] == "code"].pivot(index="code", columns="round", values="value")
+    per_code_f = pd.concat(
+        {
+            r: decision_agreement(d.drop(columns="round")).set_index("code")["alpha"]
+            for r, d in decisions.groupby(decisions["round"].astype(str))
+        },
+        axis=1,
+    )
+    return pd.concat(
+        {"|u-alpha (spans)": per_code_u, "alpha (fixed units)": per_code_f.drop(index=ALL_CODES, errors="ignore")},
+        axis=1,
+    )
