@@ -39,6 +39,11 @@ from qda.study.model import Study
 PAGES = ("participants", "co-occurrence and analysis set", "reliability", "themes")
 
 
+def whose(study: Study) -> str:
+    """How captions name the data: "your project", or "the synthetic corpus" (never a path)."""
+    return "the synthetic corpus" if study.synthetic else "your project"
+
+
 def analysis_round(study: Study) -> str | None:
     """``"full"`` when the project has codings of that round, else None (all codings)."""
     return "full" if (study.codings["round"].astype(str) == "full").any() else None
