@@ -49,7 +49,7 @@ def pages(project: Path) -> dict[str, str]:
 
 
 def review_all(project: Path) -> None:
-    """Confirm every identifying-data finding of the qc demo (public board meeting names)."""
+    """Confirm every identifying-data finding (the qc demo's are public board-meeting names)."""
     done = subprocess.run(
         [sys.executable, "-m", "qda", "deidentify-check", "--write-review", str(project)],
         cwd=ROOT,
@@ -64,6 +64,7 @@ def review_all(project: Path) -> None:
 def test_two_projects_built_in_a_row_each_show_their_own_data(tmp_path):
     """The renamed synthetic export, then the qc demo export: the second's pages hold only its data."""
     first = make_demo_project(qda.load_study(DATA), tmp_path / "first")
+    review_all(first)  # the synthetic memos carry dates (written by the user's own command)
     done = make_book(first)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     one = pages(first)
@@ -72,7 +73,11 @@ def test_two_projects_built_in_a_row_each_show_their_own_data(tmp_path):
     assert "Mentor gives" in one["project/analysis-set"]  # the renamed codes reached the page
     assert "your project" in one["project/reliability"] and "unitizing alpha" in one["project/reliability"]
     # nothing was written beside the user's export but the files the user put there
-    assert sorted(p.name for p in first.parent.iterdir()) == ["export.qdpx", "qda-project.yml"]
+    assert sorted(p.name for p in first.parent.iterdir()) == [
+        "deidentify-reviewed.yml",
+        "export.qdpx",
+        "qda-project.yml",
+    ]
 
     second = qc_demo(tmp_path / "second")
     review_all(second)

@@ -24,6 +24,7 @@ Rules, written once here:
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import combinations
 
 import pandas as pd
@@ -32,7 +33,8 @@ from qda.analysis.analysis_set import segments_where
 from qda.analysis.coded_text import nvivo_coding_comparison, segment_overlap_agreement
 from qda.analysis.cooccurrence import cooccurrence_matrix, cooccurring_pairs
 from qda.analysis.unitizing import reliability_rounds, unitizing_reliability
-from qda.study.codebook import code_tree, descendants
+from qda.errors import QDAError
+from qda.study.codebook import code_tree, descendants, versions_of
 from qda.study.model import Study
 
 #: Pages of the book built on a project, in table-of-contents order.
@@ -360,15 +362,36 @@ def project_reliability(study: Study, max_pairs: int = 6) -> dict[str, pd.DataFr
     """
     lab = labels(study)
     out = {"unitizing": [], "characters": [], "segments": []}
+    # REFI-QDA carries one codebook: codings labelled with an earlier version are read against it
+    latest = versions_of(study.codebook)[-1] if len(study.codebook) else "final"
+    one_book = dataclasses.replace(study, codings=study.codings.assign(codebook_version=latest))
     for rnd in reliability_rounds(study):
-        u = unitizing_reliability(study, [rnd], on_overlap="skip")
+        try:
+            u = unitizing_reliability(one_book, [rnd], on_overlap="skip")
+        except QDAError as e:  # a round the coefficient cannot take: said on the page, never raised
+            u = pd.DataFrame(
+                [
+                    {
+                        "round": rnd,
+                        "level": "code",
+                        "code": "",
+                        "value": float("nan"),
+                        "n_segments": 1,
+                        "n_coders": 0,
+                        "note": e.what,
+                    }
+                ]
+            )
         u = u.loc[(u["level"] == "code") & (u["n_segments"] > 0)]
         out["unitizing"].append(u.assign(code=u["code"].map(lambda x: lab.get(x, x))))
         c = study.codings.loc[study.codings["round"].astype(str) == rnd]
         for a, b in coder_pairs(study, rnd)[:max_pairs]:
-            ch = nvivo_coding_comparison(c, study.transcripts, a, b, by="code")
+            try:
+                ch = nvivo_coding_comparison(c, study.transcripts, a, b, by="code")
+                sg = segment_overlap_agreement(c, a, b)
+            except QDAError:
+                continue
             out["characters"].append(ch.assign(round=rnd, coders=f"{a} / {b}"))
-            sg = segment_overlap_agreement(c, a, b)
             out["segments"].append(sg.assign(round=rnd, coders=f"{a} / {b}"))
     frames = {k: (pd.concat(v, ignore_index=True) if v else pd.DataFrame()) for k, v in out.items()}
     for k in ("characters", "segments"):
