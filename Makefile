@@ -19,10 +19,27 @@ INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f
 
 install: $(STAMP)
 
+# The lock is installed with uv where it can be had (a `uv` on PATH, or uv from PyPI at the
+# version the lock pins, installed into the venv by pip), with pip otherwise: the same pins
+# either way. QDA_NO_UV=1 forces pip.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	UV=""
+	if [ -z "$${QDA_NO_UV:-}" ]; then
+	  if command -v uv >/dev/null 2>&1; then UV="uv"
+	  elif $(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.lock)"; then
+	    UV="$(BIN)/python -m uv"
+	  fi
+	fi
+	if [ -n "$$UV" ]; then
+	  echo "installing requirements.lock with uv"
+	  $$UV pip install --quiet --python $(BIN)/python -r requirements.lock
+	  $$UV pip install --quiet --python $(BIN)/python --no-deps -e .
+	else
+	  echo "installing requirements.lock with pip"
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	fi
 	touch $(STAMP)
 
 ## make book: execute every chapter (cached) and build the HTML book.
@@ -54,12 +71,14 @@ html: install
 	fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-## make test: lint, unit tests, every chapter under nbval, the HTML build, the browser check.
+## make test: lint, unit tests, the HTML build (which executes every chapter, once), the browser check.
+# Each chapter is executed once, by the build: a raising cell or a failing hidden assert
+# fails it (nb_execution_raise_on_error, -W; tests/test_chapter_failure.py), and the
+# execution cache it fills is the one `make book` reuses after a prose edit.
 test: install
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory nbval
-	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute   # make test always executes every chapter
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute   # execute every chapter afresh
 	$(MAKE) --no-print-directory html
 	$(MAKE) --no-print-directory browser
 
@@ -72,8 +91,10 @@ lint: install
 unit: install
 	$(BIN)/python -m pytest tests -m "not slow and not browser and not book" -n 2 -q
 
-# nbval collects .ipynb only: convert the MyST chapters into a scratch folder the
-# book does not read, keeping the layout so that relative paths still work.
+# Not part of `make test` (the build executes the chapters): every chapter under pytest,
+# one test per cell, for an author who wants that report. nbval collects .ipynb only:
+# convert the MyST chapters into a scratch folder the book does not read, keeping the
+# layout so that relative paths still work.
 nbval: install
 	rm -rf $(NBVAL_DIR)
 	mkdir -p $(NBVAL_DIR)/chapters/project

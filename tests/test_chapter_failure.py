@@ -1,21 +1,27 @@
-"""A chapter cell that raises makes `make test` fail (issue 3 acceptance).
+"""A chapter cell that raises, or a hidden assert that fails, makes `make test` fail.
 
-`make test` runs every chapter through nbval (`make nbval`); this test runs the same
-conversion and the same nbval command on a chapter with a raising cell, in a scratch
-folder, and checks that pytest exits non-zero and names the failing cell. The book build
-fails the same way through `nb_execution_raise_on_error` and `-W`, checked in _config.yml.
+`make test` executes every chapter once, in the HTML build (`make html`: Jupyter Book with
+`nb_execution_raise_on_error`, `-W -n --keep-going`), from a cleared execution cache. This
+test builds a two-chapter book with the repository's own `_config.yml`: one chapter whose
+hidden cell (tagged `remove-cell`, as the chapters' asserts are) fails its assert, one that
+runs. The build must fail and name the failing chapter and its error (the build stops at
+the first failing chapter: `nb_execution_raise_on_error`); the same build of the good chapter
+alone passes, so it is the failing assert that fails it.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-import jupytext
+import pytest
 import yaml
 from conftest import ROOT
 
-CHAPTER = """\
+HEADER = """\
 ---
 jupytext:
   text_representation:
@@ -26,7 +32,11 @@ kernelspec:
   language: python
   name: python3
 ---
+"""
 
+BROKEN = (
+    HEADER
+    + """
 # A chapter that breaks
 
 ```{code-cell} ipython3
@@ -34,47 +44,69 @@ x = 1
 ```
 
 ```{code-cell} ipython3
-raise RuntimeError("a wrong number")
+:tags: [remove-cell]
+assert x == 2, "a wrong number"
 ```
 """
+)
+
+GOOD = (
+    HEADER
+    + """
+# A chapter that runs
+
+```{code-cell} ipython3
+x = 1
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+assert x == 1
+```
+"""
+)
 
 
-def _nbval(path) -> subprocess.CompletedProcess:
+def _jupyter_book() -> str:
+    exe = Path(sys.executable).with_name("jupyter-book")
+    if not exe.exists():
+        pytest.fail(f"{exe} is missing: jupyter-book is pinned in requirements.lock")
+    return str(exe)
+
+
+def _build(tmp_path: Path, chapters: dict[str, str]) -> subprocess.CompletedProcess:
+    """Build a book of ``chapters`` (name -> MyST text; the first is the root) with the
+    repository's _config.yml and `make html`'s command."""
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    shutil.copy(ROOT / "references.bib", book / "references.bib")
+    names = list(chapters)
+    toc = {"format": "jb-book", "root": f"chapters/{names[0]}"}
+    if names[1:]:
+        toc["chapters"] = [{"file": f"chapters/{n}"} for n in names[1:]]
+    (book / "_toc.yml").write_text(yaml.safe_dump(toc))
+    for name, text in chapters.items():
+        (book / "chapters" / f"{name}.md").write_text(text)
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--nbval-lax",
-            "--nbval-current-env",
-            "-q",
-            str(path),
-            "--rootdir",
-            str(path.parent),
-        ],
+        [_jupyter_book(), "build", str(book), "-W", "-n", "--keep-going"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
 
 
-def test_a_raising_cell_fails_the_chapter_tests(tmp_path):
-    nb = jupytext.reads(CHAPTER, fmt="md:myst")
-    path = tmp_path / "broken.ipynb"
-    jupytext.write(nb, path)
-    done = _nbval(path)
-    assert done.returncode != 0
-    assert "RuntimeError" in done.stdout and "1 failed" in done.stdout
+def test_a_failing_hidden_assert_fails_the_book_build_and_names_the_chapter(tmp_path):
+    done = _build(tmp_path, {"good": GOOD, "broken": BROKEN})
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out[-2000:]
+    assert re.search(r"chapters/broken", out) and "AssertionError" in out and "a wrong number" in out, out[-2000:]
 
 
-def test_a_good_chapter_passes_the_same_command(tmp_path):
-    nb = jupytext.reads(CHAPTER.replace('raise RuntimeError("a wrong number")', "assert x == 1"), fmt="md:myst")
-    path = tmp_path / "fine.ipynb"
-    jupytext.write(nb, path)
-    done = _nbval(path)
-    assert done.returncode == 0, done.stdout
+def test_the_good_chapter_alone_builds(tmp_path):
+    done = _build(tmp_path, {"good": GOOD})
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    assert (tmp_path / "book" / "_build" / "html" / "chapters" / "good.html").exists()
 
 
 def test_the_book_build_turns_cell_errors_and_warnings_into_failures():
@@ -82,3 +114,12 @@ def test_the_book_build_turns_cell_errors_and_warnings_into_failures():
     assert cfg["sphinx"]["config"]["nb_execution_raise_on_error"] is True
     assert cfg["execute"]["allow_errors"] is False
     assert "-W -n --keep-going" in (ROOT / "Makefile").read_text()
+
+
+def test_make_test_executes_every_chapter_once_in_the_build():
+    """The test target clears the execution cache before the build and runs no second
+    executor (nbval) on the chapters."""
+    mk = (ROOT / "Makefile").read_text()
+    body = mk.split("\ntest: install\n", 1)[1].split("\n\n", 1)[0]
+    assert "rm -rf _build/.jupyter_cache" in body and "html" in body
+    assert "nbval" not in body

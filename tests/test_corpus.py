@@ -33,7 +33,7 @@ def test_regeneration_is_byte_identical(tmp_path):
     out = tmp_path / "out"
     generate(out)  # defaults: 104 participants, seed 2019
     made = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
-    assert len(made) == 104 + 12  # transcripts + 8 CSV + personas + guide + marker + codebook copy
+    assert len(made) == 104 + 13  # transcripts + 9 CSV + personas + guide + marker + codebook copy
     for rel in made:
         assert (out / rel).read_bytes() == (DATA / rel).read_bytes(), f"{rel} differs from data/"
     committed = {p.relative_to(DATA) for p in DATA.rglob("*") if p.is_file()} - {Path("README.md")}

@@ -413,3 +413,26 @@ def test_answers_with_code_uses_the_overlap_rule():
     assert len(answers_with_code(st, "gender_inequities")) == len(st.themes)
     with pytest.raises(QDAError, match="no coding"):
         answers_with_code(st, "nonexistent")
+
+
+def test_captioned_shows_human_labels_and_keeps_the_data():
+    from qda.show.tables import captioned, human_label
+
+    frame = pd.DataFrame(
+        {"reliability_percent": [87.6, float("nan")], "n_codings": [3.0, 4.0]},
+        index=pd.Index(["being_mentored", "(all codes)"], name="code_group"),
+    )
+    html = captioned(frame, "Reliability (synthetic); \u2013: no decision").to_html()
+    for label in ("Reliability (%)", "Codings", "Code group", "Being mentored", "(all codes)", "\u2013"):
+        assert label in html
+    for ident in ("reliability_percent", "n_codings", "code_group", ">being_mentored<", ">nan<"):
+        assert ident not in html
+    assert list(captioned(frame, "c").data.columns) == ["reliability_percent", "n_codings"]
+    assert "Mentoring" in captioned(frame, "c", labels={"being_mentored": "Mentoring"}).to_html()
+    assert [human_label(x) for x in ("participant_id", "percent_agreement", "gender", "v1", 2)] == [
+        "Participant",
+        "Agreement (%)",
+        "Gender",
+        "v1",
+        2,
+    ]

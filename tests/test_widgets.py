@@ -1,4 +1,4 @@
-"""Teaching widgets: the pure functions on the synthetic study, and the widgets' callbacks."""
+"""Teaching widgets: the pure functions on the synthetic study, and every widget's callbacks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from qda.agreement import cohen_kappa
+from qda.analysis import exercises as X
 from qda.analysis.analysis_set import analysis_set_under_rules, rule_label
 from qda.errors import QDAError
 from qda.show.widgets import (
@@ -16,7 +17,13 @@ from qda.show.widgets import (
     CodingExercise,
     browse_excerpts,
     cooccurrence_explorer,
+    criteria_widget,
     excerpt_browser,
+    memo_widget,
+    open_coding_widget,
+    reconciliation_widget,
+    theme_widget,
+    unitizing_widget,
 )
 from qda.study.units import participant_units, unit_decisions
 
@@ -314,3 +321,81 @@ def test_cooccurrence_explorer_recomputes_on_change(study):
     assert within.disabled and "within" not in out.value
     rule.value = "same_turn"
     assert "same turn" in out.value
+
+
+# ---------------------------------------------------------------------------
+# The six craft exercises: each widget's callbacks, driven as a learner would
+# ---------------------------------------------------------------------------
+def test_open_coding_widget_compares_the_learners_codes(study):
+    ex = X.open_coding_exercise(study, seed=0)
+    view = open_coding_widget(ex)
+    box, button, out = _find(view, w.Textarea)[0], _find(view, w.Button)[0], _find(view, w.HTML)[-1]
+    assert ex.text[:40] in _find(view, w.HTML)[0].value.replace("&#x27;", "'")
+    box.value = "pregnancy and schedules\nzzzz qqqq"
+    button.click()
+    for code in ex.team_codes["code"]:
+        assert code in out.value
+    assert "zzzz qqqq" in out.value and "one team" in out.value
+
+
+def test_criteria_widget_scores_the_learners_decisions(study):
+    ex = X.criteria_exercise(study, n=3, seed=0)
+    view = criteria_widget(ex)
+    toggles = _find(view, w.ToggleButtons)
+    assert len(toggles) == 3 and len(_find(view, w.Textarea)) == 2
+    toggles[0].value, toggles[1].value = "apply", "do not apply"
+    _find(view, w.Button)[0].click()
+    out = _find(view, w.HTML)[-1].value
+    assert "1 of 2 of your decisions match" in out
+    assert "gender_inequities (v2 " in out and "one team" in out
+
+
+def test_unitizing_widget_rescores_as_the_span_moves(study):
+    ex = X.unitizing_exercise(study, seed=0)
+    view = unitizing_widget(ex)
+    slider, out = _find(view, w.IntRangeSlider)[0], _find(view, w.HTML)[-1]
+    whole = X.score_unitizing(ex, [(0, len(ex.text))])
+    assert f"u-alpha with the team's span: {whole['u_alpha']:.2f}" in out.value
+    words = X.word_spans(ex.text)
+    first = int((words["start"] >= ex.reference["start"].iloc[0]).idxmax())
+    last = int((words["end"] <= ex.reference["end"].iloc[-1])[::-1].idxmax())
+    slider.value = (first, last)
+    span = X.words_to_span(ex, first, last)
+    assert f"u-alpha with the team's span: {X.score_unitizing(ex, [span])['u_alpha']:.2f}" in out.value
+    assert "<mark>" in out.value
+
+
+def test_reconciliation_widget_asks_for_a_decision_then_shows_the_note(study):
+    case = X.reconciliation_case(study, code="mentoring", seed=0)
+    view = reconciliation_widget(case)
+    button, out = _find(view, w.Button)[0], _find(view, w.HTML)[-1]
+    button.click()
+    assert "Decide first" in out.value
+    _find(view, w.ToggleButtons)[0].value = "present"
+    button.click()
+    assert "not the same as the team's (absent)" in out.value
+    assert "networks_sponsorship (v2 exclusion)" in out.value
+
+
+def test_memo_widget_checks_the_memo_and_shows_the_analysts(study):
+    ex = X.memo_exercise(study, seed=0)
+    view = memo_widget(ex)
+    _find(view, w.Textarea)[0].value = 'I call it "quiet help": P001-S004, but not P002-S003.'
+    _find(view, w.Button)[0].click()
+    out = _find(view, w.HTML)[-1].value
+    assert "cites segments by id" in out and ex.memo["memo_id"] in out
+    assert all(sid in _find(view, w.HTML)[0].value for sid in ex.segments["segment_id"])
+
+
+def test_theme_widget_scores_the_grouping(study):
+    ex = X.theme_exercise(study, seed=0)
+    view = theme_widget(ex)
+    names = _find(view, w.Text)
+    assert [t.description for t in names] == list(ex.segments["label"])
+    team = ex.segments.set_index("label")["team_theme"]
+    for t in names:
+        t.value = "" if pd.isna(team[t.description]) else f"g{team[t.description]}"
+    _find(view, w.Dropdown)[0].value = ex.negative
+    _find(view, w.Button)[0].click()
+    out = _find(view, w.HTML)[-1].value
+    assert "agree on 15 of 15 pairs (Rand index 1.00)" in out and "negative case found" in out

@@ -359,3 +359,126 @@ def segments_per_participant(summary: pd.DataFrame, title: str = "Analysis-set s
         ax.set_title(title)
         fig.tight_layout()
     return _detached(fig)
+
+
+#: Marker per node kind of the thematic map: shapes, so the map reads without colour.
+MAP_MARKERS = {"code": "o", "sub-theme": "D", "theme": "s"}
+
+
+def _line_width(n, most: float) -> float:
+    """Line width (points) for an edge of ``n`` participants: 0.8 to 8, proportional."""
+    return 0.8 + 7.2 * float(n) / most if most else 0.8
+
+
+def thematic_map(edges: pd.DataFrame, title: str = "From codes to themes", label_edges: bool = True):
+    """A thematic map drawn from :func:`qda.analysis.themes.thematic_map_edges`.
+
+    Three columns, left to right: codes (circles), sub-themes (diamonds), themes
+    (squares, names in bold boxes); each edge's line width is proportional to its
+    ``participants`` and, if ``label_edges``, the number is printed on the line, so
+    the map reads in greyscale. Code edges are solid; sub-theme -> theme edges are
+    dashed. Colours (Okabe-Ito, one per theme) repeat what position and labels
+    already say. Codes are placed at the mean height of the themes they feed,
+    weighted by participants, to keep lines short. Computes nothing: every number
+    is the ``participants`` column. Returns the Figure.
+    """
+    _need(edges, ["source", "target", "source_label", "target_label", "kind", "theme", "participants"], "edges")
+    if edges.empty:
+        raise QDAError(None, "edges", "is empty", "lower top/min_participants in thematic_map_edges")
+    themes = sorted(edges["theme"].unique())
+    theme_node = {t: f"t{t}" for t in themes}
+    labels = dict(zip(edges["source"], edges["source_label"], strict=True))
+    labels.update(zip(edges["target"], edges["target_label"], strict=True))
+    y = {theme_node[t]: -float(k) for k, t in enumerate(themes)}
+    subs = edges.loc[edges["kind"] == "sub-theme -> theme"]
+    for t, grp in subs.groupby("theme"):
+        for k, node in enumerate(grp["source"]):
+            y[node] = y[theme_node[t]] + 0.35 - 0.7 * k / max(len(grp) - 1, 1)
+    code_edges = edges.loc[edges["kind"] != "sub-theme -> theme"]
+    pull = code_edges.assign(_y=code_edges["target"].map(y))
+    mean_y = pull.groupby("source").apply(
+        lambda g: np.average(g["_y"], weights=g["participants"]), include_groups=False
+    )
+    codes = list(mean_y.sort_values(ascending=False).index)
+    top, bottom = 0.4, -(len(themes) - 1) - 0.4
+    for k, c in enumerate(codes):
+        y[c] = top - (top - bottom) * k / max(len(codes) - 1, 1)
+    x = {n: 0.0 for n in codes} | {n: 1.0 for n in subs["source"]} | {n: 2.0 for n in theme_node.values()}
+    most = float(edges["participants"].max())
+    colors = {t: OKABE_ITO[[4, 5, 2, 6, 0, 1, 7, 3][k % 8]] for k, t in enumerate(themes)}
+    with use_style():
+        fig, ax = plt.subplots(figsize=(11, 1.6 + 1.7 * len(themes)))
+        for e in edges.itertuples():
+            xs, ys = (x[e.source], x[e.target]), (y[e.source], y[e.target])
+            ls = "--" if e.kind == "sub-theme -> theme" else "-"
+            ax.plot(xs, ys, ls, color=colors[e.theme], lw=_line_width(e.participants, most), alpha=0.8, zorder=1)
+            if label_edges:
+                # numbers where the lines of one code have fanned apart, away from the crowded nodes
+                f = {"code -> theme": 0.3, "code -> sub-theme": 0.7}.get(e.kind, 0.5)
+                ax.text(
+                    xs[0] + f * (xs[1] - xs[0]),
+                    ys[0] + f * (ys[1] - ys[0]),
+                    str(e.participants),
+                    fontsize=8,
+                    ha="center",
+                    va="center",
+                    zorder=3,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9},
+                )
+        for kind, nodes in (("code", codes), ("sub-theme", list(subs["source"])), ("theme", list(theme_node.values()))):
+            ax.scatter(
+                [x[n] for n in nodes],
+                [y[n] for n in nodes],
+                marker=MAP_MARKERS[kind],
+                s=70,
+                color="black" if kind != "sub-theme" else "white",
+                edgecolor="black",
+                zorder=4,
+            )
+        for n in codes:
+            ax.text(-0.04, y[n], labels[n], ha="right", va="center", fontsize=9)
+        for n in subs["source"]:
+            ax.text(1.0, y[n] + 0.11, labels[n], ha="center", va="bottom", fontsize=9, style="italic")
+        for t, n in theme_node.items():
+            ax.text(
+                2.05,
+                y[n],
+                textwrap.fill(labels[n], 30),
+                ha="left",
+                va="center",
+                fontsize=9.5,
+                fontweight="bold",
+                bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": colors[t]},
+            )
+        handles = [
+            plt.Line2D(
+                [],
+                [],
+                color="black",
+                lw=0,
+                marker=MAP_MARKERS[k],
+                markersize=8,
+                markerfacecolor="white" if k == "sub-theme" else "black",
+                label=k,
+            )
+            for k in MAP_MARKERS
+        ]
+        handles += [
+            plt.Line2D([], [], color="grey", lw=_line_width(n, most), label=f"{n} participants")
+            for n in sorted({max(1, int(most) // 4), int(most)})
+        ]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=len(handles), frameon=False)
+        ax.set_xlim(-1.05, 3.0)
+        ax.set_ylim(bottom - 0.3, top + 0.3)
+        ax.set_xticks([0, 1, 2], ["Codes", "Sub-themes", "Themes"])
+        ax.xaxis.tick_top()
+        ax.set_yticks([])
+        ax.grid(False)
+        for side in ("left", "bottom", "top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.set_title(title, pad=24)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        fig.text(0.01, 0.01, "Line width and numbers: participants, not segments.", fontsize=8, style="italic")
+        fig.tight_layout()
+    return _detached(fig)

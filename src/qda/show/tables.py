@@ -191,21 +191,104 @@ def _number(precision: int | None):
     return fmt
 
 
-def captioned(frame: pd.DataFrame, caption: str, *, hide_index: bool = False, precision: int | None = None):
+#: Human labels of the identifiers that the package's frames use as column or index names.
+#: Identifiers not listed here are labelled by :func:`human_label`'s rules.
+LABELS = {
+    "n": "n",
+    "percent": "%",
+    "ci_low": "CI, low",
+    "ci_high": "CI, high",
+    "reliability_alpha": "Alpha",
+    "codebook_version": "Codebook version",
+    "code_group": "Code group",
+    "attached_to": "Attached to",
+    "prestige_tier": "Prestige tier",
+    "career_stage": "Career stage",
+    "age_band": "Age band",
+    "endowed_chair": "Endowed chair",
+}
+
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+_WORD = re.compile(r"[a-z]+")
+
+
+def human_label(name, labels: dict | None = None, *, words: bool = True):
+    """The label a reader sees for a column or index name ``name``.
+
+    ``labels`` (then :data:`LABELS`) first; else an identifier in snake_case becomes words:
+    a leading ``n_`` is dropped (``n_codings`` -> "Codings"), a trailing ``_id`` too
+    (``participant_id`` -> "Participant"), ``percent`` becomes "(%)"
+    (``reliability_percent`` -> "Reliability (%)", ``percent_agreement`` -> "Agreement (%)"),
+    underscores become spaces and the first letter is capitalised. With ``words``, a single
+    lowercase word is capitalised too (``gender`` -> "Gender"). Anything else (numbers,
+    "v1", "(all codes)", labels already human) is returned unchanged.
+    """
+    for table in (labels or {}, LABELS):
+        if isinstance(name, str) and name in table:
+            return table[name]
+    if not isinstance(name, str):
+        return name
+    if _IDENTIFIER.fullmatch(name):
+        parts = name.split("_")
+        if parts[0] == "n" and len(parts) > 1:
+            parts = parts[1:]
+        if parts[-1] == "id" and len(parts) > 1:
+            parts = parts[:-1]
+        pct = "percent" in parts
+        parts = [w for w in parts if w != "percent"] or ["percent"]
+        text = " ".join(parts)
+        text = text[0].upper() + text[1:]
+        return f"{text} (%)" if pct and parts != ["percent"] else text
+    if words and _WORD.fullmatch(name):
+        return name[0].upper() + name[1:]
+    return name
+
+
+def captioned(
+    frame: pd.DataFrame,
+    caption: str,
+    *,
+    hide_index: bool = False,
+    precision: int | None = None,
+    labels: dict | None = None,
+):
     """``frame`` as a pandas Styler with ``caption`` on top, in the book's one table style.
 
     Floats are shown with ``precision`` decimals (default: none for whole numbers, 2 for
-    others); a missing value is shown as an en dash (:data:`MISSING`); ``hide_index`` drops
-    the row labels. Raises :class:`~qda.errors.QDAError` for an empty caption: every table
-    of the book has one. The only table helper of the book: every displayed table goes
-    through it.
+    others); a missing value is shown as an en dash (:data:`MISSING`: say in the caption
+    what it means); ``hide_index`` drops the row labels. Headers are shown with human labels
+    (:func:`human_label`): column labels and the names of the axes; row labels too, where
+    they are identifiers (``being_mentored`` -> "Being mentored"). ``labels`` maps
+    identifiers to the labels to show instead (e.g. :func:`code_labels` for code names).
+    Only the display changes: the Styler's ``data`` keeps the frame's columns. Raises
+    :class:`~qda.errors.QDAError` for an empty caption: every table of the book has one.
+    The only table helper of the book: every displayed table goes through it.
     """
     if not isinstance(frame, pd.DataFrame):
         raise QDAError(None, "frame", f"is a {type(frame).__name__}, not a DataFrame", "pass a DataFrame")
     if not str(caption).strip():
         raise QDAError(None, "caption", "is empty", "say what the table shows (and that it is synthetic)")
-    sty = frame.style.set_caption(caption).set_table_styles(TABLE_STYLES).format(_number(precision), na_rep=MISSING)
+    shown = frame.rename_axis(
+        index=[human_label(n, labels) for n in frame.index.names],
+        columns=[human_label(n, labels) for n in frame.columns.names],
+    )
+    sty = (
+        shown.style.set_caption(caption)
+        .set_table_styles(TABLE_STYLES)
+        .format(_number(precision), na_rep=MISSING)
+        .format_index(lambda v: human_label(v, labels), axis="columns")
+        .format_index(lambda v: human_label(v, labels, words=False), axis="index")
+    )
     return sty.hide(axis="index") if hide_index else sty
+
+
+def code_labels(study: Study, version: str | None = None) -> dict[str, str]:
+    """``{code slug: code name}`` from the codebook (of ``version``, else every version, the
+    latest name winning), for ``captioned(..., labels=code_labels(study))``."""
+    cb = study.codebook
+    if version is not None:
+        cb = cb.loc[cb["version"].astype(str) == str(version)]
+    return dict(zip(cb["code"].astype(str), cb["name"].astype(str), strict=False))
 
 
 #: Leadership posts the study names (dean, chair, center director); "other" is not one of them.
@@ -349,4 +432,147 @@ def excerpt_table(frame: pd.DataFrame, caption: str, max_sentences: int | None =
     if subtheme:
         out["Sub-theme"] = frame["subtheme"].astype(str).str.replace("_", " ")
     out["Passage"] = [shorten(t, max_sentences) for t in frame["text"].astype(str)]
+    return captioned(out, caption, hide_index=True)
+
+
+# ---------------------------------------------------------------- from codes to themes
+#: Human labels for the values and column names that the theme tables carry.
+LABELS = {
+    "woman": "Women",
+    "man": "Men",
+    "giving": "Mentoring others",
+    "receiving": "Being mentored",
+    "both": "Both sides",
+    "unspecified": "Unspecified",
+    "total": "Total",
+    "all": "All",
+    "any theme": "Any theme",
+    "gender": "Gender",
+    "career_stage": "Career stage",
+    "rank": "Rank",
+    "role": "Side of the mentoring tie",
+    "subtheme": "Sub-theme",
+    "characteristic": "",
+    "level": "",
+    "role_modeling": "Role modelling",
+    "pregnancy_childcare": "Pregnancy and childcare",
+    "participants": "Participants who spoke to the theme",
+    "spoke to the theme": "Spoke to the theme",
+    "all participants": "All participants",
+    "code": "Code",
+    "theme": "Theme",
+    "decision": "Decision",
+    "primary_caregiver": "Primary caregiver",
+    "True": "Yes",
+    "False": "No",
+    "outcome": "What the team made of it",
+} | {k: v for k, v in _LEVEL_LABEL.items() if k in ("early", "mid", "senior")}
+
+
+def _label(x) -> str:
+    if isinstance(x, int | np.integer):
+        return f"Theme {x}"
+    return LABELS.get(str(x), str(x))
+
+
+def human_labels(frame: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
+    """``frame`` with its row and column labels (and their names) made readable.
+
+    Slugs of :data:`LABELS` become words ("woman" -> "Women", "giving" ->
+    "Mentoring others"), integer labels become "Theme n", and ``names`` (e.g. code
+    slug -> code name from the codebook) is applied first. The values are not
+    touched. For display only.
+    """
+    names = names or {}
+    out = frame.rename(index=lambda x: names.get(x, _label(x)), columns=lambda x: names.get(x, _label(x)))
+    out.index = out.index.set_names([_label(n) if n else n for n in out.index.names])
+    out.columns = out.columns.set_names([_label(n) if n else n for n in out.columns.names])
+    return out
+
+
+def code_names(study: Study) -> dict:
+    """Code slug -> code name, from the codebook (its last version listed wins)."""
+    cb = study.codebook
+    return dict(zip(cb["code"].astype(str), cb["name"].astype(str), strict=False))
+
+
+def _dated(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
+
+
+def memo_table(memos: pd.DataFrame, caption: str, max_sentences: int | None = None, theme: bool = True):
+    """Memos from :func:`qda.analysis.themes.memo_trail` as a captioned table.
+
+    Columns ``Date``, ``Analyst``, (``Theme``), ``Decision`` and ``Memo`` (cut by
+    :func:`shorten` to ``max_sentences``), in the frame's order (date order).
+    """
+    need = ["date", "coder", "theme", "decision", "text"]
+    missing = [c for c in need if c not in memos.columns]
+    if missing:
+        raise QDAError(None, "memos", f"missing column(s) {', '.join(missing)}", "pass the frame from memo_trail()")
+    out = pd.DataFrame({"Date": _dated(memos), "Analyst": memos["coder"].astype(str)})
+    if theme:
+        out["Theme"] = memos["theme"].astype(int).map(lambda t: f"Theme {t}")
+    out["Decision"] = memos["decision"].astype(str)
+    out["Memo"] = [shorten(str(t), max_sentences) for t in memos["text"]]
+    return captioned(out, caption, hide_index=True)
+
+
+def exemplar_table(exemplars: pd.DataFrame, caption: str, max_sentences: int | None = None):
+    """Exemplars from :func:`qda.analysis.themes.theme_exemplars` as a captioned table.
+
+    Columns ``Participant``, ``Gender``, ``Career stage``, ``Passage`` (cut by
+    :func:`shorten` to ``max_sentences``; marked "(outside the theme's segments)"
+    where ``in_theme_segment`` is False) and ``Why the analyst chose it``
+    (the rationale, with the analyst). The caption must say the passages are
+    synthetic, as for :func:`excerpt_table`.
+    """
+    need = ["participant_id", "gender", "career_stage", "text", "rationale", "coder", "in_theme_segment"]
+    missing = [c for c in need if c not in exemplars.columns]
+    if missing:
+        raise QDAError(None, "exemplars", f"missing column(s) {', '.join(missing)}", "pass theme_exemplars()")
+    if "synthetic" not in caption.lower():
+        raise QDAError(None, "caption", "does not say the passages are synthetic", "write 'synthetic' in the caption")
+    passage = [
+        shorten(str(t), max_sentences) + ("" if inside else " (outside the theme's segments)")
+        for t, inside in zip(exemplars["text"], exemplars["in_theme_segment"], strict=True)
+    ]
+    out = pd.DataFrame(
+        {
+            "Participant": exemplars["participant_id"].astype(str),
+            "Gender": exemplars["gender"].astype(str),
+            "Career stage": exemplars["career_stage"].astype(str),
+            "Passage": passage,
+            "Why the analyst chose it": exemplars["rationale"].astype(str)
+            + " ("
+            + exemplars["coder"].astype(str)
+            + ")",
+        }
+    )
+    return captioned(out, caption, hide_index=True)
+
+
+def case_table(cases: pd.DataFrame, caption: str, max_sentences: int | None = 2):
+    """Segments cited by memos (:func:`qda.analysis.themes.negative_cases`) as a captioned table.
+
+    Columns ``Memo``, ``Segment``, ``Gender``, ``Career stage``, ``Theme given``
+    ("none" where the analysts left the segment without a theme) and ``Passage``
+    (cut by :func:`shorten`). The caption must say the passages are synthetic.
+    """
+    need = ["memo_id", "segment_id", "gender", "career_stage", "themes", "text"]
+    missing = [c for c in need if c not in cases.columns]
+    if missing:
+        raise QDAError(None, "cases", f"missing column(s) {', '.join(missing)}", "pass negative_cases()")
+    if "synthetic" not in caption.lower():
+        raise QDAError(None, "caption", "does not say the passages are synthetic", "write 'synthetic' in the caption")
+    out = pd.DataFrame(
+        {
+            "Memo": cases["memo_id"].astype(str),
+            "Segment": cases["segment_id"].astype(str),
+            "Gender": cases["gender"].astype(str),
+            "Career stage": cases["career_stage"].astype(str),
+            "Theme given": cases["themes"].astype(str).replace("", "none").str.replace(";", " and "),
+            "Passage": [shorten(str(t), max_sentences) for t in cases["text"]],
+        }
+    )
     return captioned(out, caption, hide_index=True)

@@ -1,238 +1,80 @@
-"""Teaching widgets (ipywidgets), each with a pure function underneath and a static rendering.
+"""Teaching widgets (ipywidgets): display only, over the analysis layer's exercises.
 
 Widgets need a live kernel; the web book has none. So every widget here is a thin
-view over a pure function that returns a DataFrame: the book prints that DataFrame
-as the widget's static rendering, and the tests call the function directly.
+view over functions of :mod:`qda.analysis.exercises` (selection and scoring, tested
+there), and the book prints the same data as each widget's static rendering.
 
 - :class:`CodingExercise` : code passages yourself and see your agreement with the
-  reference coding update as you tick codes (percent agreement, Cohen's kappa).
-- :func:`browse_excerpts` / :func:`excerpt_browser` : passages by code, theme,
-  gender and career stage.
-- :func:`analysis_set_under_rules` / :func:`cooccurrence_explorer` : how the
-  co-occurrence rule changes the analysis set.
+  team's reading update as you tick codes (percent agreement, Cohen's kappa).
+- :func:`excerpt_browser` : passages by code, theme, gender and career stage
+  (:func:`qda.analysis.exercises.browse_excerpts`).
+- :func:`cooccurrence_explorer` : how the co-occurrence rule changes the analysis set.
+- The six craft exercises: :func:`open_coding_widget`, :func:`criteria_widget`,
+  :func:`unitizing_widget`, :func:`reconciliation_widget`, :func:`memo_widget`,
+  :func:`theme_widget`.
 
 Each widget writes its result into an ``ipywidgets.HTML`` value (not an ``Output``
 capture): the value is part of the widget state that MyST-NB saves at execution,
 so the web book shows the last result, and a test can read it without a kernel.
+The team's coding is always presented as one team's reading, not the truth.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from qda.analysis.analysis_set import analysis_set_under_rules
-from qda.analysis.themes import excerpts
+from qda.analysis.exercises import (
+    EXCERPT_COLUMNS,
+    ONE_READING,
+    CriteriaExercise,
+    FixedUnitExercise,
+    MemoExercise,
+    OpenCoding,
+    ReconciliationCase,
+    ThemeExercise,
+    UnitizingExercise,
+    browse_excerpts,
+    match_open_codes,
+    memo_checklist,
+    score_boundary_decisions,
+    score_grouping,
+    score_reconciliation,
+    score_unitizing,
+    unmatched_labels,
+    word_spans,
+    words_to_span,
+)
 from qda.errors import QDAError
-from qda.stats.agreement import cohen_kappa_table
-from qda.stats.spans import overlapping_rows
 from qda.study.model import Study
-from qda.study.units import participant_units, unit_decisions
 
-#: Columns of :func:`browse_excerpts`.
-EXCERPT_COLUMNS = ["participant_id", "gender", "career_stage", "code_or_theme", "text"]
-
-
-def _check_n(n, name: str = "n", minimum: int = 0) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise QDAError(
-            None, name, f"{n!r} is not a whole number >= {minimum}", f"pass {name}={max(minimum, 3)} or similar"
-        )
-    return int(n)
+__all__ = [
+    "EXCERPT_COLUMNS",
+    "CodingExercise",
+    "browse_excerpts",
+    "cooccurrence_explorer",
+    "criteria_widget",
+    "excerpt_browser",
+    "memo_widget",
+    "open_coding_widget",
+    "reconciliation_widget",
+    "theme_widget",
+    "unitizing_widget",
+]
 
 
 # ---------------------------------------------------------------------------
 # (a) Code a passage yourself
 # ---------------------------------------------------------------------------
-@dataclass
-class CodingExercise:
-    """A coding exercise on fixed units (participant turns), scored against a reference.
+class CodingExercise(FixedUnitExercise):
+    """:class:`qda.analysis.exercises.FixedUnitExercise` with its widget (display only).
 
-    The reference is the coding of ``round`` (default the full round: every
-    analyst's codings on the unit combined, because each full-round analyst
-    applied part of the codebook): a code is *present* in a unit when
-    :func:`qda.codings.unit_decisions` says an analyst applied it there (a coding
-    covers at least half of the unit or half of itself). The passages are drawn
-    at random (``numpy.random.default_rng(seed)``) among the units whose reference
-    carries two to four codes, rich enough to disagree on. The codes offered are
-    those of the codebook version the round used, less parent codes never applied
-    directly (e.g. ``mentorship``, applied through its children).
-
-    Scoring treats every (unit, code) pair as one binary decision, as Campbell et
-    al. (2013) do for fixed units: percent agreement is the share of equal
-    decisions; Cohen's kappa (Cohen 1960) is
-    ``(p_o - p_e) / (1 - p_e)`` over the 2 x 2 table of :meth:`contingency`.
-
-    Parameters
-    ----------
-    study : Study
-    n_units : int
-        How many passages to draw (seeded), at least 1.
-    seed : int
-        Seed of the draw (numpy ``default_rng``).
-    round : str
-        The coding round that provides the reference (default ``"full"``).
+    The selection of passages and the scoring live in the analysis layer; this class
+    adds :meth:`feedback_html` (the score as HTML) and :meth:`widget`.
     """
-
-    study: Study
-    n_units: int = 4
-    seed: int = 0
-    round: str = "full"
-    units: pd.DataFrame = field(init=False)
-    reference: pd.DataFrame = field(init=False)
-    codes: list[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        _check_n(self.n_units, "n_units", minimum=1)
-        self.round = str(self.round)
-        codings = self.study.codings.loc[self.study.codings["round"].astype(str) == self.round]
-        if codings.empty:
-            rounds = sorted(self.study.codings["round"].astype(str).unique())
-            raise QDAError(
-                self.study.root,
-                f"round {self.round}",
-                "has no codings",
-                f"pick one of the rounds {', '.join(rounds) or '(none)'}",
-            )
-        units = participant_units(self.study.transcripts)
-        dec = unit_decisions(codings, units.loc[units["transcript_id"].isin(codings["transcript_id"].unique())])
-        present = dec.groupby(["unit_id", "code"], observed=True)["applied"].any().reset_index()
-        present = present.loc[present["applied"]]
-        n_codes = present.groupby("unit_id").size()
-        candidates = n_codes[(n_codes >= 2) & (n_codes <= 4)].index.to_numpy()
-        if len(candidates) == 0:
-            candidates = n_codes.index.to_numpy()
-        rng = np.random.default_rng(self.seed)
-        chosen = sorted(rng.choice(candidates, size=min(self.n_units, len(candidates)), replace=False))
-        self.units = self.study.with_text(units.set_index("unit_id").loc[chosen].reset_index())
-        # the codebook version this round used (codings carry it); parents applied only through children drop out
-        cb = self.study.codebook
-        version = codings["codebook_version"].astype(str).mode().iloc[0] if "codebook_version" in codings else ""
-        version_codes = set(cb.loc[cb["version"].astype(str) == version, "code"].astype(str))
-        used = set(codings["code"].astype(str))
-        parents = set(cb["parent"].astype(str)) - {"", "nan", "None"}
-        ref = present.loc[present["unit_id"].isin(chosen), ["unit_id", "code"]].astype({"code": str})
-        self.codes = sorted(((version_codes or used) - (parents - used)) | set(ref["code"]))
-        self.reference = ref.sort_values(["unit_id", "code"]).reset_index(drop=True)
-
-    # -- pure scoring -------------------------------------------------------
-    def decisions(self, answers: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-        """One row per (answered unit, code of :attr:`codes`): ``unit_id, code, reference, yours``.
-
-        ``answers`` maps a unit id to the codes you apply there (a set, a list, or
-        one code as a string). Units you do not list are not scored. Unknown units
-        or codes raise :class:`~qda.errors.QDAError`.
-        """
-        if not isinstance(answers, Mapping):
-            raise QDAError(
-                None, "answers", f"is a {type(answers).__name__}, not a mapping", "pass a dict {unit_id: set of codes}"
-            )
-        unknown = set(answers) - set(self.units["unit_id"])
-        if unknown:
-            raise QDAError(
-                None,
-                "answers",
-                f"unit(s) {sorted(map(str, unknown))} are not in this exercise",
-                f"answer units {', '.join(self.units['unit_id'])}",
-            )
-        rows = []
-        ref = self.reference.groupby("unit_id")["code"].apply(set).to_dict()
-        for unit_id, chosen in answers.items():
-            chosen = {chosen} if isinstance(chosen, str) else set(chosen)
-            bad = chosen - set(self.codes)
-            if bad:
-                raise QDAError(
-                    None,
-                    f"answers[{unit_id!r}]",
-                    f"unknown code(s) {sorted(map(str, bad))}",
-                    "use codes from exercise.codes",
-                )
-            for code in self.codes:
-                rows.append(
-                    {
-                        "unit_id": unit_id,
-                        "code": code,
-                        "reference": code in ref.get(unit_id, set()),
-                        "yours": code in chosen,
-                    }
-                )
-        return pd.DataFrame(rows, columns=["unit_id", "code", "reference", "yours"]).astype(
-            {"reference": bool, "yours": bool}
-        )
-
-    def contingency(self, answers: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-        """The 2 x 2 table of decisions: rows the reference (``yes``/``no``), columns yours.
-
-        Cell (yes, yes) counts (unit, code) pairs both apply; the diagonal holds the
-        agreements. Cohen's kappa is computed from exactly this table (Cohen 1960).
-        """
-        d = self.decisions(answers)
-        lab = {True: "yes", False: "no"}
-        table = pd.crosstab(d["reference"].map(lab), d["yours"].map(lab)).reindex(
-            index=["yes", "no"], columns=["yes", "no"], fill_value=0
-        )
-        table.index.name, table.columns.name = "reference", "yours"
-        return table.astype("int64")
-
-    def score(self, answers: Mapping[str, Iterable[str]]) -> pd.Series:
-        """Agreement of ``answers`` with the reference over all answered decisions.
-
-        Returns ``decisions``, ``agreements``, ``percent_agreement`` (share of equal
-        decisions), ``kappa`` (Cohen 1960, from :meth:`contingency`; NaN when
-        neither side ever varies, where kappa is 0/0), ``only_yours`` and
-        ``only_reference`` (the two kinds of disagreement). With no answered unit
-        every value is 0 or NaN. Counts are ``int``, shares ``float`` (object Series).
-        """
-
-        d = self.decisions(answers)
-        if d.empty:
-            return pd.Series(
-                {
-                    "decisions": 0,
-                    "agreements": 0,
-                    "percent_agreement": np.nan,
-                    "kappa": np.nan,
-                    "only_yours": 0,
-                    "only_reference": 0,
-                },
-                dtype=object,
-            )
-        agree = d["reference"] == d["yours"]
-        varied = d["reference"].nunique() > 1 or d["yours"].nunique() > 1
-        kappa = cohen_kappa_table(self.contingency(answers)).kappa if varied else np.nan
-        return pd.Series(
-            {
-                "decisions": len(d),
-                "agreements": int(agree.sum()),
-                "percent_agreement": float(agree.mean()),
-                "kappa": float(kappa),
-                "only_yours": int((d["yours"] & ~d["reference"]).sum()),
-                "only_reference": int((~d["yours"] & d["reference"]).sum()),
-            },
-            dtype=object,
-        )  # object: counts stay int, shares stay float
-
-    def per_code(self, answers: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-        """Per code that either side applied: units the reference and you ticked, units agreeing, units answered."""
-        d = self.decisions(answers)
-        d["agree"] = d["reference"] == d["yours"]
-        out = d.groupby("code").agg(
-            reference=("reference", "sum"), yours=("yours", "sum"), agree=("agree", "sum"), units=("agree", "size")
-        )
-        return out.loc[(out["reference"] > 0) | (out["yours"] > 0)].astype("int64")
-
-    def reference_answers(self) -> dict[str, set[str]]:
-        """The reference coding as an answers mapping (the exercise's solution)."""
-        ref = self.reference.groupby("unit_id")["code"].apply(set).to_dict()
-        return {u: set(ref.get(u, set())) for u in self.units["unit_id"]}
-
-    def passages(self) -> pd.DataFrame:
-        """The passages to code: ``unit_id, transcript_id, text``."""
-        return self.units[["unit_id", "transcript_id", "text"]].reset_index(drop=True)
 
     def feedback_html(self, answers: Mapping[str, Iterable[str]]) -> str:
         """The score of ``answers`` as HTML: one sentence and the per-code table."""
@@ -240,11 +82,11 @@ class CodingExercise:
         kappa = "undefined" if pd.isna(s["kappa"]) else f"{s['kappa']:.2f}"
         share = "-" if pd.isna(s["percent_agreement"]) else f"{s['percent_agreement']:.0%}"
         head = (
-            f"<p>{int(s['agreements'])} of {int(s['decisions'])} decisions agree with the reference "
-            f"({share}); Cohen's kappa = {kappa}. You added {int(s['only_yours'])} code(s) the reference "
-            f"lacks and missed {int(s['only_reference'])}.</p>"
+            f"<p>{int(s['agreements'])} of {int(s['decisions'])} decisions agree with the team's reading "
+            f"({share}); Cohen's kappa = {kappa}. You added {int(s['only_yours'])} code(s) the team did "
+            f"not apply and left out {int(s['only_reference'])} it applied.</p>"
         )
-        return head + self.per_code(answers).to_html()
+        return head + self.per_code(answers).to_html() + f"<p><em>{html.escape(ONE_READING)}</em></p>"
 
     # -- the widget -----------------------------------------------------------
     def widget(self):
@@ -276,89 +118,8 @@ class CodingExercise:
 
 
 # ---------------------------------------------------------------------------
-# (b) Excerpt browser
+# (b) Excerpt browser (the selection is qda.analysis.exercises.browse_excerpts)
 # ---------------------------------------------------------------------------
-def _check_level(study: Study, column: str, value) -> None:
-    if value is None:
-        return
-    known = set(study.participants[column].astype(str))
-    if str(value) not in known:
-        raise QDAError(None, column, f"no participant has {column} {value!r}", f"use one of {', '.join(sorted(known))}")
-
-
-def browse_excerpts(
-    study: Study,
-    code: str | None = None,
-    theme=None,
-    gender: str | None = None,
-    career_stage: str | None = None,
-    n: int = 5,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Up to ``n`` passages filtered by code, theme, gender and career stage, drawn with ``seed``.
-
-    Rule: with ``theme`` (number or name) the passages are the theme codings of
-    ``study.themes``; with ``code`` as well, only those theme passages that share
-    at least one character with a full-round coding of ``code``. The draw is
-    :func:`qda.themes.excerpts` (seeded, one passage per participant first).
-    Without ``theme`` the passages are the full-round codings of ``code`` (any
-    code when None), drawn by ``DataFrame.sample(random_state=seed)``.
-    ``gender`` and ``career_stage`` filter by the participant; unknown values,
-    codes or themes raise :class:`~qda.errors.QDAError`. The same arguments
-    always return the same passages.
-
-    Returns :data:`EXCERPT_COLUMNS` (``participant_id, gender, career_stage,
-    code_or_theme, text``), sorted by participant and position.
-    """
-
-    n = _check_n(n)
-    _check_level(study, "gender", gender)
-    _check_level(study, "career_stage", career_stage)
-    if code is not None and code not in set(study.codings["code"].astype(str)):
-        raise QDAError(
-            None, "code", f"{code!r} is not a code of this study", "pick one of study.codings['code'].unique()"
-        )
-    full = study.codings.loc[study.codings["round"].astype(str) == "full"]
-    if theme is not None:
-        segments = None
-        if code is not None:
-            th = study.themes.reset_index(drop=True)
-            cc = full.loc[full["code"].astype(str) == code]
-            hit = overlapping_rows(
-                th["transcript_id"].astype(str),
-                th["start"],
-                th["end"],
-                cc["transcript_id"].astype(str),
-                cc["start"],
-                cc["end"],
-            )
-            segments = th.loc[hit]
-        ex = excerpts(study, theme, gender=gender, career_stage=career_stage, n=n, seed=seed, segments=segments)
-        ex["code_or_theme"] = ex["theme_name"] + ("" if code is None else f" + {code}")
-        return ex[EXCERPT_COLUMNS].reset_index(drop=True)
-    c = full if code is None else full.loc[full["code"].astype(str) == code]
-    c = c.merge(
-        # a transcript belongs to a participant through the transcripts table (they are not
-        # the same id in an imported project)
-        study.transcripts[["transcript_id", "participant_id"]].merge(
-            study.participants[["participant_id", "gender", "career_stage"]], on="participant_id"
-        ),
-        on="transcript_id",
-        how="left",
-    )
-    for col, val in (("gender", gender), ("career_stage", career_stage)):
-        if val is not None:
-            c = c.loc[c[col].astype(str) == str(val)]
-    if c.empty or n == 0:
-        return pd.DataFrame(columns=EXCERPT_COLUMNS)
-    c = c.sample(n=min(n, len(c)), random_state=seed).sort_values(["participant_id", "start"])
-    c = study.with_text(c)
-    c["code_or_theme"] = c["code"].astype(str)
-    c["gender"] = c["gender"].astype(str)
-    c["career_stage"] = c["career_stage"].astype(str)
-    return c[EXCERPT_COLUMNS].reset_index(drop=True)
-
-
 def _frame_html(frame: pd.DataFrame, caption: str) -> str:
     if frame.empty:
         return f"<p>{html.escape(caption)}: no passage matches these filters.</p>"
@@ -423,3 +184,185 @@ def cooccurrence_explorer(study: Study):
     within.observe(refresh, names="value")
     refresh()
     return w.VBox([w.HBox([rule, within]), out])
+
+
+# ---------------------------------------------------------------------------
+# (d) The six craft exercises
+# ---------------------------------------------------------------------------
+def _html_table(frame: pd.DataFrame, caption: str) -> str:
+    return frame.style.hide(axis="index").set_caption(html.escape(caption)).to_html()
+
+
+def _passage(text: str, marks: Iterable[tuple[int, int]] = ()) -> str:
+    """The passage as a blockquote, the given character spans highlighted."""
+    out, pos = [], 0
+    for a, b in sorted(marks):
+        out += [html.escape(text[pos:a]), f"<mark>{html.escape(text[a:b])}</mark>"]
+        pos = b
+    return "<blockquote>" + "".join(out) + html.escape(text[pos:]) + "</blockquote>"
+
+
+def _reading_note() -> str:
+    return f"<p><em>{html.escape(ONE_READING)}</em></p>"
+
+
+def open_coding_widget(exercise: OpenCoding):
+    """Exercise 1: write your own codes (one per line), then compare them with the team's round-1 codes."""
+    import ipywidgets as w
+
+    box = w.Textarea(placeholder="one code per line: a short name, then what it captures", rows=6)
+    button = w.Button(description="Compare with the team")
+    out = w.HTML("<p>Write your codes, then press the button.</p>")
+
+    def compare(_=None):
+        labels = box.value.splitlines()
+        touched = match_open_codes(exercise, labels)
+        other = unmatched_labels(exercise, labels)
+        team = exercise.team_codes[["code", "name", "captures"]].rename(
+            columns={"code": "Code", "name": "Name", "captures": "What it captures (v1)"}
+        )
+        yours = touched.rename(columns={"code": "Team code", "your_labels": "Your labels that touch it"})
+        out.value = (
+            _html_table(team, "The team's round-1 codes of this answer")
+            + _html_table(yours[["Team code", "Your labels that touch it"]], "Your codes beside them")
+            + f"<p>Your codes the team did not have: {html.escape('; '.join(other) or 'none')}.</p>"
+            + _reading_note()
+        )
+
+    button.on_click(compare)
+    head = w.HTML(f"<b>{html.escape(exercise.unit_id)}</b> (synthetic)" + _passage(exercise.text))
+    return w.VBox([head, box, button, out])
+
+
+def criteria_widget(exercise: CriteriaExercise):
+    """Exercise 2: write inclusion and exclusion criteria, decide each boundary passage, compare."""
+    import ipywidgets as w
+
+    inclusion = w.Textarea(placeholder="Apply the code when ...", rows=3, description="inclusion")
+    exclusion = w.Textarea(placeholder="Do not apply it when ...", rows=3, description="exclusion")
+    toggles = {
+        u: w.ToggleButtons(options=["apply", "do not apply"], value=None, description=u)
+        for u in exercise.boundary["unit_id"]
+    }
+    button = w.Button(description="Compare with v2")
+    out = w.HTML()
+
+    def compare(_=None):
+        decided = {u: t.value == "apply" for u, t in toggles.items() if t.value is not None}
+        scored = score_boundary_decisions(exercise, decided)
+        crit = exercise.criteria.reset_index(names="field")[["field", "v1", "v2"]]
+        out.value = (
+            f"<p>{int(scored['agree'].sum())} of {len(scored)} of your decisions match the team's.</p>"
+            + _html_table(crit, f"The criteria of {exercise.code}, v1 and v2")
+            + _html_table(
+                exercise.boundary[["unit_id", "resolution", "criterion"]], "What the team decided, and by which rule"
+            )
+            + _reading_note()
+        )
+
+    button.on_click(compare)
+    rows = [w.HTML(f"<b>{html.escape(u)}</b>" + _passage(t)) for u, t in exercise.boundary[["unit_id", "text"]].values]
+    return w.VBox(
+        [inclusion, exclusion, *[x for pair in zip(rows, toggles.values(), strict=False) for x in pair], button, out]
+    )
+
+
+def unitizing_widget(exercise: UnitizingExercise):
+    """Exercise 3: mark where the code starts and ends (in words); u-alpha against the team's span, live."""
+    import ipywidgets as w
+
+    n_words = len(word_spans(exercise.text))
+    words = w.IntRangeSlider(value=(0, n_words - 1), min=0, max=n_words - 1, description="words")
+    out = w.HTML()
+
+    def refresh(_=None):
+        span = words_to_span(exercise, *words.value)
+        s = score_unitizing(exercise, [span])
+        out.value = (
+            _passage(exercise.text, [span])
+            + f"<p>u-alpha with the team's span: {s['u_alpha']:.2f}. Characters in both: {s['chars_both']}; "
+            f"yours only: {s['chars_only_yours']}; the team's only: {s['chars_only_team']}. "
+            f"With the team's start u-alpha would be {s['alpha_start_fixed']:.2f}; "
+            f"with the team's end, {s['alpha_end_fixed']:.2f}.</p>" + _reading_note()
+        )
+
+    words.observe(refresh, names="value")
+    refresh()
+    return w.VBox([w.HTML(f"<b>{html.escape(exercise.unit_id)}</b>, code {exercise.code}"), words, out])
+
+
+def reconciliation_widget(case: ReconciliationCase):
+    """Exercise 4: decide present or absent and justify it; then the team's note and criterion."""
+    import ipywidgets as w
+
+    decision = w.ToggleButtons(options=["present", "absent"], value=None, description="decision")
+    why = w.Textarea(placeholder="Which words of the answer, and which criterion?", rows=3)
+    button = w.Button(description="Show the team's note")
+    out = w.HTML()
+
+    def reveal(_=None):
+        if decision.value is None:
+            out.value = "<p>Decide first: present or absent.</p>"
+            return
+        s = score_reconciliation(case, decision.value)
+        verdict = "the same as" if s["agree"] else "not the same as"
+        out.value = (
+            f"<p>Your decision, {s['yours']}, is {verdict} the team's ({s['team']}), "
+            f"settled by {html.escape(s['criterion'] or 'no named criterion')}.</p>"
+            f"<blockquote>{html.escape(case.note)}</blockquote>" + _reading_note()
+        )
+
+    button.on_click(reveal)
+    who = _html_table(case.codings, f"Who applied {case.code} in round {case.round}")
+    head = w.HTML(f"<b>{html.escape(case.unit_id)}</b>" + _passage(case.text) + who)
+    return w.VBox([head, decision, why, button, out])
+
+
+def memo_widget(exercise: MemoExercise):
+    """Exercise 5: write a memo on the segments; check it against the prompts, then read the analyst's."""
+    import ipywidgets as w
+
+    box = w.Textarea(placeholder="Your memo", rows=10, layout=w.Layout(width="100%"))
+    button = w.Button(description="Check and compare")
+    out = w.HTML()
+
+    def check(_=None):
+        table = memo_checklist(box.value)
+        out.value = (
+            _html_table(table, "Your memo against the prompts")
+            + f"<p>The analyst's memo ({html.escape(exercise.memo['memo_id'])}, "
+            f"{html.escape(exercise.memo['coder'])}):</p><blockquote>{html.escape(exercise.memo['text'])}</blockquote>"
+        )
+
+    button.on_click(check)
+    prompts = "<ol>" + "".join(f"<li>{html.escape(p)}</li>" for p in exercise.prompts) + "</ol>"
+    segs = "".join(
+        f"<b>{html.escape(i)}</b>" + _passage(t) for i, t in exercise.segments[["segment_id", "text"]].values
+    )
+    return w.VBox([w.HTML(segs + prompts), box, button, out])
+
+
+def theme_widget(exercise: ThemeExercise):
+    """Exercise 6: name a group for each segment and pick the negative case; then the team's grouping."""
+    import ipywidgets as w
+
+    labels = list(exercise.segments["label"])
+    names = {k: w.Text(description=k, placeholder="group name") for k in labels}
+    negative = w.Dropdown(options=["(none)"] + labels, description="negative")
+    button = w.Button(description="Compare with the team")
+    out = w.HTML()
+
+    def compare(_=None):
+        neg = None if negative.value == "(none)" else negative.value
+        s = score_grouping(exercise, {k: t.value for k, t in names.items()}, neg)
+        rand = "-" if pd.isna(s["rand"]) else f"{s['rand']:.2f}"
+        team = exercise.segments[["label", "segment_id", "theme_name"]]
+        out.value = (
+            f"<p>You and the team agree on {s['pairs_agree']} of {s['pairs']} pairs (Rand index {rand}); "
+            f"negative case {'found' if s['negative_found'] else 'not the same'}: "
+            f"the team's is {exercise.negative}.</p>" + _html_table(team, "The team's grouping") + _reading_note()
+        )
+
+    button.on_click(compare)
+    segs = [w.HTML(f"<b>{k}</b>" + _passage(t)) for k, t in exercise.segments[["label", "text"]].values]
+    return w.VBox([*[x for pair in zip(segs, names.values(), strict=False) for x in pair], negative, button, out])

@@ -126,10 +126,22 @@ class Study:
         out["text"] = [texts[t][s:e] for t, s, e in zip(out["transcript_id"], out["start"], out["end"], strict=False)]
         return out
 
-    def __repr__(self) -> str:  # short: a Study holds megabytes of text
+    def _summary(self) -> tuple[str, str]:
         kind = "synthetic" if self.synthetic else "user"
-        return (
-            f"<Study ({kind}) from {self.root}: {len(self.participants)} participants, "
-            f"{len(self.transcripts)} transcripts, {self.codebook['code'].nunique() if len(self.codebook) else 0} codes, "
-            f"{len(self.codings)} codings>"
+        n_codes = self.codebook["code"].nunique() if len(self.codebook) else 0
+        counts = (
+            f"{len(self.participants)} participants, {len(self.transcripts)} transcripts, "
+            f"{n_codes} codes, {len(self.codings)} codings"
         )
+        return f"<Study ({kind}) from {self.root}:", f"{counts}>"
+
+    def __repr__(self) -> str:  # short: a Study holds megabytes of text
+        return " ".join(self._summary())
+
+    def __str__(self) -> str:  # print(study): two lines, to fit the book's text column
+        head, counts = self._summary()
+        return f"{head}\n {counts}"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """In a notebook (and so in the book): as ``str``, on two lines."""
+        printer.text(str(self))

@@ -101,7 +101,9 @@ def make_memos(
         if kind != "coding":
             rows.append({**base, "coding_id": ""})
             continue
-        for tid in targets.get(m["transcript_id"], []):
+        # a coding memo belongs to the interview it was written on (in a tiled benchmark
+        # corpus: its first copy, the one the coding rounds cover)
+        for tid in targets.get(m["transcript_id"], [])[:1]:
             c = codings.loc[
                 (codings["transcript_id"] == tid)
                 & (codings["code"] == m["code"])

@@ -244,27 +244,44 @@ def make_reconciliation(
 
 
 def disagreements_by_reading(reconciliation: pd.DataFrame, team: dict) -> pd.DataFrame:
-    """Round-2 and round-3 disagreements, by the stated reading whose criterion settled them.
+    """Round-2 and round-3 disagreements, by the stated reading that produced them.
 
     One row per reading of ``team["readings"]``: ``coder``, ``rule``, ``rounds`` (where the
-    reading was in force) and the number of ``reconciliation`` rows of each round whose
-    note names that reading's ``settled_by`` criterion.
+    reading was in force) and, per round, the number of ``reconciliation`` rows in which that
+    analyst's decision departed from the resolution (applied where the team left the code off,
+    or the other way round) while the reading was in force. A disagreement no reading
+    explains is counted in a last row, ``rule`` "(none)", which should hold zeros.
     """
-    rows = []
-    notes = reconciliation["note"].astype(str).map(lambda n: " ".join(n.split()))
     rnd = reconciliation["round"].astype(str)
+    present = reconciliation["resolution"].astype(str) == "present"
+    departed = [
+        set(filter(None, str(nc if pres else c).split(";")))
+        for c, nc, pres in zip(reconciliation["coded_by"], reconciliation["not_coded_by"], present, strict=True)
+    ]
+    explained = [False] * len(reconciliation)
+    rows = []
     for r in team["readings"]:
-        settled = " ".join(r["settled_by"].split())
-        hit = notes.str.contains(settled, regex=False)
-        rows.append(
-            {
-                "coder": r["coder"],
-                "rule": r["rule"],
-                "rounds": ", ".join(r["rounds"]),
-                "round 2": int((hit & (rnd == "2")).sum()),
-                "round 3": int((hit & (rnd == "3")).sum()),
-            }
-        )
+        counts = {}
+        for round_ in ("2", "3"):
+            hit = [
+                k
+                for k, (who, rr) in enumerate(zip(departed, rnd, strict=True))
+                if rr == round_ and round_ in r["rounds"] and r["coder"] in who
+            ]
+            for k in hit:
+                explained[k] = True
+            counts[f"round {round_}"] = len(hit)
+        rows.append({"coder": r["coder"], "rule": r["rule"], "rounds": ", ".join(r["rounds"]), **counts})
+    rest = [k for k, ok in enumerate(explained) if not ok]
+    rows.append(
+        {
+            "coder": "",
+            "rule": "(none)",
+            "rounds": "",
+            "round 2": sum(1 for k in rest if rnd.iloc[k] == "2"),
+            "round 3": sum(1 for k in rest if rnd.iloc[k] == "3"),
+        }
+    )
     return pd.DataFrame(rows)
 
 
