@@ -22,6 +22,7 @@ from qda.analysis.analysis_set import analysis_set
 from qda.errors import DataError
 from qda.exchange.mapping import apply_mapping, check_mapping
 from qda.exchange.read import import_project
+from qda.study.deidentify import FINDING_COLUMNS, read_reviewed, review_file
 
 QC_DEMO = SHARED / "fixtures" / "refi" / "qc-1.3.2_qualitative-coding_demo.qdpx"
 #: A mapping of the qc demo's own codes: two parent codes without codings of their own.
@@ -150,3 +151,11 @@ def test_reliability_of_two_coders_on_shared_sources(tmp_path):
     assert set(tables["characters"]["coders"]) == {"coder_1 / coder_2"}
     assert tables["segments"]["percent_agreement"].between(0, 100).all()
     assert tables["unitizing"]["value"].dropna().between(-1, 1).all() and len(tables["unitizing"]) > 0
+
+
+def test_a_review_file_without_findings_reads_as_nothing_reviewed(tmp_path):
+    path = tmp_path / "deidentify-reviewed.yml"
+    path.write_text(review_file(pd.DataFrame(columns=FINDING_COLUMNS)))
+    assert read_reviewed(path).empty
+    path.write_text("reviewed:\n")
+    assert read_reviewed(path).empty

@@ -560,6 +560,8 @@ def read_reviewed(path: str | Path) -> pd.DataFrame:
             ) from None
         if raw is None:
             raw = {"reviewed": []}
+        if isinstance(raw, dict) and raw.get("reviewed") is None:  # `reviewed:` with no entry
+            raw["reviewed"] = []
         if not isinstance(raw, dict) or not isinstance(raw.get("reviewed", []), list):
             raise DataError(
                 path,
@@ -624,6 +626,8 @@ def review_file(findings: pd.DataFrame, existing: str | None = None) -> str:
         lines.append(f"    kind: {json.dumps(str(kind))}")
         lines.append(f"    match: {json.dumps(str(match), ensure_ascii=False)}")
         lines.append("    status: unreviewed")
+    if lines[-1] == "reviewed:":
+        lines[-1] = "reviewed: []  # nothing found"
     return "\n".join(lines) + "\n"
 
 
