@@ -9,13 +9,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NBVAL_DIR := _build/nbval
-CHAPTERS := $(wildcard chapters/*.md)
+CHAPTERS := $(wildcard chapters/*.md chapters/project/*.md)
 # Jupyter Book's execution cache is keyed on code cells only (jupyter-book #1633):
 # key it also on the package, the data, the lock file and the configuration. (A build on
 # QDA_PROJECT uses tools/project_book.py, which executes every chapter afresh.)
 INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
 
-.PHONY: book test install lint nbval html unit browser bench clean data deidentify-gate fmt
+.PHONY: book test install lint nbval html unit browser bench clean data project-check deidentify-gate fmt
 
 install: $(STAMP)
 
@@ -43,7 +43,8 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 ## make book: execute every chapter (cached) and build the HTML book.
-book: install deidentify-gate
+## With QDA_PROJECT: check its mapping, then its identifying data, then build its pages.
+book: install project-check deidentify-gate
 	if [ -n "$(QDA_PROJECT)" ]; then
 	  $(BIN)/python tools/project_book.py "$(QDA_PROJECT)"
 	else
@@ -51,9 +52,13 @@ book: install deidentify-gate
 	  echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 	fi
 
+# Check the project's qda-project.yml before any chapter runs (one line per problem, exit 2).
+project-check: install
+	if [ -n "$(QDA_PROJECT)" ]; then $(BIN)/python -m qda check-project "$(QDA_PROJECT)"; fi
+
 # Refuse to publish a real project (QDA_PROJECT) whose identifying-data findings
 # have not been marked as reviewed (see chapters/rerun-your-project.md).
-deidentify-gate: install
+deidentify-gate: install project-check
 	if [ -n "$(QDA_PROJECT)" ]; then $(BIN)/python -m qda deidentify-check --gate "$(QDA_PROJECT)"; fi
 
 html: install
@@ -92,7 +97,7 @@ unit: install
 # layout so that relative paths still work.
 nbval: install
 	rm -rf $(NBVAL_DIR)
-	mkdir -p $(NBVAL_DIR)/chapters
+	mkdir -p $(NBVAL_DIR)/chapters/project
 	for f in $(CHAPTERS); do
 	  $(BIN)/jupytext --quiet --to ipynb --output $(NBVAL_DIR)/$${f%.md}.ipynb $$f
 	done

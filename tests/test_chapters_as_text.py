@@ -11,7 +11,7 @@ import jupytext
 import pytest
 from conftest import ROOT
 
-CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
+CHAPTERS = sorted((ROOT / "chapters").glob("*.md")) + sorted((ROOT / "chapters" / "project").glob("*.md"))
 # Pages without code (the bibliography) are plain Markdown; every other chapter is a notebook.
 NOTEBOOKS = [p for p in CHAPTERS if "{code-cell}" in p.read_text()]
 

@@ -1,41 +1,183 @@
-"""Issue 7, item 5: the book builds on a user's own project (QDA_PROJECT).
+"""Issues 7 and 19: the book builds on a user's own project (QDA_PROJECT).
 
-The project is an export of the synthetic study whose analysis codes were renamed and
-whose synthetic marker was removed (make_demo_project), with a qda-project.yml
-mapping beside it. Runs `make book` with QDA_PROJECT, as a user would, in `make test`
+Projects: an export of the synthetic study whose analysis codes were renamed and whose
+synthetic marker was removed (make_demo_project); the qc demo export from the shared
+fixtures with a mapping of its own codes; and, where qc installs, a two-coder project made
+with qc's own commands. Runs `make book` with QDA_PROJECT, as a user would, in `make test`
 after the main build (marker `book`).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import DATA, ROOT
 from demo_project import make_demo_project
+from project_book import build_dir
+from test_project_mapping import qc_demo
 
 import qda
 
 pytestmark = pytest.mark.book
 
 
-def test_book_builds_on_an_imported_project_with_renamed_codes(tmp_path):
-    project = make_demo_project(qda.load_study(DATA), tmp_path / "private")
-    out = ROOT / "_build" / "project"
+def make_book(project: Path, **extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {"QDA_DATA", "QDA_MAPPING"}}
-    env["QDA_PROJECT"] = str(project)
-    done = subprocess.run(
-        ["make", "--no-print-directory", "book"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    env.update(QDA_PROJECT=str(project), **extra)
+    return subprocess.run(
+        ["make", "--no-print-directory", "book"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
     )
+
+
+def pages(project: Path) -> dict[str, str]:
+    html = build_dir(project) / "_build" / "html" / "chapters"
+    names = [
+        "rerun-your-project",
+        "project/participants",
+        "project/analysis-set",
+        "project/reliability",
+        "project/themes",
+    ]
+    return {n: (html / f"{n}.html").read_text() for n in names}
+
+
+def review_all(project: Path) -> None:
+    """Confirm every identifying-data finding (the qc demo's are public board-meeting names)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "qda", "deidentify-check", "--write-review", str(project)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    review = project.parent / "deidentify-reviewed.yml"
+    review.write_text(review.read_text().replace("status: unreviewed", "status: reviewed"))
+
+
+def test_two_projects_built_in_a_row_each_show_their_own_data(tmp_path):
+    """The renamed synthetic export, then the qc demo export: the second's pages hold only its data."""
+    first = make_demo_project(qda.load_study(DATA), tmp_path / "first")
+    review_all(first)  # the synthetic memos carry dates (written by the user's own command)
+    done = make_book(first)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    html = out / "_build" / "html"
-    page = (html / "chapters" / "analysis-set.html").read_text()
-    assert "export.qdpx" in (html / "chapters" / "rerun-your-project.html").read_text()
-    assert "not on the synthetic corpus" in page  # the banner names the user's project
-    assert "Mentor gives" in page or "mentor_gives" in page  # the renamed codes reached the chapter
+    one = pages(first)
+    assert "export.qdpx" in one["rerun-your-project"]
+    assert "not on the synthetic corpus" in one["project/analysis-set"]  # the banner names the user's project
+    assert "Mentor gives" in one["project/analysis-set"]  # the renamed codes reached the page
+    assert "your project" in one["project/reliability"] and "unitizing alpha" in one["project/reliability"]
     # nothing was written beside the user's export but the files the user put there
-    assert sorted(p.name for p in project.parent.iterdir()) == ["export.qdpx", "qda-project.yml"]
+    assert sorted(p.name for p in first.parent.iterdir()) == [
+        "deidentify-reviewed.yml",
+        "export.qdpx",
+        "qda-project.yml",
+    ]
+
+    second = qc_demo(tmp_path / "second")
+    review_all(second)
+    done = make_book(second)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert build_dir(second) != build_dir(first)
+    two = pages(second)
+    assert "demo.qdpx" in two["rerun-your-project"]
+    assert "board_2017" in two["project/participants"] and "P001" not in two["project/participants"]
+    assert "rq2_curriculum_and_instruction/pedagogy" in two["project/analysis-set"]
+    assert "Mentor gives" not in two["project/analysis-set"]
+    assert "1 coder(s); reliability needs two or more" in two["project/reliability"]
+    assert "practices" in two["project/themes"]
+    for name, page in two.items():
+        assert "synthetic codings" not in page and str(tmp_path) not in page, name
+
+
+def qc_command() -> str | None:
+    """The qc command (pip install qualitative-coding): QDA_QC, else `qc` on PATH or beside python."""
+    found = os.environ.get("QDA_QC") or shutil.which("qc") or shutil.which("qc", path=str(Path(sys.executable).parent))
+    return found
+
+
+def make_qc_project(qc: str, folder: Path) -> Path:
+    """A two-coder project made with qc's own commands (init, corpus import, code, codebook, export).
+
+    qc codes in an editor; the editor here is a script that writes each coder's codes
+    line by line, as a coder would type them beside the text.
+    """
+    folder.mkdir(parents=True)
+    run = lambda *a, **env: subprocess.run(  # noqa: E731
+        [qc, *a], cwd=folder, env={**os.environ, **env}, check=True, capture_output=True, text=True, timeout=300
+    )
+    run("init")
+    settings = yaml.safe_load((folder / "settings.yaml").read_text())
+    settings["editor"] = "scripted"
+    settings["editors"] = {
+        "scripted": {
+            "name": "scripted",
+            "code_command": f'{sys.executable} "{folder / "editor.py"}" "{{corpus_file_path}}" "{{codes_file_path}}"',
+            "memo_command": 'true "{memo_file_path}"',
+        }
+    }
+    (folder / "settings.yaml").write_text(yaml.safe_dump(settings))
+    (folder / "editor.py").write_text(
+        "import json, os, sys\n"
+        "lines = open(sys.argv[1]).read().splitlines()\n"
+        "plan = json.loads(os.environ['QC_PLAN'])[os.environ['QC_CODER']]\n"
+        "open(sys.argv[2], 'w').write('\\n'.join(plan.get(str(i), '') for i in range(len(lines))) + '\\n')\n"
+    )
+    text = (
+        "INTERVIEWER: Tell me about your first year.\n"
+        "PARTICIPANT: My supervisor met me every week and showed me how to write grants.\n"
+        "PARTICIPANT: Later I started guiding two students of my own.\n"
+        "INTERVIEWER: Was anything unfair?\n"
+        "PARTICIPANT: The men in my group got the big projects; my supervisor never noticed.\n"
+        "PARTICIPANT: I now tell my students to ask for credit.\n"
+    )
+    for name in ("int1.txt", "int2.txt"):
+        (folder / name).write_text(text)
+        run("corpus", "import", name, "-i", "verbatim")
+    plan = {
+        "ana": {"1": "mentoring, received", "2": "mentoring, giving", "4": "inequity", "5": "mentoring, giving"},
+        "ben": {"1": "mentoring, received", "2": "giving", "4": "inequity, mentoring, received", "5": "giving"},
+    }
+    for coder in plan:
+        for name in ("int1.txt", "int2.txt"):
+            run("code", coder, "-p", name, QC_PLAN=json.dumps(plan), QC_CODER=coder)
+    (folder / "codebook.yaml").write_text("- inequity\n- mentoring:\n  - giving\n  - received\n")
+    run("codebook")
+    run("export", "project.qdpx")
+    out = folder / "export" / "project.qdpx"
+    out.parent.mkdir()
+    shutil.move(folder / "project.qdpx", out)
+    (out.parent / "qda-project.yml").write_text(
+        'analysis:\n  code_a: "inequity"\n  code_b: "mentoring"\n  code_b_parts: ["giving", "received"]\n'
+        'themes: ["giving", "received"]\n'
+    )
+    return out
+
+
+def test_two_coder_project_made_with_qc_gets_the_reliability_page(tmp_path):
+    qc = qc_command()
+    if qc is None:
+        pytest.skip("qc is not installed (pip install qualitative-coding, or set QDA_QC to its qc command)")
+    project = make_qc_project(qc, tmp_path / "qc")
+    done = make_book(project)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    page = pages(project)["project/reliability"]
+    assert "Not built on your project" not in page
+    assert "ana / ben" in page and "unitizing alpha per code" in page
+    assert "received" in pages(project)["project/analysis-set"]
+
+
+def test_a_wrong_mapping_stops_make_book_before_any_chapter(tmp_path):
+    project = qc_demo(tmp_path / "wrong", mapping='analysis:\n  code_a: "Gender inequity"\n  code_b: "identity"\n')
+    done = make_book(project)
+    assert done.returncode != 0
+    assert "analysis.code_a: no code 'Gender inequity' in the project" in done.stderr
+    assert "jupyter-book" not in done.stdout and "Traceback" not in done.stderr
 
 
 def test_make_book_refuses_a_project_with_unreviewed_identifying_data(tmp_path):

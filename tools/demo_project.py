@@ -62,9 +62,15 @@ def make_demo_project(study: Study, out_dir: str | Path, names: dict[str, str] |
             info = zipfile.ZipInfo(name, date_time=(2019, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, xml.encode("utf-8") if name.endswith(".qde") else members[name])
-    mapping = "analysis_codes:\n" + "".join(f'  {role}: "{name}"\n' for role, name in names.items())
+    mapping = (
+        "analysis:\n"
+        f'  code_a: "{names["gender_inequities"]}"\n'
+        f'  code_b: "{names["mentorship"]}"\n'
+        f'  code_b_parts: ["{names["mentoring"]}", "{names["being_mentored"]}"]\n'
+        'compare_by: "gender"\n'
+    )
     with atomic_write(out_dir / "qda-project.yml", "w") as f:
-        f.write("# Maps the analysis roles of the book to this project's code names.\n" + mapping)
+        f.write("# Which of this project's codes the book's analysis uses (see qda-project.example.yml).\n" + mapping)
     return target
 
 

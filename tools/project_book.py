@@ -3,18 +3,26 @@
     QDA_PROJECT=private/export.qdpx make book      # what users type
     .venv/bin/python tools/project_book.py PROJECT [--out _build/project]
 
-The book's configuration is copied with three changes: the banner says the data are the
-user's project (not synthetic), every chapter is executed afresh (no execution cache: its
-key is code cells only, so a cache could serve the synthetic corpus's outputs), and the
-table of contents is `_toc_project.yml` (the chapters that need only a coded project:
-participants, the analysis set; the methods chapters need coding rounds and
-reconciliation logs, which REFI-QDA does not carry). The HTML goes to OUT/_build/html.
+The mapping is checked first (`python -m qda check-project`: one line per problem, exit 2,
+before any chapter runs). The book's configuration is copied with three changes: the banner
+says the data are the user's project (not synthetic), every chapter is executed afresh (no
+execution cache: its key is code cells only, so a cache could serve another project's
+outputs), and the table of contents is `_toc_project.yml` (the pages of chapters/project/,
+which run on any coded project and say why where it lacks what they need).
+
+One project never shows another's results: each build goes to its own folder,
+`_build/project/<name>-<key>`, the key a hash of the export's bytes and of its mapping, and
+Sphinx's saved environment there is dropped before every build (Sphinx re-reads only the
+pages whose source changed, and the page sources are the same for every project). The
+HTML goes to OUT/_build/html; `_build/project/latest` points at the last build.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,19 +45,47 @@ def project_config(project: Path) -> dict:
     return cfg
 
 
+def mapping_of(project: Path) -> Path:
+    """The mapping a build of ``project`` reads: QDA_MAPPING, else qda-project.yml beside it."""
+    env = os.environ.get("QDA_MAPPING")
+    return Path(env) if env else project.parent / "qda-project.yml"
+
+
+def project_key(project: Path) -> str:
+    """16 hex digits of SHA-256 over the export's bytes and its mapping's bytes (if any)."""
+    h = hashlib.sha256(project.read_bytes())
+    mapping = mapping_of(project)
+    h.update(b"\0mapping\0" + (mapping.read_bytes() if mapping.is_file() else b""))
+    return h.hexdigest()[:16]
+
+
+def build_dir(project: Path) -> Path:
+    """The build folder of ``project``: ``_build/project/<stem>-<key>``."""
+    project = Path(project).resolve()
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in project.stem)[:40]
+    return ROOT / "_build" / "project" / f"{stem}-{project_key(project)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", type=Path)
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "project")
+    parser.add_argument("--out", type=Path, help="build folder (default: _build/project/<name>-<key>)")
     args = parser.parse_args(argv)
     project = args.project.resolve()
     if not project.exists():
         print(f"{args.project}: file: does not exist; export your project as .qdpx and give its path", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, QDA_PROJECT=str(project))
+    check = subprocess.run([sys.executable, "-m", "qda", "check-project", str(project)], env=env, cwd=ROOT)
+    if check.returncode != 0:
+        return check.returncode
+    out = args.out or build_dir(project)
+    for stale in (out / "_build" / ".doctrees", out / "_build" / "jupyter_execute", out / "_build" / "html"):
+        shutil.rmtree(stale, ignore_errors=True)  # a fresh Sphinx environment: every page read again
+    out.mkdir(parents=True, exist_ok=True)
+    args.out = out
     cfg_path = args.out / "_config.yml"
     cfg_path.write_text(yaml.safe_dump(project_config(project), sort_keys=False, allow_unicode=True))
-    env = dict(os.environ, QDA_PROJECT=str(project))
     cmd = [
         str(Path(sys.executable).parent / "jupyter-book"),
         "build",
@@ -66,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     done = subprocess.run(cmd, env=env, cwd=ROOT)
     if done.returncode == 0:
+        latest = ROOT / "_build" / "project" / "latest"
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        if args.out.resolve().parent == latest.parent.resolve():
+            latest.symlink_to(args.out.name)
         print(f"Book built on {project.name}: open file://{args.out.resolve()}/_build/html/index.html")
     return done.returncode
 

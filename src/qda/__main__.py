@@ -19,6 +19,8 @@ COMMANDS = {
     "validate": ("qda.cli", "validate_main", "check a REFI-QDA file or a data folder; exit 2 on errors"),
     "export": ("qda.cli", "export_main", "export the study as a REFI-QDA .qdpx project or .qdc codebook"),
     "import": ("qda.cli", "import_main", "import a REFI-QDA file and write the tidy data tables"),
+    "map": ("qda.cli", "map_main", "write a starter qda-project.yml for a REFI-QDA export"),
+    "check-project": ("qda.cli", "check_project_main", "check qda-project.yml against the export; exit 2 on problems"),
     "deidentify-check": ("qda.cli", "deidentify_main", "scan transcripts and memos for identifying data"),
 }
 

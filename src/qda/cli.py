@@ -1,4 +1,4 @@
-"""The commands of ``python -m qda``: export, import, validate (REFI-QDA) and deidentify-check.
+"""The commands of ``python -m qda``: export, import, validate, map, check-project (REFI-QDA) and deidentify-check.
 
 * ``export --out study.qdpx [--data DIR]`` writes the study (default: the one
   :func:`qda.load_study` finds) as a REFI-QDA project; a ``.qdc`` suffix
@@ -7,6 +7,9 @@
   ``.qdpx``/``.qde``/``.qdc`` and writes the tidy tables and transcripts in the ``data/``
   layout, so that ``load_study(DIR)`` works; ``DIR`` must be new, empty or an earlier
   import of the same file unless ``--force`` (see :mod:`qda.exchange.datafolder`).
+* ``map FILE`` writes a starter ``qda-project.yml`` beside the export (the project's codes
+  as a tree with counts of codings, its coders and variables as comments);
+  ``check-project FILE`` checks the mapping against the project, one line per problem.
 * ``validate FILE`` checks a REFI-QDA file (schema and semantics, one line per
   problem); ``validate DIR`` checks a data folder with :mod:`qda.validate`.
 
@@ -18,19 +21,24 @@ prints any :class:`qda.errors.QDAError` that escapes).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from qda import load_study
+from qda.analysis.mapped import what_it_holds
 from qda.errors import DataError, ValidationError
 from qda.exchange.datafolder import check_out_folder, write_study
-from qda.exchange.read import load_project, validate_file
+from qda.exchange.mapping import MAPPING_FILE, apply_mapping, check_mapping, read_mapping, starter_mapping
+from qda.exchange.read import import_project, load_project, validate_file
 from qda.exchange.write import export_codebook, export_project, not_carried
+from qda.io import write_text_atomic
 from qda.study.deidentify import (
     INSTITUTIONS_FILE,
     NAMES_FILE,
     read_list,
     read_reviewed,
+    review_file,
     reviewed_path,
     scan,
     unreviewed,
@@ -155,7 +163,7 @@ def _display_file(root: Path | None, file: str) -> str:
 
 
 def deidentify_main(argv: list[str] | None = None) -> int:
-    """``python -m qda deidentify-check [PROJECT] [--names FILE] [--institutions FILE] [--reviewed FILE] [--gate]``.
+    """``python -m qda deidentify-check [PROJECT] [--names FILE] [--institutions FILE] [--reviewed FILE] [--gate] [--write-review]``.
 
     Prints one line per unreviewed finding, ``FILE: where: kind 'match' found; review
     it or remove it (then list it in deidentify-reviewed.yml)``, and returns 2 if there
@@ -163,7 +171,9 @@ def deidentify_main(argv: list[str] | None = None) -> int:
     book will not be built. PROJECT: a data folder or a ``.qdpx``/``.qde`` file
     (default: the repository's ``data/``). Without ``--names``/``--institutions``,
     ``deidentify-names.txt``/``deidentify-institutions.txt`` beside the project are used
-    if present.
+    if present. ``--write-review`` writes every finding into the reviewed file (existing
+    entries kept) with ``status: unreviewed``, for the user to confirm one by one; the
+    gate counts only entries whose status is ``reviewed``.
     """
     parser = argparse.ArgumentParser(
         prog="python -m qda deidentify-check",
@@ -175,12 +185,18 @@ def deidentify_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--institutions", help="extra institution names, one a line")
     parser.add_argument("--reviewed", help="reviewed findings (default: deidentify-reviewed.yml beside the project)")
     parser.add_argument("--gate", action="store_true", help="add the summary line of `make book`")
+    parser.add_argument(
+        "--write-review",
+        action="store_true",
+        help="write every finding to the reviewed file (default deidentify-reviewed.yml) marked unreviewed",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse printed its message already
         return 0 if e.code == 0 else 2
 
-    study = load_study(args.project)
+    refi = args.project is not None and Path(args.project).suffix.lower() in (".qdpx", ".qde", ".qdc")
+    study = import_project(args.project) if refi else load_study(args.project)  # the mapping plays no part
     root = Path(study.root) if study.root is not None else Path(args.project or ".")
     here = root if root.is_dir() else root.parent
     names_file = Path(args.names) if args.names else (here / NAMES_FILE if (here / NAMES_FILE).is_file() else None)
@@ -195,6 +211,16 @@ def deidentify_main(argv: list[str] | None = None) -> int:
     reviewed = read_reviewed(rev_path)
 
     findings = scan(study, names=names, institutions=institutions)
+    if args.write_review:
+        existing = rev_path.read_text(encoding="utf-8") if rev_path.is_file() else None
+        write_text_atomic(rev_path, review_file(findings, existing))
+        reviewed = read_reviewed(rev_path)
+        todo = unreviewed(findings, reviewed)
+        print(
+            f"{rev_path}: wrote {len(findings)} finding(s), {len(todo)} marked unreviewed; for each, remove the "
+            "text from your project or set its status to reviewed, then build"
+        )
+        return 0
     todo = unreviewed(findings, reviewed)
     for f, loc, kind, match in zip(todo["file"], todo["location"], todo["kind"], todo["match"], strict=False):
         print(
@@ -205,7 +231,8 @@ def deidentify_main(argv: list[str] | None = None) -> int:
     if len(todo):
         summary = (
             f"deidentify-check: {len(todo)} unreviewed finding(s) in {root} ({n_rev} reviewed); "
-            f"remove each or list it (file, kind, match) in {rev_path}"
+            f"remove each or list it (file, kind, match) in {rev_path} "
+            "(`python -m qda deidentify-check --write-review PROJECT` lists them all for you)"
         )
         if args.gate:
             summary += "; the book will not be built until then"
@@ -214,5 +241,70 @@ def deidentify_main(argv: list[str] | None = None) -> int:
     print(
         f"deidentify-check: no unreviewed identifying data in {root} ({len(findings)} finding(s), all reviewed)",
         file=sys.stderr if args.gate else sys.stdout,
+    )
+    return 0
+
+
+def _mapping_path(project: Path) -> Path:
+    """The mapping of ``project``: QDA_MAPPING if set, else qda-project.yml beside it."""
+    env = os.environ.get("QDA_MAPPING")
+    return Path(env) if env else project.parent / MAPPING_FILE
+
+
+def map_main(argv: list[str]) -> int:
+    """``python -m qda map PROJECT [--out FILE] [--force]``: write a starter qda-project.yml."""
+    ap = _Parser(prog="qda map", description="Write a starter qda-project.yml for a REFI-QDA export.")
+    ap.add_argument("project", help="the .qdpx or .qde export")
+    ap.add_argument("--out", help="file to write (default: qda-project.yml beside the export)")
+    ap.add_argument("--force", action="store_true", help="replace an existing file")
+    args = ap.parse_args(argv)
+    project = Path(args.project)
+    out = Path(args.out) if args.out else project.parent / MAPPING_FILE
+    if out.exists() and not args.force:
+        raise DataError(out, "file", "exists already", "edit it, or pass --force to replace it with a new starter")
+    study = import_project(project)  # no mapping: the starter lists the project as it is
+    write_text_atomic(out, starter_mapping(study, project.name))
+    print(
+        f"{out}: wrote a starter mapping ({len(study.codebook)} codes, "
+        f"{study.codings['coder'].nunique()} coder(s)); fill in analysis (and optionally compare_by, themes), "
+        f"then run `python -m qda check-project {project}`"
+    )
+    return 0
+
+
+def check_project_main(argv: list[str]) -> int:
+    """``python -m qda check-project PROJECT``: check the mapping against the project; one line per problem, exit 2."""
+    ap = _Parser(prog="qda check-project", description="Check qda-project.yml against the export before a build.")
+    ap.add_argument("project", help="the .qdpx or .qde export")
+    args = ap.parse_args(argv)
+    project = Path(args.project)
+    if not project.is_file():
+        raise DataError(project, "file", "does not exist", "export your project as .qdpx and give its path")
+    study = import_project(project)
+    mapping = _mapping_path(project)
+    if not mapping.is_file():
+        if study.synthetic:
+            print(f"{project}: an export of the synthetic corpus; no mapping needed")
+            return 0
+        print(
+            f"{mapping}: file: does not exist; run `python -m qda map {project}`, "
+            "fill in its analysis section, then run check-project again",
+            file=sys.stderr,
+        )
+        return 2
+    problems = check_mapping(study, read_mapping(mapping))
+    for p in problems:
+        print(p.line(), file=sys.stderr)
+    if problems:
+        return 2
+    apply_mapping(study, mapping)
+    for note in study.imported.notes if study.imported else []:
+        print(note, file=sys.stderr)
+    holds = what_it_holds(study)
+    built = ", ".join(holds.loc[holds["built"], "page"])
+    skipped = "; ".join(f"{p} ({why})" for p, why in holds.loc[~holds["built"], ["page", "why"]].itertuples(False))
+    print(
+        f"{mapping}: the mapping fits {project.name}; pages on your data: {built}"
+        + (f"; not built: {skipped}" if skipped else "")
     )
     return 0

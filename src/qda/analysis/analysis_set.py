@@ -237,12 +237,34 @@ def analysis_set(
             "use span='union' or rule='overlap'",
         )
     codings, codes = _analysis_codings(study, coders, round)
-    if rule == "same_turn" and turns is None:
-        turns = speaker_turns(study.transcripts)
-    gi = codes["gender_inequities"]
     mentor_role = {codes["mentoring"]: "giving", codes["being_mentored"]: "receiving"}
     if codes.get("mentorship"):
         mentor_role[codes["mentorship"]] = "unspecified"
+    return segments_where(study, codings, codes["gender_inequities"], mentor_role, rule, within, span, turns)
+
+
+def segments_where(
+    study: Study,
+    codings: pd.DataFrame,
+    code_a: str,
+    role_of: dict[str, str],
+    rule: str = "overlap",
+    within: int = 0,
+    span: str = "union",
+    turns: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The segments where codings of ``code_a`` co-occur with codings of the codes in ``role_of``.
+
+    Rules 2-6 of the module docstring: ``role_of`` maps each second code to its role
+    label ("unspecified" for the second code applied directly); a segment's ``role`` is
+    its one label, "both" for two labels, "several" for more. :func:`analysis_set` calls
+    it with the study's four analysis codes; :mod:`qda.analysis.mapped` with the codes a
+    user's mapping names, each family relabelled as one code.
+    """
+    if rule == "same_turn" and turns is None:
+        turns = speaker_turns(study.transcripts)
+    gi = code_a
+    mentor_role = dict(role_of)
     pairs = cooccurring_pairs(codings, rule=rule, within=within, turns=turns)
     is_gi1 = pairs["code_1"] == gi
     is_gi2 = pairs["code_2"] == gi
@@ -277,6 +299,8 @@ def analysis_set(
 
     def role_of(r: pd.Series) -> str:
         kinds = set(r) - {"unspecified"}
+        if len(kinds) > 2:
+            return "several"
         return "both" if len(kinds) == 2 else (kinds.pop() if kinds else "unspecified")
 
     seg = spans.groupby("seg", sort=True).agg(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qda.exchange.mapping import set_participants
+from qda.exchange.mapping import EMPTY_ANALYSIS, set_participants
 from qda.exchange.naming import (
     _THEME_LABELS,
     ROLE_NOTE,
@@ -458,5 +458,7 @@ def build_study(pkg: _Package, doc: Doc) -> Study:
         missing_sources=missing,
         notes=st.notes,
     )
+    if not study.synthetic:  # a user's project names its analysis codes in its mapping
+        study.analysis = {k: (list(v) if isinstance(v, list) else v) for k, v in EMPTY_ANALYSIS.items()}
     set_participants(study, raw, var_type, None, doc.file)
     return study

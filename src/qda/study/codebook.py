@@ -15,6 +15,7 @@ description of rounds of refinement (Murphy et al. 2022).
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
@@ -327,3 +328,112 @@ def coding_rounds(codings: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# The code tree of the latest version: paths, descendants, finding a code by name
+# ---------------------------------------------------------------------------
+def code_tree(codebook: pd.DataFrame) -> pd.DataFrame:
+    """The latest version's codes as a tree, in depth-first codebook order.
+
+    Columns ``code`` (slug), ``name``, ``parent``, ``path`` (names from the root, joined by
+    "/", the form a user writes when two codes share a name), ``depth`` (0 for a root) and
+    ``shared_name`` (another code has the same name, so the path is needed). A parent
+    that is not a code of the version makes its child a root; a cycle is broken where
+    it closes.
+    """
+    cols = ["code", "name", "parent", "path", "depth", "shared_name"]
+    if codebook.empty:
+        return pd.DataFrame(columns=cols)
+    last = versions_of(codebook)[-1]
+    cb = codebook.loc[codebook["version"].astype(str) == last].drop_duplicates("code")
+    codes = cb["code"].astype(str).tolist()
+    name = dict(zip(codes, cb["name"].astype(str), strict=True))
+    parent = {c: (p if p in name and p != c else "") for c, p in zip(codes, cb["parent"].astype(str), strict=True)}
+    kids: dict[str, list[str]] = {}
+    for c in codes:
+        kids.setdefault(parent[c], []).append(c)
+    rows: list[tuple] = []
+    seen: set[str] = set()
+
+    def walk(code: str, path: str, depth: int) -> None:
+        stack = [(code, path, depth)]
+        while stack:
+            c, p, d = stack.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            full = f"{p}/{name[c]}" if p else name[c]
+            rows.append((c, name[c], parent[c], full, d))
+            stack.extend((k, full, d + 1) for k in reversed(kids.get(c, [])))
+
+    for root in kids.get("", []):
+        walk(root, "", 0)
+    for c in codes:  # codes on a cycle (no root above them)
+        if c not in seen:
+            walk(c, "", 0)
+    out = pd.DataFrame(rows, columns=cols[:-1])
+    counts = out["name"].str.strip().str.lower().value_counts()
+    out["shared_name"] = out["name"].str.strip().str.lower().map(counts).gt(1)
+    return out
+
+
+def descendants(codebook: pd.DataFrame, code: str) -> list[str]:
+    """``code`` and every code below it in the latest version (a code stands for its subtree)."""
+    tree = code_tree(codebook)
+    below: dict[str, list[str]] = {}
+    for c, p in zip(tree["code"], tree["parent"], strict=True):
+        below.setdefault(p, []).append(c)
+    out, todo = [], [code]
+    while todo:
+        c = todo.pop(0)
+        if c in out:
+            continue
+        out.append(c)
+        todo.extend(below.get(c, []))
+    return out
+
+
+def find_code(codebook: pd.DataFrame, target: str) -> tuple[str | None, str]:
+    """The slug a user means by ``target``: a slug, a name path ``"Parent/Child"`` or a unique name.
+
+    Returns ``(slug, "")``, or ``(None, reason)`` where the reason is ready for a one-line
+    message: ``no code 'X' in the project; codes with 'x': a, b`` or ``'X' names 2 codes
+    (a/X, b/X)``. Names and paths compare case-insensitively, ignoring surrounding spaces.
+    """
+    tree = code_tree(codebook)
+    t = str(target).strip()
+    if t in set(tree["code"]):
+        return t, ""
+    by_path = dict(zip(tree["path"].str.lower(), tree["code"], strict=True))
+    if t.lower() in by_path:
+        return by_path[t.lower()], ""
+    named = tree.loc[tree["name"].str.strip().str.lower() == t.lower()]
+    if len(named) == 1:
+        return str(named["code"].iloc[0]), ""
+    if len(named) > 1:
+        paths = ", ".join(named["path"].head(4))
+        return None, f"{t!r} names {len(named)} codes ({paths}); write the code's path, e.g. {named['path'].iloc[0]!r}"
+    return None, f"no code {t!r} in the project; {similar_codes(tree, t)}"
+
+
+def similar_codes(tree: pd.DataFrame, target: str, n: int = 6) -> str:
+    """``codes with 'word': a, b``: names sharing a word with ``target`` (either inside the other), else close names."""
+    names = list(dict.fromkeys(tree["name"].astype(str)))
+    words = [w for w in re.split(r"[^0-9a-z]+", str(target).lower()) if len(w) >= 3]
+    label, hits = "", []
+    for w in words:
+        found = [
+            x
+            for x in names
+            if w in x.lower() or any(len(p) >= 4 and p in w for p in re.split(r"[^0-9a-z]+", x.lower()))
+        ]
+        if found and not label:
+            label = w
+        hits.extend(found)
+    if hits:
+        return f"codes with {label!r}: {', '.join(sorted(dict.fromkeys(hits))[:n])}"
+    close = difflib.get_close_matches(str(target), names, n=n, cutoff=0.5)
+    if close:
+        return f"close names: {', '.join(close)}"
+    return f"the project's codes include {', '.join(names[:n])}"

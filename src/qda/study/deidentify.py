@@ -48,6 +48,7 @@ e-mail addresses, URLs.
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ KINDS = ("person name", "e-mail", "phone", "institution", "date", "URL")
 #: File names looked up beside a project (inside a data folder; next to a .qdpx/.qde).
 REVIEWED_NAMES = ("deidentify-reviewed.yml", "deidentify-reviewed.yaml", "deidentify-reviewed.csv")
 NAMES_FILE = "deidentify-names.txt"
+#: ``status`` of an entry of the reviewed file; "unreviewed" entries do not count as reviewed.
+REVIEW_STATUSES = ("reviewed", "unreviewed")
 INSTITUTIONS_FILE = "deidentify-institutions.txt"
 
 _CONTEXT = 40  # characters of context either side of a match
@@ -506,6 +509,7 @@ def read_reviewed(path: str | Path) -> pd.DataFrame:
             kind: person name
             match: Dr. Sarah Whitfield
             note: a pseudonym chosen with the participant   # optional, free text
+            status: reviewed   # optional; "unreviewed" (as --write-review writes) counts as not reviewed
 
     A missing file means nothing is reviewed (an empty table). Returns a DataFrame
     with columns ``file``, ``kind``, ``match``, ``note``.
@@ -556,6 +560,8 @@ def read_reviewed(path: str | Path) -> pd.DataFrame:
             ) from None
         if raw is None:
             raw = {"reviewed": []}
+        if isinstance(raw, dict) and raw.get("reviewed") is None:  # `reviewed:` with no entry
+            raw["reviewed"] = []
         if not isinstance(raw, dict) or not isinstance(raw.get("reviewed", []), list):
             raise DataError(
                 path,
@@ -577,9 +583,52 @@ def read_reviewed(path: str | Path) -> pd.DataFrame:
             raise SchemaError(
                 path, w, f"kind {kind!r} is not one of {', '.join(KINDS)}", "copy the kind from the check's output"
             )
+        status = str(entry.get("status") or "reviewed").strip().lower()
+        if status not in REVIEW_STATUSES:
+            raise SchemaError(
+                path, w, f"status {status!r} is not one of {', '.join(REVIEW_STATUSES)}", "write reviewed or unreviewed"
+            )
+        if status == "unreviewed":
+            continue
         file = str(entry.get("file") or "*").strip() or "*"
         rows.append({"file": file, "kind": kind, "match": str(match), "note": str(entry.get("note") or "")})
     return pd.DataFrame(rows, columns=cols, dtype=str)
+
+
+def review_file(findings: pd.DataFrame, existing: str | None = None) -> str:
+    """The reviewed-findings YAML listing every finding with ``status: unreviewed``, for the user to confirm.
+
+    ``existing`` (the text of a reviewed file already there) keeps its entries, with their
+    status; a finding already listed (same file, kind, match) is not repeated. Each new
+    entry carries its location and context as a comment.
+    """
+    old = (yaml.safe_load(existing) or {}).get("reviewed", []) if existing else []
+    seen = {(str(e.get("file") or "*"), str(e.get("kind")), str(e.get("match"))) for e in old if isinstance(e, dict)}
+    lines = [
+        "# Identifying data found by `python -m qda deidentify-check --write-review`.",
+        "# For each entry: remove the text from your project, or, if it may stay (a pseudonym,",
+        "# a public name), change its status to reviewed. The book is built only when no",
+        "# finding is left unreviewed.",
+        "reviewed:",
+    ]
+    for e in old:
+        if isinstance(e, dict):
+            lines.append("  - " + json.dumps({k: str(v) for k, v in e.items()}, ensure_ascii=False))
+    for f, loc, kind, match, ctx in zip(
+        findings["file"], findings["location"], findings["kind"], findings["match"], findings["context"], strict=False
+    ):
+        key = (str(f), str(kind), str(match))
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(f"  # {loc}: ...{' '.join(str(ctx).split())}...")
+        lines.append(f"  - file: {json.dumps(str(f), ensure_ascii=False)}")
+        lines.append(f"    kind: {json.dumps(str(kind))}")
+        lines.append(f"    match: {json.dumps(str(match), ensure_ascii=False)}")
+        lines.append("    status: unreviewed")
+    if lines[-1] == "reviewed:":
+        lines[-1] = "reviewed: []  # nothing found"
+    return "\n".join(lines) + "\n"
 
 
 def unreviewed(findings: pd.DataFrame, reviewed: pd.DataFrame) -> pd.DataFrame:

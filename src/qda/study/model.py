@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from qda.study.schema import DEFAULT_ANALYSIS_CODES, empty_frame
+from qda.study.schema import DEFAULT_ANALYSIS, DEFAULT_ANALYSIS_CODES, empty_frame
 
 
 @dataclass
@@ -66,6 +66,12 @@ class Study:
         Maps the roles ``gender_inequities``, ``mentorship``, ``mentoring`` and
         ``being_mentored`` to code slugs of this study's codebook, so that a
         user's own project can name its codes differently.
+    analysis : dict
+        The generic mapping resolved to code slugs (see ``qda-project.example.yml``):
+        ``code_a``, ``code_b`` (each standing for itself and its descendants),
+        ``code_b_parts`` (sub-codes of code_b to split by), ``compare_by`` (a column of
+        ``participants``) and ``themes`` (codes). "" or [] where not set. The synthetic
+        study's own configuration is :data:`~qda.study.schema.DEFAULT_ANALYSIS`.
     synthetic : bool
         True for the generated corpus; the book labels every output accordingly.
     imported : ImportRecord | None
@@ -86,6 +92,9 @@ class Study:
     exemplars: pd.DataFrame = field(default_factory=lambda: empty_frame("exemplars"))
     root: Path | None = None
     analysis_codes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ANALYSIS_CODES))
+    analysis: dict[str, Any] = field(
+        default_factory=lambda: {k: (list(v) if isinstance(v, list) else v) for k, v in DEFAULT_ANALYSIS.items()}
+    )
     synthetic: bool = True
     imported: ImportRecord | None = None
 

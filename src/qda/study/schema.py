@@ -150,6 +150,17 @@ DEFAULT_ANALYSIS_CODES = {
     "being_mentored": "being_mentored",  # receiving mentorship
 }
 
+#: The generic mapping (``analysis`` etc. of ``qda-project.yml``) resolved to code slugs;
+#: this study's own configuration is the instance below: the analysis set is where
+#: gender inequities (code_a) meet mentorship (code_b), split into giving and receiving.
+DEFAULT_ANALYSIS = {
+    "code_a": "gender_inequities",
+    "code_b": "mentorship",
+    "code_b_parts": ["mentoring", "being_mentored"],
+    "compare_by": "gender",
+    "themes": [],
+}
+
 
 def empty_frame(table: str) -> pd.DataFrame:
     """An empty DataFrame with the columns and dtypes of ``table``."""
