@@ -70,7 +70,9 @@ def make_demo_project(study: Study, out_dir: str | Path, names: dict[str, str] |
         'compare_by: "gender"\n'
     )
     with atomic_write(out_dir / "qda-project.yml", "w") as f:
-        f.write("# Which of this project's codes the book's analysis uses (see qda-project.example.yml).\n" + mapping)
+        f.write(
+            "# Which of this project's codes the book's analysis uses\n# (see qda-project.example.yml).\n" + mapping
+        )
     return target
 
 
