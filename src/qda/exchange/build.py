@@ -31,7 +31,7 @@ from qda.exchange.naming import (
 )
 from qda.exchange.safety import _Package
 from qda.exchange.structure import VALUE_TAGS, Doc, Selections, _child, _children, _text
-from qda.exchange.text import SourceText, bom_base, count_words, decode_source, normalise_newlines
+from qda.exchange.text import bom_base, count_words, decode_normalised
 from qda.study.model import ImportRecord, Study
 from qda.study.schema import SCHEMAS, coerce, empty_frame
 
@@ -142,16 +142,16 @@ def _codebook(st: _State) -> pd.DataFrame:
 @dataclass
 class _Prepared:
     stored_len: int
-    stored: str  # as stored (line ends kept), BOM removed
+    stored: str | None  # as stored (line ends kept, BOM removed); only when the source had a BOM
     bom: str
     text: str  # LF only
     omap: Any
     n_words: int
 
 
-def _prepare(st: SourceText) -> _Prepared:
-    text, omap = normalise_newlines(st.text)
-    return _Prepared(len(st.text), st.text, st.bom, text, omap, count_words(text))
+def _prepare(raw: bytes | list[bytes], file: str, label: str) -> _Prepared:
+    d = decode_normalised(raw, file, label)  # a one-item list is emptied (the bytes freed early)
+    return _Prepared(d.stored_len, d.stored, d.bom, d.text, d.omap, count_words(d.text))
 
 
 def _source_text(st: _State, src: ET.Element, where: str) -> _Prepared | None:
@@ -159,13 +159,13 @@ def _source_text(st: _State, src: ET.Element, where: str) -> _Prepared | None:
     ptp = src.get("plainTextPath") or ""
     label = f"{where} text {ptp or 'PlainTextContent'}"
     if content is not None:
-        return _prepare(decode_source(_text(content).encode("utf-8"), st.doc.file, label))
+        return _prepare(_text(content).encode("utf-8"), st.doc.file, label)
     if src.tag != "TextSource":
         return None
     info = st.pkg.member_info(ptp)
     if info is None:
         return None
-    return st.pkg.member(info, lambda raw: _prepare(decode_source(raw, st.doc.file, label)))
+    return st.pkg.member(info, lambda held: _prepare(held, st.doc.file, label))
 
 
 class _Codings:
@@ -297,7 +297,7 @@ def _sources(st: _State) -> tuple[pd.DataFrame, _Codings, list[str]]:
                     "export a .qdpx that includes the sources",
                 )
                 continue
-            prep = _prepare(SourceText("", ""))
+            prep = _prepare(b"", doc.file, where)
         if src.tag != "TextSource" and coded:
             doc.problem(
                 where,

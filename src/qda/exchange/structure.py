@@ -148,9 +148,15 @@ class _Capture:
         self.file = file
         self.by_source: dict[ET.Element, Selections] = {}
         self._intern: dict[str, str] = {}
+        self._n_problems = len(doc_problems)
+
+    def reset(self) -> None:
+        """Forget what a first, abandoned parse captured (:func:`qda.exchange.safety.parse_xml`)."""
+        self.by_source = {}
+        del self.problems[self._n_problems :]
 
     def _i(self, s: str) -> str:
-        return self._intern.setdefault(s, s)
+        return self._intern.setdefault(s, s)  # one string object per distinct value
 
     def __call__(self, el: ET.Element, parent: ET.Element) -> bool:
         if el.tag != "PlainTextSelection" or parent.tag not in SOURCE_TAGS:
@@ -159,52 +165,76 @@ class _Capture:
         if rows is None:
             rows = self.by_source[parent] = Selections()
         rows.n_selections += 1
-        sg = norm_guid(el.get("guid"))
-        where = f"<{parent.tag} guid={parent.get('guid')}> <PlainTextSelection guid={el.get('guid')}>"
+        get = el.get
+        sg = norm_guid(get("guid"))
+
+        def where() -> str:
+            return f"<{parent.tag} guid={parent.get('guid')}> <PlainTextSelection guid={get('guid')}>"
+
         pos = []
         for attr in ("startPosition", "endPosition"):
-            v = el.get(attr)
+            v = get(attr)
             try:
                 pos.append(int(v))  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 self.problems.append(
-                    Problem(self.file, where, f"{attr}={v!r} is not a whole number", "fix the selection's positions")
+                    Problem(self.file, where(), f"{attr}={v!r} is not a whole number", "fix the selection's positions")
                 )
-        counts: dict[str, int] = {}
-        for c in el:
-            counts[c.tag] = counts.get(c.tag, 0) + 1
-        if counts.get("Description", 0) > 1:
-            self.problems.append(_twice(self.file, where, "Description", counts["Description"]))
-        codings = [c for c in el if c.tag == "Coding"]
-        sel_user = el.get("creatingUser")
-        info = _parse_labelled(_text(_child(el, "Description")), _SEL_LABELS, None)
-        for nr in el:
-            if nr.tag == "NoteRef":
-                rows.note_refs.append((sg, norm_guid(nr.get("targetGUID"))))
+        codings = []
+        desc = None
+        n_desc = 0
+        for c in el:  # one pass over the children, in document order
+            tag = c.tag
+            if tag == "Coding":
+                codings.append(c)
+            elif tag == "Description":
+                n_desc += 1
+                if desc is None:
+                    desc = c
+            elif tag == "NoteRef":
+                rows.note_refs.append((sg, norm_guid(c.get("targetGUID"))))
+        if n_desc > 1:
+            self.problems.append(_twice(self.file, where(), "Description", n_desc))
         if len(pos) < 2:
             return True
         if not codings:  # kept (without a coding) so that its positions are still checked
             rows.append_empty(sg, pos[0], pos[1])
+            return True
+        sel_user = get("creatingUser")
+        info = _parse_labelled(_text(desc), _SEL_LABELS, None)
+        one = len(codings) == 1
+        cid_one = info.get("coding_id") if one else None
+        tid_one = (info.get("theme_coding_id") or "") if one else ""
+        rnd = self._i(info.get("round", "full"))
+        ver = self._i(info.get("codebook_version", "final"))
+        start, end = pos
         for c in codings:
-            refs = [r for r in c if r.tag == "CodeRef"]
+            refs = []
+            notes = []
+            for r in c:
+                tag = r.tag
+                if tag == "CodeRef":
+                    refs.append(r)
+                elif tag == "NoteRef":
+                    notes.append(r)
             cg = norm_guid(c.get("guid"))
             if len(refs) != 1:
-                self.problems.append(_exactly_one(self.file, f"{where} <Coding guid={c.get('guid')}>", "CodeRef", refs))
+                self.problems.append(
+                    _exactly_one(self.file, f"{where()} <Coding guid={c.get('guid')}>", "CodeRef", refs)
+                )
                 continue
-            for nr in c:
-                if nr.tag == "NoteRef":
-                    rows.note_refs.append((cg, norm_guid(nr.get("targetGUID"))))
+            for nr in notes:
+                rows.note_refs.append((cg, norm_guid(nr.get("targetGUID"))))
             rows.sel_guid.append(sg)
-            rows.start.append(pos[0])
-            rows.end.append(pos[1])
+            rows.start.append(start)
+            rows.end.append(end)
             rows.coding_guid.append(cg)
             rows.user.append(self._i(norm_guid(c.get("creatingUser") or sel_user)))
             rows.code_ref.append(self._i(norm_guid(refs[0].get("targetGUID"))))
-            one = len(codings) == 1
-            rows.coding_id.append(info["coding_id"] if one and info.get("coding_id") else cg)
-            rows.theme_id.append(info["theme_coding_id"] if one and info.get("theme_coding_id") else "")
-            rows.round.append(self._i(info.get("round", "full")))
-            rows.version.append(self._i(info.get("codebook_version", "final")))
+            rows.coding_id.append(cid_one or cg)
+            rows.theme_id.append(tid_one)
+            rows.round.append(rnd)
+            rows.version.append(ver)
         return True
 
 
@@ -226,7 +256,7 @@ def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
     """Parse ``pkg.xml`` once, capture the selections, check structure, index GUIDs and references."""
     problems: list[Problem] = []
     capture = _Capture(problems, label)
-    root = parse_xml(pkg.xml, label, limits, on_end=capture)
+    root = parse_xml(pkg.xml, label, limits, on_end=capture, end_tag="PlainTextSelection")
     if root.tag not in ("Project", "CodeBook"):
         raise RefiError(
             label,
@@ -313,7 +343,8 @@ def _index(doc: Doc) -> None:
         return
     doc.users = {norm_guid(u.get("guid")): u for u in _children(_child(root, "Users"), "User")}
     doc.variables = {norm_guid(v.get("guid")): v for v in _children(_child(root, "Variables"), "Variable")}
-    doc.sources = {norm_guid(s.get("guid")): s for s in list(_child(root, "Sources") or [])}
+    sources = _child(root, "Sources")
+    doc.sources = {norm_guid(s.get("guid")): s for s in ([] if sources is None else list(sources))}
     doc.notes = {norm_guid(n.get("guid")): n for n in _children(_child(root, "Notes"), "Note")}
     _check_references(doc)
 
