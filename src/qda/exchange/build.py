@@ -208,6 +208,9 @@ def _selection_codings(st: _State, tid: str, src: ET.Element, rows: Selections, 
     keep = np.flatnonzero(~bad)
     if prep.omap is not None:
         starts, ends = prep.omap(starts), prep.omap(ends)
+    if not st.themes_of or st.themes_of.keys().isdisjoint(rows.code_ref):
+        _plain_codings(st, tid, rows, keep, starts, ends, out)
+        return
     prev_sel = None
     c = out.cols
     for i in keep.tolist():
@@ -249,6 +252,38 @@ def _selection_codings(st: _State, tid: str, src: ET.Element, rows: Selections, 
         c["end"].append(int(ends[i]))
         c["code"].append(st.slug_of.get(ref, ref))
         c["codebook_version"].append(rows.version[i])
+
+
+def _plain_codings(
+    st: _State, tid: str, rows: Selections, keep: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: _Codings
+) -> None:
+    """The loop of :func:`_selection_codings` for a source without theme codings, column by column."""
+    idx = [i for i in keep.tolist() if rows.coding_guid[i]]  # a selection without a coding adds nothing
+    if not idx:
+        return
+    cgs = [rows.coding_guid[i] for i in idx]
+    sgs = [rows.sel_guid[i] for i in idx]
+    cids = [rows.coding_id[i] for i in idx]
+    fc, guids, prev = st.first_coding, st.guids, None
+    for cg, sg, cid in zip(cgs, sgs, cids, strict=True):
+        if cg not in fc:
+            fc[cg] = cid
+        if sg not in fc:
+            fc[sg] = cid
+        guids["coding:" + cid] = cg
+        if sg != prev:
+            guids["selection:" + cid] = sg
+        prev = sg
+    coder_of, slug_of = st.coder_of, st.slug_of
+    c = out.cols
+    c["coding_id"].extend(cids)
+    c["transcript_id"].extend([tid] * len(idx))
+    c["coder"].extend([coder_of.get(u, u) for u in (rows.user[i] for i in idx)])
+    c["round"].extend([rows.round[i] for i in idx])
+    c["start"].extend(starts[idx].tolist())
+    c["end"].extend(ends[idx].tolist())
+    c["code"].extend([slug_of.get(r, r) for r in (rows.code_ref[i] for i in idx)])
+    c["codebook_version"].extend([rows.version[i] for i in idx])
 
 
 def _whole_source_codings(st: _State, tid: str, src: ET.Element, length: int, out: _Codings) -> None:

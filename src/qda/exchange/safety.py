@@ -275,8 +275,8 @@ class _Package:
 # ---------------------------------------------------------------------------
 #: ``on_end(element, parent) -> True`` tells :func:`parse_xml` to drop a finished element.
 EndHook = Callable[[ET.Element, ET.Element], bool]
-#: libxml2 refuses documents nested deeper than this (with ``huge_tree``); a higher depth limit uses expat.
-LIBXML_MAX_DEPTH = 2048
+#: libxml2 (without ``huge_tree``) refuses documents nested deeper than this; expat then decides.
+LIBXML_MAX_DEPTH = 256
 
 
 def _limit_depth(file: str | Path, tag: str, limit: int) -> LimitExceededError:
@@ -322,7 +322,7 @@ def parse_xml(
         ):
             break
         root = None
-        if on_end is not None and end_tag is not None and limits.max_depth < LIBXML_MAX_DEPTH:
+        if on_end is not None and end_tag is not None:
             root = _parse_lxml(data, limits.max_depth, on_end, end_tag)
             if root is None:
                 getattr(on_end, "reset", lambda: None)()
@@ -379,12 +379,15 @@ def _parse_lxml(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> A
     """The fast path of :func:`parse_xml`, or None when expat must decide.
 
     lxml builds the tree in C and stops in Python only at the end of each ``end_tag``
-    element (``iterparse(tag="{*}...")``).  That element's subtree and its parent get local
-    tag names and have their depth checked before ``on_end`` sees them (no recursion:
-    children and grandchildren in a loop, anything deeper by an explicit stack); the rest
-    of the tree is renamed and depth-checked the same way once the parse has ended.
-    No DTD is loaded, no entity resolved, nothing read from the network; ``huge_tree``
-    lets a text node exceed 10 MB (the size is bounded by ``Limits.max_uncompressed``).
+    element (``iterparse(tag="{*}...")``).  libxml2 without ``huge_tree`` refuses a
+    document nested deeper than :data:`LIBXML_MAX_DEPTH` (256, the default limit) or a text
+    node over 10 MB: expat then decides. Only a lower depth limit is checked here (no
+    recursion: the element's children and grandchildren in a loop, anything deeper and
+    the rest of the tree by an explicit stack).  Tags become local names: the usual
+    document declares one default namespace on its root and none elsewhere, and is parsed
+    with that declaration blanked out (:func:`_blank_default_namespace`, no copy of the
+    bytes), so its tags arrive local; any other is renamed element by element.
+    No DTD is loaded, no entity resolved, nothing read from the network.
     """
     local: dict[Any, str] = {}
 
@@ -394,12 +397,15 @@ def _parse_lxml(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> A
             name = local[tag] = _local(tag)
         return name
 
+    head = _blank_default_namespace(data)
+    rename = head is None
+    check = max_depth < LIBXML_MAX_DEPTH
     depth: dict[Any, int] = {}  # parent element -> its depth (root = 1)
     it = etree.iterparse(
-        _BytesSource(data),
+        _BytesSource(data, head),
         events=("end",),
         tag=f"{{*}}{end_tag}",
-        huge_tree=True,
+        huge_tree=False,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -411,21 +417,22 @@ def _parse_lxml(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> A
             parent = el.getparent()
             if parent is None:
                 continue
-            d = depth.get(parent)
-            if d is None:
-                d = depth[parent] = sum(1 for _ in parent.iterancestors()) + 1
-                parent.tag = loc(parent.tag)
-            el.tag = loc(el.tag)
-            d += 1
-            deeper = d + 2 > max_depth
-            for c in el:
-                c.tag = loc(c.tag)
-                for gc in c:
-                    gc.tag = loc(gc.tag)
-                    if len(gc):
-                        deeper = True
-            if deeper:
-                _local_and_depth(el, d, max_depth, loc)
+            if rename or check:
+                d = depth.get(parent)
+                if d is None:
+                    d = depth[parent] = sum(1 for _ in parent.iterancestors()) + 1
+                    parent.tag = loc(parent.tag)
+                el.tag = loc(el.tag)
+                d += 1
+                deeper = check and d + 2 > max_depth
+                for c in el:
+                    c.tag = loc(c.tag)
+                    for gc in c:
+                        gc.tag = loc(gc.tag)
+                        if len(gc):
+                            deeper = check
+                if deeper:
+                    _local_and_depth(el, d, max_depth, loc)
             if on_end(el, parent):
                 parent.remove(el)
         root = it.root
@@ -433,11 +440,44 @@ def _parse_lxml(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> A
         return None
     if len(it.error_log) or root is None or root.getroottree().docinfo.doctype:
         return None
-    try:
-        _local_and_depth(root, 1, max_depth, loc)
-    except _TooDeep:
-        return None
+    if rename or check:
+        try:
+            _local_and_depth(root, 1, max_depth if check else LIBXML_MAX_DEPTH, loc)
+        except _TooDeep:
+            return None
     return root
+
+
+#: The prolog (BOM, XML declaration, comments, PIs, white space) and the root's start tag.
+_ROOT_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?(?:[ \t\r\n]+|<\?[^?]*(?:\?(?!>)[^?]*)*\?>|<!--(?:[^-]|-(?!-))*-->)*"
+    rb"<[A-Za-z_][A-Za-z0-9_.-]*((?:[ \t\r\n]+[^ \t\r\n=/>]+[ \t\r\n]*=[ \t\r\n]*(?:\"[^\"]*\"|'[^']*'))*)[ \t\r\n]*/?>"
+)
+_ATTR = re.compile(rb"[ \t\r\n]+([^ \t\r\n=/>]+)[ \t\r\n]*=[ \t\r\n]*(?:\"[^\"]*\"|'[^']*')")
+
+
+def _blank_default_namespace(data: bytes) -> bytes | None:
+    """The document's head up to the end of the root's start tag, its ``xmlns="..."`` blanked.
+
+    Only when that declaration is the document's one namespace declaration (no ``xmlns``
+    anywhere after the root's start tag, no prefixed one on it, an unprefixed root name):
+    then every element name is unprefixed, and blanking the declaration (spaces of the
+    same length, so lines and columns stay) changes only the namespace of each element,
+    never its local name, attributes or text. Otherwise None.
+    """
+    m = _ROOT_START.match(data)
+    if m is None:
+        return None
+    start = None
+    for a in _ATTR.finditer(data, m.start(1), m.end(1)):
+        name = a.group(1)
+        if name == b"xmlns" and start is None:
+            start, end = a.start(), a.end()
+        elif name.startswith(b"xmlns"):
+            return None
+    if start is None or data.find(b"xmlns", m.end()) >= 0:
+        return None
+    return data[:start] + b" " * (end - start) + data[end : m.end()]
 
 
 def _local_and_depth(top: Any, top_depth: int, max_depth: int, loc: Callable[[Any], str]) -> None:
@@ -461,15 +501,20 @@ def _remove_near_end(parent: ET.Element, el: ET.Element) -> None:
 
 
 class _BytesSource:
-    """A read-only file over bytes without the copy ``io.BytesIO`` makes."""
+    """A read-only file over bytes without the copy ``io.BytesIO`` makes; ``head`` replaces its start."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, head: bytes | None = None):
         self._view = memoryview(data)
+        self._head = head or b""
         self._pos = 0
 
     def read(self, n: int = -1) -> bytes:
         end = len(self._view) if n is None or n < 0 else min(len(self._view), self._pos + n)
-        out = self._view[self._pos : end].tobytes()
+        if self._pos < len(self._head):
+            end = min(end, len(self._head))
+            out = self._head[self._pos : end]
+        else:
+            out = self._view[self._pos : end].tobytes()
         self._pos = end
         return out
 

@@ -148,6 +148,7 @@ class _Capture:
         self.file = file
         self.by_source: dict[ET.Element, Selections] = {}
         self._intern: dict[str, str] = {}
+        self._norm: dict[str | None, str] = {}  # creatingUser / targetGUID as written -> normalised
         self._n_problems = len(doc_problems)
 
     def reset(self) -> None:
@@ -158,6 +159,35 @@ class _Capture:
     def _i(self, s: str) -> str:
         return self._intern.setdefault(s, s)  # one string object per distinct value
 
+    def _n(self, g: str | None) -> str:
+        """``norm_guid`` of a GUID that repeats (users, codes), computed once and interned."""
+        k = self._norm.get(g)
+        if k is None:
+            k = self._norm[g] = self._i(norm_guid(g))
+        return k
+
+    @staticmethod
+    def _where(el: ET.Element, parent: ET.Element) -> str:
+        return f"<{parent.tag} guid={parent.get('guid')}> <PlainTextSelection guid={el.get('guid')}>"
+
+    def _positions(self, el: ET.Element, parent: ET.Element) -> list[int]:
+        """The whole-number positions of a selection, a problem for each that is not one."""
+        pos = []
+        for attr in ("startPosition", "endPosition"):
+            v = el.get(attr)
+            try:
+                pos.append(int(v))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                self.problems.append(
+                    Problem(
+                        self.file,
+                        self._where(el, parent),
+                        f"{attr}={v!r} is not a whole number",
+                        "fix the selection's positions",
+                    )
+                )
+        return pos
+
     def __call__(self, el: ET.Element, parent: ET.Element) -> bool:
         if el.tag != "PlainTextSelection" or parent.tag not in SOURCE_TAGS:
             return False
@@ -167,19 +197,10 @@ class _Capture:
         rows.n_selections += 1
         get = el.get
         sg = norm_guid(get("guid"))
-
-        def where() -> str:
-            return f"<{parent.tag} guid={parent.get('guid')}> <PlainTextSelection guid={get('guid')}>"
-
-        pos = []
-        for attr in ("startPosition", "endPosition"):
-            v = get(attr)
-            try:
-                pos.append(int(v))  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                self.problems.append(
-                    Problem(self.file, where(), f"{attr}={v!r} is not a whole number", "fix the selection's positions")
-                )
+        try:
+            pos = [int(get("startPosition")), int(get("endPosition"))]  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pos = self._positions(el, parent)
         codings = []
         desc = None
         n_desc = 0
@@ -194,14 +215,14 @@ class _Capture:
             elif tag == "NoteRef":
                 rows.note_refs.append((sg, norm_guid(c.get("targetGUID"))))
         if n_desc > 1:
-            self.problems.append(_twice(self.file, where(), "Description", n_desc))
+            self.problems.append(_twice(self.file, self._where(el, parent), "Description", n_desc))
         if len(pos) < 2:
             return True
         if not codings:  # kept (without a coding) so that its positions are still checked
             rows.append_empty(sg, pos[0], pos[1])
             return True
         sel_user = get("creatingUser")
-        info = _parse_labelled(_text(desc), _SEL_LABELS, None)
+        info = _selection_info(_text(desc))
         one = len(codings) == 1
         cid_one = info.get("coding_id") if one else None
         tid_one = (info.get("theme_coding_id") or "") if one else ""
@@ -220,7 +241,7 @@ class _Capture:
             cg = norm_guid(c.get("guid"))
             if len(refs) != 1:
                 self.problems.append(
-                    _exactly_one(self.file, f"{where()} <Coding guid={c.get('guid')}>", "CodeRef", refs)
+                    _exactly_one(self.file, f"{self._where(el, parent)} <Coding guid={c.get('guid')}>", "CodeRef", refs)
                 )
                 continue
             for nr in notes:
@@ -229,13 +250,26 @@ class _Capture:
             rows.start.append(start)
             rows.end.append(end)
             rows.coding_guid.append(cg)
-            rows.user.append(self._i(norm_guid(c.get("creatingUser") or sel_user)))
-            rows.code_ref.append(self._i(norm_guid(refs[0].get("targetGUID"))))
+            rows.user.append(self._n(c.get("creatingUser") or sel_user))
+            rows.code_ref.append(self._n(refs[0].get("targetGUID")))
             rows.coding_id.append(cid_one or cg)
             rows.theme_id.append(tid_one)
             rows.round.append(rnd)
             rows.version.append(ver)
         return True
+
+
+#: The Description this package writes on a selection; anything else goes through _parse_labelled.
+_SEL_DESCRIPTION = re.compile(r"Coding ID:[ \t]?([^\n]*)\nRound:[ \t]?([^\n]*)\nCodebook version:[ \t]?([^\n]*)")
+
+
+def _selection_info(text: str) -> dict[str, str]:
+    """``_parse_labelled(text, _SEL_LABELS, None)``, with the usual three-line form matched at once."""
+    m = _SEL_DESCRIPTION.fullmatch(text)
+    if m is None:
+        return _parse_labelled(text, _SEL_LABELS, None)
+    cid, rnd, ver = m.groups()
+    return {"coding_id": cid, "round": rnd, "codebook_version": ver}
 
 
 def _twice(file: str, where: str, tag: str, n: int) -> Problem:
@@ -297,6 +331,26 @@ def _check_structure(doc: Doc) -> None:
             )
 
 
+_GUIDS_JOINED = re.compile(rf"(?:{_GUID.pattern}\n)*{_GUID.pattern}")
+
+
+def _all_new_guids(guids: list[str], seen: dict[str, str]) -> bool:
+    """True when every GUID is well formed, distinct, and not in ``seen`` (without a loop in Python).
+
+    Each well-formed GUID has 36 characters, so the joined text has the length of ``len(guids)``
+    of them exactly when no item holds a line feed of its own.
+    """
+    if not guids:
+        return True
+    joined = "\n".join(guids)
+    return (
+        len(joined) == 37 * len(guids) - 1
+        and _GUIDS_JOINED.fullmatch(joined) is not None
+        and len(set(guids)) == len(guids)
+        and seen.keys().isdisjoint(guids)
+    )
+
+
 def _index(doc: Doc) -> None:
     """Collect the GUID-bearing elements; record malformed and duplicate GUIDs and dangling references."""
     root, kind = doc.root, doc.kind
@@ -313,9 +367,11 @@ def _index(doc: Doc) -> None:
         else:
             seen[k] = _where(el)
     for rows in doc.selections.values():
-        for g in (*dict.fromkeys(rows.sel_guid), *rows.coding_guid):
-            if not g:
-                continue
+        guids = [g for g in (*dict.fromkeys(rows.sel_guid), *rows.coding_guid) if g]
+        if _all_new_guids(guids, seen):  # the usual case, checked at once
+            seen.update(dict.fromkeys(guids, "a selection or coding"))
+            continue
+        for g in guids:
             if not _GUID.fullmatch(g):
                 doc.problem(f"<PlainTextSelection or Coding guid={g}>", "is not a GUID", "use 8-4-4-4-12 hex digits")
             elif g in seen:
