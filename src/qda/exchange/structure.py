@@ -150,10 +150,13 @@ class _Capture:
         self._intern: dict[str, str] = {}
         self._norm: dict[str | None, str] = {}  # creatingUser / targetGUID as written -> normalised
         self._n_problems = len(doc_problems)
+        self._parent: ET.Element | None = None  # the last selection's source, and its rows
+        self._rows = Selections()
 
     def reset(self) -> None:
         """Forget what a first, abandoned parse captured (:func:`qda.exchange.safety.parse_xml`)."""
         self.by_source = {}
+        self._parent = None
         del self.problems[self._n_problems :]
 
     def _i(self, s: str) -> str:
@@ -191,12 +194,16 @@ class _Capture:
     def __call__(self, el: ET.Element, parent: ET.Element) -> bool:
         if el.tag != "PlainTextSelection" or parent.tag not in SOURCE_TAGS:
             return False
-        rows = self.by_source.get(parent)
-        if rows is None:
-            rows = self.by_source[parent] = Selections()
+        if parent is self._parent:  # selections of one source arrive together
+            rows = self._rows
+        else:
+            rows = self.by_source.get(parent)
+            if rows is None:
+                rows = self.by_source[parent] = Selections()
+            self._parent, self._rows = parent, rows
         rows.n_selections += 1
         get = el.get
-        sg = norm_guid(get("guid"))
+        sg = (get("guid") or "").strip().strip("{}").lower()  # norm_guid, inline
         try:
             pos = [int(get("startPosition")), int(get("endPosition"))]  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -222,7 +229,9 @@ class _Capture:
             rows.append_empty(sg, pos[0], pos[1])
             return True
         sel_user = get("creatingUser")
-        info = _selection_info(_text(desc))
+        text = "" if desc is None else desc.text or ""
+        m = _SEL_DESCRIPTION.fullmatch(text)  # the usual form at once, else the general parser
+        info = dict(zip(_SEL_KEYS, m.groups(), strict=True)) if m else _parse_labelled(text, _SEL_LABELS, None)
         one = len(codings) == 1
         cid_one = info.get("coding_id") if one else None
         tid_one = (info.get("theme_coding_id") or "") if one else ""
@@ -238,7 +247,7 @@ class _Capture:
                     refs.append(r)
                 elif tag == "NoteRef":
                     notes.append(r)
-            cg = norm_guid(c.get("guid"))
+            cg = (c.get("guid") or "").strip().strip("{}").lower()  # norm_guid, inline
             if len(refs) != 1:
                 self.problems.append(
                     _exactly_one(self.file, f"{self._where(el, parent)} <Coding guid={c.get('guid')}>", "CodeRef", refs)
@@ -263,13 +272,7 @@ class _Capture:
 _SEL_DESCRIPTION = re.compile(r"Coding ID:[ \t]?([^\n]*)\nRound:[ \t]?([^\n]*)\nCodebook version:[ \t]?([^\n]*)")
 
 
-def _selection_info(text: str) -> dict[str, str]:
-    """``_parse_labelled(text, _SEL_LABELS, None)``, with the usual three-line form matched at once."""
-    m = _SEL_DESCRIPTION.fullmatch(text)
-    if m is None:
-        return _parse_labelled(text, _SEL_LABELS, None)
-    cid, rnd, ver = m.groups()
-    return {"coding_id": cid, "round": rnd, "codebook_version": ver}
+_SEL_KEYS = ("coding_id", "round", "codebook_version")
 
 
 def _twice(file: str, where: str, tag: str, n: int) -> Problem:
