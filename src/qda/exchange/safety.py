@@ -436,7 +436,7 @@ def _parse_lxml(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> A
             if on_end(el, parent):
                 parent.remove(el)
         root = it.root
-    except (etree.XMLSyntaxError, _TooDeep):
+    except (etree.LxmlError, LookupError, ValueError, _TooDeep):  # expat decides (and words any refusal)
         return None
     if len(it.error_log) or root is None or root.getroottree().docinfo.doctype:
         return None
