@@ -31,7 +31,7 @@ from qda.exchange.naming import (
 )
 from qda.exchange.safety import _Package
 from qda.exchange.structure import VALUE_TAGS, Doc, Selections, _child, _children, _text
-from qda.exchange.text import SourceText, bom_base, count_words, decode_source, normalise_newlines
+from qda.exchange.text import bom_base, count_words, decode_normalised
 from qda.study.model import ImportRecord, Study
 from qda.study.schema import SCHEMAS, coerce, empty_frame
 
@@ -142,16 +142,16 @@ def _codebook(st: _State) -> pd.DataFrame:
 @dataclass
 class _Prepared:
     stored_len: int
-    stored: str  # as stored (line ends kept), BOM removed
+    stored: str | None  # as stored (line ends kept, BOM removed); only when the source had a BOM
     bom: str
     text: str  # LF only
     omap: Any
     n_words: int
 
 
-def _prepare(st: SourceText) -> _Prepared:
-    text, omap = normalise_newlines(st.text)
-    return _Prepared(len(st.text), st.text, st.bom, text, omap, count_words(text))
+def _prepare(raw: bytes | list[bytes], file: str, label: str) -> _Prepared:
+    d = decode_normalised(raw, file, label)  # a one-item list is emptied (the bytes freed early)
+    return _Prepared(d.stored_len, d.stored, d.bom, d.text, d.omap, count_words(d.text))
 
 
 def _source_text(st: _State, src: ET.Element, where: str) -> _Prepared | None:
@@ -159,13 +159,13 @@ def _source_text(st: _State, src: ET.Element, where: str) -> _Prepared | None:
     ptp = src.get("plainTextPath") or ""
     label = f"{where} text {ptp or 'PlainTextContent'}"
     if content is not None:
-        return _prepare(decode_source(_text(content).encode("utf-8"), st.doc.file, label))
+        return _prepare(_text(content).encode("utf-8"), st.doc.file, label)
     if src.tag != "TextSource":
         return None
     info = st.pkg.member_info(ptp)
     if info is None:
         return None
-    return st.pkg.member(info, lambda raw: _prepare(decode_source(raw, st.doc.file, label)))
+    return st.pkg.member(info, lambda held: _prepare(held, st.doc.file, label))
 
 
 class _Codings:
@@ -208,6 +208,9 @@ def _selection_codings(st: _State, tid: str, src: ET.Element, rows: Selections, 
     keep = np.flatnonzero(~bad)
     if prep.omap is not None:
         starts, ends = prep.omap(starts), prep.omap(ends)
+    if not st.themes_of or st.themes_of.keys().isdisjoint(rows.code_ref):
+        _plain_codings(st, tid, rows, keep, starts, ends, out)
+        return
     prev_sel = None
     c = out.cols
     for i in keep.tolist():
@@ -249,6 +252,38 @@ def _selection_codings(st: _State, tid: str, src: ET.Element, rows: Selections, 
         c["end"].append(int(ends[i]))
         c["code"].append(st.slug_of.get(ref, ref))
         c["codebook_version"].append(rows.version[i])
+
+
+def _plain_codings(
+    st: _State, tid: str, rows: Selections, keep: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: _Codings
+) -> None:
+    """The loop of :func:`_selection_codings` for a source without theme codings, column by column."""
+    idx = [i for i in keep.tolist() if rows.coding_guid[i]]  # a selection without a coding adds nothing
+    if not idx:
+        return
+    cgs = [rows.coding_guid[i] for i in idx]
+    sgs = [rows.sel_guid[i] for i in idx]
+    cids = [rows.coding_id[i] for i in idx]
+    fc, guids, prev = st.first_coding, st.guids, None
+    for cg, sg, cid in zip(cgs, sgs, cids, strict=True):
+        if cg not in fc:
+            fc[cg] = cid
+        if sg not in fc:
+            fc[sg] = cid
+        guids["coding:" + cid] = cg
+        if sg != prev:
+            guids["selection:" + cid] = sg
+        prev = sg
+    coder_of, slug_of = st.coder_of, st.slug_of
+    c = out.cols
+    c["coding_id"].extend(cids)
+    c["transcript_id"].extend([tid] * len(idx))
+    c["coder"].extend([coder_of.get(u, u) for u in (rows.user[i] for i in idx)])
+    c["round"].extend([rows.round[i] for i in idx])
+    c["start"].extend(starts[idx].tolist())
+    c["end"].extend(ends[idx].tolist())
+    c["code"].extend([slug_of.get(r, r) for r in (rows.code_ref[i] for i in idx)])
+    c["codebook_version"].extend([rows.version[i] for i in idx])
 
 
 def _whole_source_codings(st: _State, tid: str, src: ET.Element, length: int, out: _Codings) -> None:
@@ -297,7 +332,7 @@ def _sources(st: _State) -> tuple[pd.DataFrame, _Codings, list[str]]:
                     "export a .qdpx that includes the sources",
                 )
                 continue
-            prep = _prepare(SourceText("", ""))
+            prep = _prepare(b"", doc.file, where)
         if src.tag != "TextSource" and coded:
             doc.problem(
                 where,

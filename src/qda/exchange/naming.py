@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -83,26 +82,23 @@ def _labelled_text(fields: list[tuple[str, str]]) -> str:
     return "\n".join(f"{label}: {value}" for label, value in fields if value != "")
 
 
-@lru_cache(maxsize=8)
-def _label_pattern(labels: tuple[str, ...]) -> re.Pattern:
-    return re.compile(r"^(" + "|".join(re.escape(k) for k in labels) + r"):[ \t]?(.*)$")
-
-
 def _parse_labelled(text: str, labels: dict[str, str], default: str | None) -> dict[str, str]:
     """Inverse of :func:`_labelled_text`: ``Label: value`` lines, continuation lines appended.
 
-    Text before the first label (or all of it when there is no label) goes to ``default``.
+    A line is a label line when the text before its first colon is one of ``labels``
+    (one space or tab after the colon is dropped). Text before the first label (or all of
+    it when there is no label) goes to ``default``.
     """
     out: dict[str, str] = {}
     if not text:
         return out
-    pat = _label_pattern(tuple(labels))
     key = default
-    for line in (text or "").split("\n"):
-        m = pat.match(line)
-        if m:
-            key = labels[m.group(1)]
-            out[key] = m.group(2)
+    for line in text.split("\n"):
+        head, colon, rest = line.partition(":")
+        label = labels.get(head) if colon else None
+        if label is not None:
+            key = label
+            out[key] = rest[1:] if rest[:1] in (" ", "\t") else rest
         elif key is not None:
             out[key] = f"{out[key]}\n{line}" if key in out else line
     return {k: v.strip("\n") for k, v in out.items()}

@@ -133,7 +133,12 @@ def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Pro
     except QDAError as e:
         return [Problem(e.file, e.where, e.what, e.fix)]
     problems = [
-        Problem(doc.file, f"line {line}", f"schema: {msg}", "make the file follow the REFI-QDA schema")
+        Problem(
+            doc.file,
+            f"line {line}" if line else "document (validated while streaming, no line number)",
+            f"schema: {msg}",
+            "make the file follow the REFI-QDA schema",
+        )
         for line, msg in schema_errors(pkg.xml)
     ]
     try:

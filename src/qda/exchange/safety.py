@@ -257,12 +257,16 @@ class _Package:
                 return info
         return None
 
-    def member(self, info: zipfile.ZipInfo, convert: Callable[[bytes], Any]) -> Any:
-        """``convert(bytes)`` of a member: decompressed and converted once, counted on every use."""
+    def member(self, info: zipfile.ZipInfo, convert: Callable[[list[bytes]], Any]) -> Any:
+        """``convert([bytes])`` of a member: decompressed and converted once, counted on every use.
+
+        The bytes come in a one-item list that ``convert`` may empty, so that they can be
+        freed while it still works (a large source's text is built after its bytes are gone).
+        """
         self._count(info.file_size, f"zip entry {info.filename!r}")
         key = info.filename.lower()
         if key not in self._cache:
-            self._cache[key] = convert(self._read(info))
+            self._cache[key] = convert([self._read(info)])
         return self._cache[key]
 
 
@@ -271,6 +275,8 @@ class _Package:
 # ---------------------------------------------------------------------------
 #: ``on_end(element, parent) -> True`` tells :func:`parse_xml` to drop a finished element.
 EndHook = Callable[[ET.Element, ET.Element], bool]
+#: libxml2 (without ``huge_tree``) refuses documents nested deeper than this; expat then decides.
+LIBXML_MAX_DEPTH = 256
 
 
 def _limit_depth(file: str | Path, tag: str, limit: int) -> LimitExceededError:
@@ -282,7 +288,13 @@ def _limit_depth(file: str | Path, tag: str, limit: int) -> LimitExceededError:
     )
 
 
-def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None, on_end: EndHook | None = None) -> ET.Element:
+def parse_xml(
+    data: bytes,
+    file: str | Path,
+    limits: Limits | None = None,
+    on_end: EndHook | None = None,
+    end_tag: str | None = None,
+) -> ET.Element:
     """Parse untrusted XML safely; return the root with namespace-free (local) tag names.
 
     defusedxml forbids DTDs (hence entity expansion and external references); depth is
@@ -290,31 +302,32 @@ def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None, on_en
     the root element is refused by the parser ("junk after document element").
     ``on_end(el, parent)`` sees every finished element; when it returns True the element
     is removed from its parent, so a caller can keep large repeated parts compactly.
+
+    ``end_tag`` (a local name) says that ``on_end`` acts only on elements of that name:
+    then lxml parses the document and hands only those elements to Python (the fast path,
+    :func:`_parse_lxml`), with the same result. Whenever lxml reports anything (an error,
+    a warning, a DOCTYPE, a depth above the limit), the fast attempt is dropped, ``on_end``'s
+    ``reset()`` is called, and the document is parsed again by expat element by element,
+    which gives the refusal (or result) exactly as before.
     """
     limits = limits or Limits.from_env()
-    if not data.strip():
+    if not data or data.isspace():
         raise RefiError(file, "XML", "is empty", _FIX_REEXPORT)
-    stack: list[ET.Element] = []
     try:
         # A DTD (the only place entities can be declared) comes before the root element:
         # defusedxml's parser reads up to the root's start tag and refuses any; the whole
-        # document is then read by the C parser (an undeclared entity is a parse error there).
+        # document is then read by a C parser (an undeclared entity is a parse error there).
         for _ in DET.iterparse(
             _BytesSource(data), events=("start",), forbid_dtd=True, forbid_entities=True, forbid_external=True
         ):
             break
-        it = ET.iterparse(_BytesSource(data), events=("start", "end"))
-        for event, el in it:
-            if event == "start":
-                el.tag = _local(el.tag)
-                stack.append(el)
-                if len(stack) > limits.max_depth:
-                    raise _limit_depth(file, el.tag, limits.max_depth)
-            else:
-                stack.pop()
-                if on_end is not None and stack and on_end(el, stack[-1]):
-                    _remove_near_end(stack[-1], el)
-        root = it.root
+        root = None
+        if on_end is not None and end_tag is not None:
+            root = _parse_lxml(data, limits.max_depth, on_end, end_tag)
+            if root is None:
+                getattr(on_end, "reset", lambda: None)()
+        if root is None:
+            root = _parse_expat(data, file, limits.max_depth, on_end)
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
         raise UnsafeInputError(
             file,
@@ -341,6 +354,143 @@ def parse_xml(data: bytes, file: str | Path, limits: Limits | None = None, on_en
     return root
 
 
+def _parse_expat(data: bytes, file: str | Path, max_depth: int, on_end: EndHook | None) -> ET.Element:
+    """The element-by-element parse (expat): every start and end event passes through Python."""
+    stack: list[ET.Element] = []
+    it = ET.iterparse(_BytesSource(data), events=("start", "end"))
+    for event, el in it:
+        if event == "start":
+            el.tag = _local(el.tag)
+            stack.append(el)
+            if len(stack) > max_depth:
+                raise _limit_depth(file, el.tag, max_depth)
+        else:
+            stack.pop()
+            if on_end is not None and stack and on_end(el, stack[-1]):
+                _remove_near_end(stack[-1], el)
+    return it.root
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _parse_lxml(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> Any:
+    """The fast path of :func:`parse_xml`, or None when expat must decide.
+
+    lxml builds the tree in C and stops in Python only at the end of each ``end_tag``
+    element (``iterparse(tag="{*}...")``).  libxml2 without ``huge_tree`` refuses a
+    document nested deeper than :data:`LIBXML_MAX_DEPTH` (256, the default limit) or a text
+    node over 10 MB: expat then decides. Only a lower depth limit is checked here (no
+    recursion: the element's children and grandchildren in a loop, anything deeper and
+    the rest of the tree by an explicit stack).  Tags become local names: the usual
+    document declares one default namespace on its root and none elsewhere, and is parsed
+    with that declaration blanked out (:func:`_blank_default_namespace`, no copy of the
+    bytes), so its tags arrive local; any other is renamed element by element.
+    No DTD is loaded, no entity resolved, nothing read from the network.
+    """
+    local: dict[Any, str] = {}
+
+    def loc(tag: Any) -> str:
+        name = local.get(tag)
+        if name is None:
+            name = local[tag] = _local(tag)
+        return name
+
+    head = _blank_default_namespace(data)
+    rename = head is None
+    check = max_depth < LIBXML_MAX_DEPTH
+    depth: dict[Any, int] = {}  # parent element -> its depth (root = 1)
+    it = etree.iterparse(
+        _BytesSource(data, head),
+        events=("end",),
+        tag=f"{{*}}{end_tag}",
+        huge_tree=False,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for _, el in it:
+            parent = el.getparent()
+            if parent is None:
+                continue
+            if rename or check:
+                d = depth.get(parent)
+                if d is None:
+                    d = depth[parent] = sum(1 for _ in parent.iterancestors()) + 1
+                    parent.tag = loc(parent.tag)
+                el.tag = loc(el.tag)
+                d += 1
+                deeper = check and d + 2 > max_depth
+                for c in el:
+                    c.tag = loc(c.tag)
+                    for gc in c:
+                        gc.tag = loc(gc.tag)
+                        if len(gc):
+                            deeper = check
+                if deeper:
+                    _local_and_depth(el, d, max_depth, loc)
+            if on_end(el, parent):
+                parent.remove(el)
+        root = it.root
+    except (etree.LxmlError, LookupError, ValueError, _TooDeep):  # expat decides (and words any refusal)
+        return None
+    if len(it.error_log) or root is None or root.getroottree().docinfo.doctype:
+        return None
+    if rename or check:
+        try:
+            _local_and_depth(root, 1, max_depth if check else LIBXML_MAX_DEPTH, loc)
+        except _TooDeep:
+            return None
+    return root
+
+
+#: The prolog (BOM, XML declaration, comments, PIs, white space) and the root's start tag.
+_ROOT_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?(?:[ \t\r\n]+|<\?[^?]*(?:\?(?!>)[^?]*)*\?>|<!--(?:[^-]|-(?!-))*-->)*"
+    rb"<[A-Za-z_][A-Za-z0-9_.-]*((?:[ \t\r\n]+[^ \t\r\n=/>]+[ \t\r\n]*=[ \t\r\n]*(?:\"[^\"]*\"|'[^']*'))*)[ \t\r\n]*/?>"
+)
+_ATTR = re.compile(rb"[ \t\r\n]+([^ \t\r\n=/>]+)[ \t\r\n]*=[ \t\r\n]*(?:\"[^\"]*\"|'[^']*')")
+
+
+def _blank_default_namespace(data: bytes) -> bytes | None:
+    """The document's head up to the end of the root's start tag, its ``xmlns="..."`` blanked.
+
+    Only when that declaration is the document's one namespace declaration (no ``xmlns``
+    anywhere after the root's start tag, no prefixed one on it, an unprefixed root name):
+    then every element name is unprefixed, and blanking the declaration (spaces of the
+    same length, so lines and columns stay) changes only the namespace of each element,
+    never its local name, attributes or text. Otherwise None.
+    """
+    m = _ROOT_START.match(data)
+    if m is None:
+        return None
+    start = None
+    for a in _ATTR.finditer(data, m.start(1), m.end(1)):
+        name = a.group(1)
+        if name == b"xmlns" and start is None:
+            start, end = a.start(), a.end()
+        elif name.startswith(b"xmlns"):
+            return None
+    if start is None or data.find(b"xmlns", m.end()) >= 0:
+        return None
+    return data[:start] + b" " * (end - start) + data[end : m.end()]
+
+
+def _local_and_depth(top: Any, top_depth: int, max_depth: int, loc: Callable[[Any], str]) -> None:
+    """Give ``top`` and its subtree local tag names; raise _TooDeep past ``max_depth`` (a loop, no recursion)."""
+    stack = [(top, top_depth)]
+    while stack:
+        el, d = stack.pop()
+        if d > max_depth:
+            raise _TooDeep
+        el.tag = loc(el.tag)
+        stack.extend((c, d + 1) for c in el)
+
+
 def _remove_near_end(parent: ET.Element, el: ET.Element) -> None:
     """Remove ``el`` from ``parent``, searching from the end (events arrive in batches, so a
     few later siblings may already be there; ``parent.remove`` would search from the start)."""
@@ -351,15 +501,20 @@ def _remove_near_end(parent: ET.Element, el: ET.Element) -> None:
 
 
 class _BytesSource:
-    """A read-only file over bytes without the copy ``io.BytesIO`` makes."""
+    """A read-only file over bytes without the copy ``io.BytesIO`` makes; ``head`` replaces its start."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, head: bytes | None = None):
         self._view = memoryview(data)
+        self._head = head or b""
         self._pos = 0
 
     def read(self, n: int = -1) -> bytes:
         end = len(self._view) if n is None or n < 0 else min(len(self._view), self._pos + n)
-        out = self._view[self._pos : end].tobytes()
+        if self._pos < len(self._head):
+            end = min(end, len(self._head))
+            out = self._head[self._pos : end]
+        else:
+            out = self._view[self._pos : end].tobytes()
         self._pos = end
         return out
 
@@ -374,6 +529,11 @@ def _schema(kind: str) -> etree.XMLSchema:
     return etree.XMLSchema(doc)
 
 
+#: Documents up to this size are validated as a tree (every error, with its line); larger ones
+#: are validated while streaming (bounded memory; the first errors, see :func:`schema_errors`).
+SCHEMA_TREE_MAX = 32 * MIB
+
+
 def schema_errors(data: bytes, kind: str | None = None) -> list[tuple[int, str]]:
     """Validate QDA-XML against ``Project.xsd`` or ``Codebook.xsd``; return ``[(line, message)]``.
 
@@ -382,7 +542,16 @@ def schema_errors(data: bytes, kind: str | None = None) -> list[tuple[int, str]]
     first on untrusted bytes (it rejects DTDs and enforces the depth and size limits);
     lxml here resolves nothing, reads nothing from the network, and reads text nodes
     of any length (``huge_tree``: the size is already bounded by ``Limits``).
+
+    A document larger than :data:`SCHEMA_TREE_MAX` in the schema's own namespace is
+    validated while it is parsed, without building a tree (a tree of 10^6 codings takes
+    about 2 GB): libxml2's streaming validator stops judging structure at the first
+    error, so only the first errors are listed, with line 0 (it gives no line).
     """
+    if len(data) > SCHEMA_TREE_MAX:
+        streamed = _streamed_schema_errors(data, kind)
+        if streamed is not None:
+            return streamed
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
     try:
         root = etree.fromstring(data, parser)
@@ -391,6 +560,37 @@ def schema_errors(data: bytes, kind: str | None = None) -> list[tuple[int, str]]
     local = etree.QName(root).localname
     kind = kind or ("codebook" if local == "CodeBook" else "project")
     return tree_schema_errors(root, kind)
+
+
+#: Elements dropped from the tree as they end while streaming a validation (the validator
+#: judges the parse events, not the tree, so nothing it needs is lost).
+_STREAM_DROP = tuple(f"{{*}}{t}" for t in ("PlainTextSelection", "TextSource", "Note", "Case", "Code", "User"))
+
+
+def _streamed_schema_errors(data: bytes, kind: str | None) -> list[tuple[int, str]] | None:
+    """Schema errors found while streaming, or None when the root is not in the schema's namespace."""
+    opts = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
+    try:
+        for _, el in etree.iterparse(_BytesSource(data), events=("start",), **opts):
+            qname = etree.QName(el)
+            break
+        else:
+            return None
+    except etree.XMLSyntaxError:
+        return None
+    kind = kind or ("codebook" if qname.localname == "CodeBook" else "project")
+    if qname.namespace != (NS_CODEBOOK if kind == "codebook" else NS_PROJECT):
+        return None
+    it = etree.iterparse(_BytesSource(data), events=("end",), tag=_STREAM_DROP, schema=_schema(kind), **opts)
+    try:
+        for _, el in it:
+            parent = el.getparent()
+            if parent is not None:
+                parent.remove(el)
+    except etree.XMLSyntaxError as e:
+        errs = [(x.line, x.message) for x in it.error_log if x.level >= etree.ErrorLevels.ERROR]
+        return errs or [(e.lineno or 0, f"cannot be read for schema validation ({e.msg})")]
+    return []
 
 
 def tree_schema_errors(root: Any, kind: str) -> list[tuple[int, str]]:

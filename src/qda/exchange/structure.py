@@ -148,19 +148,33 @@ class _Capture:
         self.file = file
         self.by_source: dict[ET.Element, Selections] = {}
         self._intern: dict[str, str] = {}
+        self._norm: dict[str | None, str] = {}  # creatingUser / targetGUID as written -> normalised
+        self._n_problems = len(doc_problems)
+        self._parent: ET.Element | None = None  # the last selection's source, and its rows
+        self._rows = Selections()
+
+    def reset(self) -> None:
+        """Forget what a first, abandoned parse captured (:func:`qda.exchange.safety.parse_xml`)."""
+        self.by_source = {}
+        self._parent = None
+        del self.problems[self._n_problems :]
 
     def _i(self, s: str) -> str:
-        return self._intern.setdefault(s, s)
+        return self._intern.setdefault(s, s)  # one string object per distinct value
 
-    def __call__(self, el: ET.Element, parent: ET.Element) -> bool:
-        if el.tag != "PlainTextSelection" or parent.tag not in SOURCE_TAGS:
-            return False
-        rows = self.by_source.get(parent)
-        if rows is None:
-            rows = self.by_source[parent] = Selections()
-        rows.n_selections += 1
-        sg = norm_guid(el.get("guid"))
-        where = f"<{parent.tag} guid={parent.get('guid')}> <PlainTextSelection guid={el.get('guid')}>"
+    def _n(self, g: str | None) -> str:
+        """``norm_guid`` of a GUID that repeats (users, codes), computed once and interned."""
+        k = self._norm.get(g)
+        if k is None:
+            k = self._norm[g] = self._i(norm_guid(g))
+        return k
+
+    @staticmethod
+    def _where(el: ET.Element, parent: ET.Element) -> str:
+        return f"<{parent.tag} guid={parent.get('guid')}> <PlainTextSelection guid={el.get('guid')}>"
+
+    def _positions(self, el: ET.Element, parent: ET.Element) -> list[int]:
+        """The whole-number positions of a selection, a problem for each that is not one."""
         pos = []
         for attr in ("startPosition", "endPosition"):
             v = el.get(attr)
@@ -168,44 +182,97 @@ class _Capture:
                 pos.append(int(v))  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 self.problems.append(
-                    Problem(self.file, where, f"{attr}={v!r} is not a whole number", "fix the selection's positions")
+                    Problem(
+                        self.file,
+                        self._where(el, parent),
+                        f"{attr}={v!r} is not a whole number",
+                        "fix the selection's positions",
+                    )
                 )
-        counts: dict[str, int] = {}
-        for c in el:
-            counts[c.tag] = counts.get(c.tag, 0) + 1
-        if counts.get("Description", 0) > 1:
-            self.problems.append(_twice(self.file, where, "Description", counts["Description"]))
-        codings = [c for c in el if c.tag == "Coding"]
-        sel_user = el.get("creatingUser")
-        info = _parse_labelled(_text(_child(el, "Description")), _SEL_LABELS, None)
-        for nr in el:
-            if nr.tag == "NoteRef":
-                rows.note_refs.append((sg, norm_guid(nr.get("targetGUID"))))
+        return pos
+
+    def __call__(self, el: ET.Element, parent: ET.Element) -> bool:
+        if el.tag != "PlainTextSelection" or parent.tag not in SOURCE_TAGS:
+            return False
+        if parent is self._parent:  # selections of one source arrive together
+            rows = self._rows
+        else:
+            rows = self.by_source.get(parent)
+            if rows is None:
+                rows = self.by_source[parent] = Selections()
+            self._parent, self._rows = parent, rows
+        rows.n_selections += 1
+        get = el.get
+        sg = (get("guid") or "").strip().strip("{}").lower()  # norm_guid, inline
+        try:
+            pos = [int(get("startPosition")), int(get("endPosition"))]  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pos = self._positions(el, parent)
+        codings = []
+        desc = None
+        n_desc = 0
+        for c in el:  # one pass over the children, in document order
+            tag = c.tag
+            if tag == "Coding":
+                codings.append(c)
+            elif tag == "Description":
+                n_desc += 1
+                if desc is None:
+                    desc = c
+            elif tag == "NoteRef":
+                rows.note_refs.append((sg, norm_guid(c.get("targetGUID"))))
+        if n_desc > 1:
+            self.problems.append(_twice(self.file, self._where(el, parent), "Description", n_desc))
         if len(pos) < 2:
             return True
         if not codings:  # kept (without a coding) so that its positions are still checked
             rows.append_empty(sg, pos[0], pos[1])
+            return True
+        sel_user = get("creatingUser")
+        text = "" if desc is None else desc.text or ""
+        m = _SEL_DESCRIPTION.fullmatch(text)  # the usual form at once, else the general parser
+        info = dict(zip(_SEL_KEYS, m.groups(), strict=True)) if m else _parse_labelled(text, _SEL_LABELS, None)
+        one = len(codings) == 1
+        cid_one = info.get("coding_id") if one else None
+        tid_one = (info.get("theme_coding_id") or "") if one else ""
+        rnd = self._i(info.get("round", "full"))
+        ver = self._i(info.get("codebook_version", "final"))
+        start, end = pos
         for c in codings:
-            refs = [r for r in c if r.tag == "CodeRef"]
-            cg = norm_guid(c.get("guid"))
+            refs = []
+            notes = []
+            for r in c:
+                tag = r.tag
+                if tag == "CodeRef":
+                    refs.append(r)
+                elif tag == "NoteRef":
+                    notes.append(r)
+            cg = (c.get("guid") or "").strip().strip("{}").lower()  # norm_guid, inline
             if len(refs) != 1:
-                self.problems.append(_exactly_one(self.file, f"{where} <Coding guid={c.get('guid')}>", "CodeRef", refs))
+                self.problems.append(
+                    _exactly_one(self.file, f"{self._where(el, parent)} <Coding guid={c.get('guid')}>", "CodeRef", refs)
+                )
                 continue
-            for nr in c:
-                if nr.tag == "NoteRef":
-                    rows.note_refs.append((cg, norm_guid(nr.get("targetGUID"))))
+            for nr in notes:
+                rows.note_refs.append((cg, norm_guid(nr.get("targetGUID"))))
             rows.sel_guid.append(sg)
-            rows.start.append(pos[0])
-            rows.end.append(pos[1])
+            rows.start.append(start)
+            rows.end.append(end)
             rows.coding_guid.append(cg)
-            rows.user.append(self._i(norm_guid(c.get("creatingUser") or sel_user)))
-            rows.code_ref.append(self._i(norm_guid(refs[0].get("targetGUID"))))
-            one = len(codings) == 1
-            rows.coding_id.append(info["coding_id"] if one and info.get("coding_id") else cg)
-            rows.theme_id.append(info["theme_coding_id"] if one and info.get("theme_coding_id") else "")
-            rows.round.append(self._i(info.get("round", "full")))
-            rows.version.append(self._i(info.get("codebook_version", "final")))
+            rows.user.append(self._n(c.get("creatingUser") or sel_user))
+            rows.code_ref.append(self._n(refs[0].get("targetGUID")))
+            rows.coding_id.append(cid_one or cg)
+            rows.theme_id.append(tid_one)
+            rows.round.append(rnd)
+            rows.version.append(ver)
         return True
+
+
+#: The Description this package writes on a selection; anything else goes through _parse_labelled.
+_SEL_DESCRIPTION = re.compile(r"Coding ID:[ \t]?([^\n]*)\nRound:[ \t]?([^\n]*)\nCodebook version:[ \t]?([^\n]*)")
+
+
+_SEL_KEYS = ("coding_id", "round", "codebook_version")
 
 
 def _twice(file: str, where: str, tag: str, n: int) -> Problem:
@@ -226,7 +293,7 @@ def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
     """Parse ``pkg.xml`` once, capture the selections, check structure, index GUIDs and references."""
     problems: list[Problem] = []
     capture = _Capture(problems, label)
-    root = parse_xml(pkg.xml, label, limits, on_end=capture)
+    root = parse_xml(pkg.xml, label, limits, on_end=capture, end_tag="PlainTextSelection")
     if root.tag not in ("Project", "CodeBook"):
         raise RefiError(
             label,
@@ -267,6 +334,26 @@ def _check_structure(doc: Doc) -> None:
             )
 
 
+_GUIDS_JOINED = re.compile(rf"(?:{_GUID.pattern}\n)*{_GUID.pattern}")
+
+
+def _all_new_guids(guids: list[str], seen: dict[str, str]) -> bool:
+    """True when every GUID is well formed, distinct, and not in ``seen`` (without a loop in Python).
+
+    Each well-formed GUID has 36 characters, so the joined text has the length of ``len(guids)``
+    of them exactly when no item holds a line feed of its own.
+    """
+    if not guids:
+        return True
+    joined = "\n".join(guids)
+    return (
+        len(joined) == 37 * len(guids) - 1
+        and _GUIDS_JOINED.fullmatch(joined) is not None
+        and len(set(guids)) == len(guids)
+        and seen.keys().isdisjoint(guids)
+    )
+
+
 def _index(doc: Doc) -> None:
     """Collect the GUID-bearing elements; record malformed and duplicate GUIDs and dangling references."""
     root, kind = doc.root, doc.kind
@@ -283,9 +370,11 @@ def _index(doc: Doc) -> None:
         else:
             seen[k] = _where(el)
     for rows in doc.selections.values():
-        for g in (*dict.fromkeys(rows.sel_guid), *rows.coding_guid):
-            if not g:
-                continue
+        guids = [g for g in (*dict.fromkeys(rows.sel_guid), *rows.coding_guid) if g]
+        if _all_new_guids(guids, seen):  # the usual case, checked at once
+            seen.update(dict.fromkeys(guids, "a selection or coding"))
+            continue
+        for g in guids:
             if not _GUID.fullmatch(g):
                 doc.problem(f"<PlainTextSelection or Coding guid={g}>", "is not a GUID", "use 8-4-4-4-12 hex digits")
             elif g in seen:
@@ -313,7 +402,8 @@ def _index(doc: Doc) -> None:
         return
     doc.users = {norm_guid(u.get("guid")): u for u in _children(_child(root, "Users"), "User")}
     doc.variables = {norm_guid(v.get("guid")): v for v in _children(_child(root, "Variables"), "Variable")}
-    doc.sources = {norm_guid(s.get("guid")): s for s in list(_child(root, "Sources") or [])}
+    sources = _child(root, "Sources")
+    doc.sources = {norm_guid(s.get("guid")): s for s in ([] if sources is None else list(sources))}
     doc.notes = {norm_guid(n.get("guid")): n for n in _children(_child(root, "Notes"), "Note")}
     _check_references(doc)
 

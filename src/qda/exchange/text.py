@@ -98,6 +98,97 @@ def decode_source(raw: bytes, file: str, where: str) -> SourceText:
     return SourceText(text, label)
 
 
+@dataclass(frozen=True)
+class DecodedSource:
+    """A source ready for import: ``text`` with LF line ends and the map from stored offsets.
+
+    ``stored_len`` counts the code points of the stored text (BOM removed, line ends as
+    stored); ``stored`` is that text itself, kept only when the source has a BOM (the
+    offset base is then decided on it, :func:`bom_base`); ``omap`` is None without a CR.
+    """
+
+    text: str
+    omap: OffsetMap | None
+    stored_len: int
+    bom: str
+    stored: str | None
+
+
+def decode_normalised(held: bytes | list[bytes], file: str, where: str) -> DecodedSource:
+    """:func:`decode_source` then :func:`normalise_newlines`, with the same results and refusals.
+
+    UTF-8 (the usual case) is worked on as bytes, so the stored text (4 bytes per code
+    point once it holds one astral character) is never built beside the LF text: CR and
+    LF bytes never occur inside a multi-byte UTF-8 sequence, so replacing CRLF and CR in
+    the bytes gives the bytes of the LF text (valid exactly when the stored bytes are), and
+    a CRLF's position in code points is its byte position minus the continuation bytes
+    before it (:func:`_crlf_positions`). Control characters are ASCII bytes, so they are
+    found in the bytes as well. ``held`` may be a one-item list, which is emptied: the
+    caller then keeps no reference, and the stored bytes are freed before the text is built.
+    """
+    raw = held.pop() if isinstance(held, list) else held
+    mark = b""
+    label = ""
+    for m, enc, name in _BOMS:
+        if raw.startswith(m):
+            if enc != "utf-8":  # UTF-16/32: decoded as text, as before
+                st = decode_source(raw, file, where)
+                text, omap = normalise_newlines(st.text)
+                return DecodedSource(text, omap, len(st.text), st.bom, st.text)
+            mark, label = m, name
+            break
+    body = raw[len(mark) :] if mark else raw
+    del raw
+    if _NOT_TEXT_BYTES.search(body):
+        decode_source(mark + body, file, where)  # raises the refusal (a decoding error first, as before)
+    try:
+        stored = body.decode("utf-8") if label else None  # the offset base is decided on it
+    except UnicodeDecodeError:
+        decode_source(mark + body, file, where)  # raises the refusal
+        raise
+    has_cr = b"\r" in body
+    cr_bytes, cr_points = _crlf_positions(body) if has_cr else (None, None)
+    lf = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if has_cr else body
+    del body
+    try:
+        text = lf.decode("utf-8")
+    except UnicodeDecodeError as e:
+        pos = e.start
+        if cr_bytes is not None:  # back to the stored bytes: add the CRs removed before it
+            pos += int(np.searchsorted(cr_bytes - np.arange(len(cr_bytes)), pos, side="right"))
+        raise RefiError(
+            file,
+            f"{where}, byte {pos + len(mark)}",
+            f"is not {label} text" if label else "is not UTF-8 text",
+            "save the source as UTF-8 and export again",
+        ) from None
+    omap = OffsetMap(cr_points) if cr_points is not None else None
+    stored_len = len(text) + (len(cr_points) if cr_points is not None else 0)
+    return DecodedSource(text, omap, stored_len, label, stored)
+
+
+_NOT_TEXT_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+
+
+def _crlf_positions(body: bytes, chunk: int = 1 << 24) -> tuple[np.ndarray, np.ndarray]:
+    """Byte and code-point positions of the CR of every CRLF pair in UTF-8 ``body`` (bounded memory)."""
+    a = np.frombuffer(body, dtype=np.uint8)
+    in_bytes, in_points = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    cont_before = 0  # continuation bytes (10xxxxxx) before the current chunk
+    for i in range(0, len(a), chunk):
+        blk = a[i : i + chunk + 1]  # one byte more: a CR at the chunk's end may pair with the next LF
+        n = min(chunk, len(a) - i)
+        cont = (a[i : i + n] & 0xC0) == 0x80
+        if len(blk) > 1:
+            at = np.flatnonzero((blk[:-1] == 13) & (blk[1:] == 10))
+            if len(at):
+                before = np.concatenate(([0], np.cumsum(cont, dtype=np.int64)))[at]
+                in_bytes.append(i + at)
+                in_points.append(i + at - cont_before - before)
+        cont_before += int(np.count_nonzero(cont))
+    return np.concatenate(in_bytes).astype(np.int64), np.concatenate(in_points).astype(np.int64)
+
+
 # ---------------------------------------------------------------------------
 # Offsets
 # ---------------------------------------------------------------------------
