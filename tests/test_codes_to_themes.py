@@ -17,7 +17,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from test_analysis_set import tiny_study  # noqa: E402
 
-from qda.analysis import themes  # noqa: E402
+from qda.analysis import theme_building, themes  # noqa: E402
 from qda.errors import QDAError  # noqa: E402
 from qda.show import plots, tables  # noqa: E402
 from qda.study.schema import coerce  # noqa: E402
@@ -80,7 +80,7 @@ def study_with_records():
 
 
 def test_segment_codes_use_the_overlap_rule_and_the_round():
-    long = themes.segment_codes(study_with_records())
+    long = theme_building.segment_codes(study_with_records())
     advice = long.loc[long["code"] == "advice_strategies"]
     # [65,68) lies in t1 [0,70) and t2 [60,90); [55,70) touches P002's t3 [0,60); round 2 ignored
     assert sorted(zip(advice["transcript_id"], advice["theme"], strict=True)) == [("P001", 1), ("P001", 2), ("P002", 3)]
@@ -94,33 +94,33 @@ def test_code_theme_table_counts_participants_not_segments():
     # a second theme-1 segment of P001 that also carries advice: still one participant
     more = pd.DataFrame([["TH9", "P001", 64, 69, 1, "Learning", "", "x"]], columns=st.themes.columns)
     st.themes = pd.concat([st.themes, more.astype(st.themes.dtypes.to_dict())], ignore_index=True)
-    t = themes.code_theme_table(st)
+    t = theme_building.code_theme_table(st)
     assert list(t.columns) == [1, 2, 3, 4, "any theme"]
     assert t.loc["advice_strategies"].tolist() == [1, 1, 1, 0, 2]
     assert t.loc["participants"].tolist() == [1, 1, 2, 1, 3]
     assert "gender_inequities" not in t.index and "frequen" in t.attrs["caveat"]
-    full = themes.code_theme_table(st, analysis_codes=True)
+    full = theme_building.code_theme_table(st, analysis_codes=True)
     assert full.loc["gender_inequities"].tolist() == [1, 0, 2, 0, 3]  # P002 and P003 in theme 3
     assert full.index[-1] == "participants"
 
 
 def test_codes_in_theme_and_variation():
     st = study_with_records()
-    c = themes.codes_in_theme(st, 3, by="gender")
+    c = theme_building.codes_in_theme(st, 3, by="gender")
     assert list(c.columns) == ["woman", "man"]
     assert c.loc["advice_strategies"].tolist() == [0, 1] and c.loc["participants"].tolist() == [1, 1]
-    v = themes.theme_variation(st, 3, rows="gender", columns="role")
+    v = theme_building.theme_variation(st, 3, rows="gender", columns="role")
     # P002 (man) overlaps the "both" segment; P003 (woman) overlaps no analysis-set segment
     assert v.loc["man", "both"] == 1 and v.loc["woman", "unspecified"] == 1
     assert v.loc["total", "total"] == 2
-    s = themes.theme_variation(st, 3, columns="subtheme")
+    s = theme_building.theme_variation(st, 3, columns="subtheme")
     assert s.loc["woman", "Supporting"] == 1 and s.loc["man", "Role modeling"] == 1
     with pytest.raises(QDAError):
-        themes.theme_variation(st, 3, columns="shoe_size")
+        theme_building.theme_variation(st, 3, columns="shoe_size")
 
 
 def test_thematic_map_edges():
-    e = themes.thematic_map_edges(study_with_records())
+    e = theme_building.thematic_map_edges(study_with_records())
     got = {(r.source, r.target, r.kind, r.participants) for r in e.itertuples()}
     assert got == {
         ("advice_strategies", "t1", "code -> theme", 1),
@@ -131,36 +131,36 @@ def test_thematic_map_edges():
     }
     assert set(e["target_label"]) >= {"Theme 1: Learning", "Role modeling"}
     assert e.loc[e["source"] == "advice_strategies", "source_label"].iloc[0] == "advice_strategies"  # not in codebook
-    assert len(themes.thematic_map_edges(study_with_records(), min_participants=2)) == 2  # sub-theme edges only
+    assert len(theme_building.thematic_map_edges(study_with_records(), min_participants=2)) == 2  # sub-theme edges only
 
 
 def test_memo_trail_negative_cases_and_unassigned():
     st = study_with_records()
-    trail = themes.memo_trail(st, 1)
+    trail = theme_building.memo_trail(st, 1)
     assert trail["memo_id"].tolist() == ["M2", "M1"]  # date order, not id order
     assert trail["decision"].tolist() == ["rename", "keep"] and trail["segments"].tolist() == ["", "P001-S001"]
-    neg = themes.negative_cases(st)
+    neg = theme_building.negative_cases(st)
     assert neg["segment_id"].tolist() == ["P001-S002", "P009-S001"]
     assert neg["found"].tolist() == [True, False] and neg["themes"].tolist() == ["", ""]
     assert neg["outcome"].tolist() == ["left without a theme", "not in the set"]
     assert neg["text"].iloc[0] == st.text("P001", 200, 260)
-    un = themes.unassigned_segments(st)
+    un = theme_building.unassigned_segments(st)
     assert un["segment_id"].tolist() == ["P001-S002"] and un["memos"].tolist() == ["M3"]
     with pytest.raises(QDAError, match="decision"):
-        themes.memo_trail(st, decision="maybe")
+        theme_building.memo_trail(st, decision="maybe")
 
 
 def test_theme_exemplars():
     st = study_with_records()
-    ex = themes.theme_exemplars(st)
+    ex = theme_building.theme_exemplars(st)
     assert ex["exemplar_id"].tolist() == ["E1", "E2"]
     assert ex["in_theme_segment"].tolist() == [True, False]  # E2 [0,10) misses t4 [100,140)
     assert ex["text"].iloc[0] == st.text("P001", 5, 15) and ex["gender"].tolist() == ["woman", "woman"]
-    assert themes.theme_exemplars(st, 4)["exemplar_id"].tolist() == ["E2"]
+    assert theme_building.theme_exemplars(st, 4)["exemplar_id"].tolist() == ["E2"]
 
 
 def test_thematic_map_figure_reads_without_colour():
-    e = themes.thematic_map_edges(study_with_records())
+    e = theme_building.thematic_map_edges(study_with_records())
     fig = plots.thematic_map(e)
     ax = fig.axes[0]
     markers = {c.get_paths()[0].vertices.shape[0] for c in ax.collections}
@@ -178,20 +178,20 @@ def test_thematic_map_figure_reads_without_colour():
 
 def test_display_tables():
     st = study_with_records()
-    t = tables.human_labels(themes.code_theme_table(st), tables.code_names(st))
+    t = tables.human_labels(theme_building.code_theme_table(st), tables.code_names(st))
     assert list(t.columns)[:2] == ["Theme 1", "Theme 2"] and t.index[-1] == "Participants who spoke to the theme"
-    html = tables.memo_table(themes.memo_trail(st), "Memos (synthetic)").to_html()
+    html = tables.memo_table(theme_building.memo_trail(st), "Memos (synthetic)").to_html()
     assert "2020-01-01" in html and "rename" in html
-    ex = themes.theme_exemplars(st)
+    ex = theme_building.theme_exemplars(st)
     with pytest.raises(QDAError, match="synthetic"):
         tables.exemplar_table(ex, "Exemplars")
     assert "outside the theme" in tables.exemplar_table(ex, "Synthetic exemplars").to_html()
-    assert "none" in tables.case_table(themes.negative_cases(st), "Synthetic cases").to_html()
+    assert "none" in tables.case_table(theme_building.negative_cases(st), "Synthetic cases").to_html()
 
 
 # ---------------------------------------------------------------- synthetic corpus
 def test_synthetic_code_theme_table_against_a_plain_loop(study):
-    t = themes.code_theme_table(study)
+    t = theme_building.code_theme_table(study)
     full = study.codings.loc[study.codings["round"].astype(str) == "full"]
     p_of = dict(zip(study.transcripts["transcript_id"], study.transcripts["participant_id"], strict=True))
     for code, theme in (("advice_strategies", 2), ("awareness_of_inequity", 1), ("parental_leave_childcare", 3)):
@@ -211,17 +211,17 @@ def test_synthetic_code_theme_table_against_a_plain_loop(study):
 
 
 def test_synthetic_records_hang_together(study):
-    memos = themes.memo_trail(study)
+    memos = theme_building.memo_trail(study)
     assert memos["date"].is_monotonic_increasing and set(memos["theme"]) == {1, 2, 3, 4}
-    ex = themes.theme_exemplars(study)
+    ex = theme_building.theme_exemplars(study)
     assert ex["rationale"].str.len().gt(0).all() and set(ex["theme"]) == {1, 2, 3, 4}
-    edges = themes.thematic_map_edges(study, top=5)
+    edges = theme_building.thematic_map_edges(study, top=5)
     assert (edges.groupby("target").size() <= 5).all()
     plots.thematic_map(edges).canvas.draw()
 
 
 def test_synthetic_memo_citations_resolve(study):
     """Every segment id a theme memo cites names a segment of the current analysis set."""
-    cited = themes.memo_segments(study, themes.memo_trail(study))
+    cited = theme_building.memo_segments(study, theme_building.memo_trail(study))
     assert len(cited) > 0
     assert cited["found"].all(), sorted(cited.loc[~cited["found"], "segment_id"])

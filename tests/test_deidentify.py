@@ -17,7 +17,7 @@ from conftest import DATA, ROOT
 import qda
 from qda.__main__ import main as qda_main
 from qda.errors import DataError, SchemaError
-from qda.study import deidentify
+from qda.study import deidentify, deidentify_review
 from qda.study.model import Study
 from qda.study.schema import SCHEMAS, empty_frame
 
@@ -260,14 +260,16 @@ def _review_all(found: pd.DataFrame, path: Path, skip: int = 0) -> None:
 def test_marking_findings_reviewed_makes_the_check_pass(seeded, capsys):
     found = deidentify.scan(qda.load_study(seeded))
     _review_all(found, seeded / "deidentify-reviewed.yml", skip=1)
-    reviewed = deidentify.read_reviewed(seeded / "deidentify-reviewed.yml")
-    left = deidentify.unreviewed(found, reviewed)
+    reviewed = deidentify_review.read_reviewed(seeded / "deidentify-reviewed.yml")
+    left = deidentify_review.unreviewed(found, reviewed)
     assert list(left["match"]) == [found["match"].iloc[0]]
     code, out, _ = run_cli(capsys, seeded)
     assert code == 2 and len(out) == 1 and repr(found["match"].iloc[0]) in out[0]
 
     _review_all(found, seeded / "deidentify-reviewed.yml")
-    assert deidentify.unreviewed(found, deidentify.read_reviewed(seeded / "deidentify-reviewed.yml")).empty
+    assert deidentify_review.unreviewed(
+        found, deidentify_review.read_reviewed(seeded / "deidentify-reviewed.yml")
+    ).empty
     code, out, err = run_cli(capsys, seeded)
     assert code == 0
     assert out == [
@@ -279,23 +281,23 @@ def test_a_wildcard_file_and_a_csv_reviewed_list(seeded, capsys):
     found = deidentify.scan(qda.load_study(seeded))
     rows = found[["kind", "match"]].drop_duplicates().assign(file="*")
     rows[["file", "kind", "match"]].to_csv(seeded / "deidentify-reviewed.csv", index=False)
-    assert deidentify.reviewed_path(seeded).name == "deidentify-reviewed.csv"
+    assert deidentify_review.reviewed_path(seeded).name == "deidentify-reviewed.csv"
     assert run_cli(capsys, seeded)[0] == 0
     # a reviewed match in one file does not cover the same match in another file
     other = found.assign(file="transcripts/P099.txt")
     exact = found.assign(file=found["file"])[["file", "kind", "match"]]
-    assert len(deidentify.unreviewed(other, exact)) == len(found)
+    assert len(deidentify_review.unreviewed(other, exact)) == len(found)
 
 
 def test_a_broken_reviewed_list_is_a_one_line_error(seeded, capsys):
     rev = seeded / "deidentify-reviewed.yml"
     rev.write_text("reviewed:\n  - kind: person name\n    match: [unclosed\n", encoding="utf-8")
     with pytest.raises(DataError) as e:
-        deidentify.read_reviewed(rev)
+        deidentify_review.read_reviewed(rev)
     assert e.value.file == str(rev) and "not valid YAML" in e.value.what
     rev.write_text("reviewed:\n  - {kind: nickname, match: Sal}\n", encoding="utf-8")
     with pytest.raises(SchemaError) as e:
-        deidentify.read_reviewed(rev)
+        deidentify_review.read_reviewed(rev)
     assert e.value.where == "entry 1" and "nickname" in e.value.what and "kind" in e.value.fix
     code, out, err = run_cli(capsys, seeded)
     assert code == 2 and out == [] and len(err) == 1

@@ -22,7 +22,8 @@ from qda.analysis.analysis_set import analysis_set
 from qda.errors import DataError
 from qda.exchange.mapping import apply_mapping, check_mapping
 from qda.exchange.read import import_project
-from qda.study.deidentify import FINDING_COLUMNS, read_reviewed, review_file
+from qda.study.deidentify import FINDING_COLUMNS
+from qda.study.deidentify_review import read_reviewed, review_file
 
 QC_DEMO = SHARED / "fixtures" / "refi" / "qc-1.3.2_qualitative-coding_demo.qdpx"
 #: A mapping of the qc demo's own codes: two parent codes without codings of their own.

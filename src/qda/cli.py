@@ -33,16 +33,8 @@ from qda.exchange.mapping import MAPPING_FILE, apply_mapping, check_mapping, rea
 from qda.exchange.read import import_project, load_project, validate_file
 from qda.exchange.write import export_codebook, export_project, not_carried
 from qda.io import write_text_atomic
-from qda.study.deidentify import (
-    INSTITUTIONS_FILE,
-    NAMES_FILE,
-    read_list,
-    read_reviewed,
-    review_file,
-    reviewed_path,
-    scan,
-    unreviewed,
-)
+from qda.study.deidentify import INSTITUTIONS_FILE, NAMES_FILE, read_list, scan
+from qda.study.deidentify_review import read_reviewed, review_file, reviewed_path, unreviewed
 from qda.study.validation import validate_study
 
 

@@ -371,7 +371,7 @@ def _line_width(n, most: float) -> float:
 
 
 def thematic_map(edges: pd.DataFrame, title: str = "From codes to themes", label_edges: bool = True):
-    """A thematic map drawn from :func:`qda.analysis.themes.thematic_map_edges`.
+    """A thematic map drawn from :func:`qda.analysis.theme_building.thematic_map_edges`.
 
     Three columns, left to right: codes (circles), sub-themes (diamonds), themes
     (squares, names in bold boxes); each edge's line width is proportional to its

@@ -501,7 +501,7 @@ def _dated(frame: pd.DataFrame) -> pd.Series:
 
 
 def memo_table(memos: pd.DataFrame, caption: str, max_sentences: int | None = None, theme: bool = True):
-    """Memos from :func:`qda.analysis.themes.memo_trail` as a captioned table.
+    """Memos from :func:`qda.analysis.theme_building.memo_trail` as a captioned table.
 
     Columns ``Date``, ``Analyst``, (``Theme``), ``Decision`` and ``Memo`` (cut by
     :func:`shorten` to ``max_sentences``), in the frame's order (date order).
@@ -519,7 +519,7 @@ def memo_table(memos: pd.DataFrame, caption: str, max_sentences: int | None = No
 
 
 def exemplar_table(exemplars: pd.DataFrame, caption: str, max_sentences: int | None = None):
-    """Exemplars from :func:`qda.analysis.themes.theme_exemplars` as a captioned table.
+    """Exemplars from :func:`qda.analysis.theme_building.theme_exemplars` as a captioned table.
 
     Columns ``Participant``, ``Gender``, ``Career stage``, ``Passage`` (cut by
     :func:`shorten` to ``max_sentences``; marked "(outside the theme's segments)"
@@ -553,7 +553,7 @@ def exemplar_table(exemplars: pd.DataFrame, caption: str, max_sentences: int | N
 
 
 def case_table(cases: pd.DataFrame, caption: str, max_sentences: int | None = 2):
-    """Segments cited by memos (:func:`qda.analysis.themes.negative_cases`) as a captioned table.
+    """Segments cited by memos (:func:`qda.analysis.theme_building.negative_cases`) as a captioned table.
 
     Columns ``Memo``, ``Segment``, ``Gender``, ``Career stage``, ``Theme given``
     ("none" where the analysts left the segment without a theme) and ``Passage``
