@@ -29,6 +29,11 @@ def test_chapter_is_a_myst_notebook_with_short_code_cells(path):
         if cell.cell_type == "code":
             # the chapters call the package; analysis code lives in src/qda
             assert len(cell.source.splitlines()) <= 15, f"{path.name}: a code cell longer than 15 lines"
+            tags = cell.metadata.get("tags", [])
+            if "remove-cell" not in tags and "remove-input" not in tags:
+                # a shown code line fits the book's column (76 characters; see CONTRIBUTING.md)
+                wide = [line for line in cell.source.splitlines() if len(line) > 76]
+                assert not wide, f"{path.name}: code wider than the column: {wide[0]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS[:1], ids=lambda p: p.stem)
