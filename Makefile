@@ -89,7 +89,7 @@ lint: install
 	$(BIN)/ruff format --check $(PY_SOURCES)
 
 unit: install
-	$(BIN)/python -m pytest tests -m "not slow and not browser and not book" -n 2 -q
+	$(BIN)/python -m pytest tests -m "not slow and not browser and not book and not interop" -n 2 -q
 
 # Not part of `make test` (the build executes the chapters): every chapter under pytest,
 # one test per cell, for an author who wants that report. nbval collects .ipynb only:

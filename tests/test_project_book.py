@@ -96,14 +96,37 @@ def test_two_projects_built_in_a_row_each_show_their_own_data(tmp_path):
 
 
 def qc_command() -> str | None:
-    """The qc command (pip install qualitative-coding): QDA_QC, else `qc` on PATH or beside python."""
-    found = os.environ.get("QDA_QC") or shutil.which("qc") or shutil.which("qc", path=str(Path(sys.executable).parent))
+    """The qc command (pip install qualitative-coding): QDA_QC, else .venv-qc/bin/qc (made by
+    `make interop`), else `qc` on PATH or beside python."""
+    made = ROOT / ".venv-qc" / "bin" / "qc"
+    found = (
+        os.environ.get("QDA_QC")
+        or (str(made) if made.exists() else None)
+        or shutil.which("qc")
+        or shutil.which("qc", path=str(Path(sys.executable).parent))
+    )
     return found
 
 
-def make_qc_project(qc: str, folder: Path) -> Path:
+# The interview each qc source holds, and what each coder types beside its lines (line index: codes).
+QC_TEXT = (
+    "INTERVIEWER: Tell me about your first year.\n"
+    "PARTICIPANT: My supervisor met me every week and showed me how to write grants.\n"
+    "PARTICIPANT: Later I started guiding two students of my own.\n"
+    "INTERVIEWER: Was anything unfair?\n"
+    "PARTICIPANT: The men in my group got the big projects; my supervisor never noticed.\n"
+    "PARTICIPANT: I now tell my students to ask for credit.\n"
+)
+QC_PLAN = {
+    "ana": {"1": "mentoring, received", "2": "mentoring, giving", "4": "inequity", "5": "mentoring, giving"},
+    "ben": {"1": "mentoring, received", "2": "giving", "4": "inequity, mentoring, received", "5": "giving"},
+}
+
+
+def make_qc_project(qc: str, folder: Path, sources: dict[str, str] | None = None) -> Path:
     """A two-coder project made with qc's own commands (init, corpus import, code, codebook, export).
 
+    sources: file name -> text (six lines each, coded by QC_PLAN); default two copies of QC_TEXT.
     qc codes in an editor; the editor here is a script that writes each coder's codes
     line by line, as a coder would type them beside the text.
     """
@@ -128,23 +151,13 @@ def make_qc_project(qc: str, folder: Path) -> Path:
         "plan = json.loads(os.environ['QC_PLAN'])[os.environ['QC_CODER']]\n"
         "open(sys.argv[2], 'w').write('\\n'.join(plan.get(str(i), '') for i in range(len(lines))) + '\\n')\n"
     )
-    text = (
-        "INTERVIEWER: Tell me about your first year.\n"
-        "PARTICIPANT: My supervisor met me every week and showed me how to write grants.\n"
-        "PARTICIPANT: Later I started guiding two students of my own.\n"
-        "INTERVIEWER: Was anything unfair?\n"
-        "PARTICIPANT: The men in my group got the big projects; my supervisor never noticed.\n"
-        "PARTICIPANT: I now tell my students to ask for credit.\n"
-    )
-    for name in ("int1.txt", "int2.txt"):
-        (folder / name).write_text(text)
+    sources = sources or {"int1.txt": QC_TEXT, "int2.txt": QC_TEXT}
+    for name, text in sources.items():
+        (folder / name).write_text(text, encoding="utf-8")
         run("corpus", "import", name, "-i", "verbatim")
-    plan = {
-        "ana": {"1": "mentoring, received", "2": "mentoring, giving", "4": "inequity", "5": "mentoring, giving"},
-        "ben": {"1": "mentoring, received", "2": "giving", "4": "inequity, mentoring, received", "5": "giving"},
-    }
+    plan = QC_PLAN
     for coder in plan:
-        for name in ("int1.txt", "int2.txt"):
+        for name in sources:
             run("code", coder, "-p", name, QC_PLAN=json.dumps(plan), QC_CODER=coder)
     (folder / "codebook.yaml").write_text("- inequity\n- mentoring:\n  - giving\n  - received\n")
     run("codebook")
