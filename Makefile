@@ -15,7 +15,7 @@ CHAPTERS := $(wildcard chapters/*.md chapters/project/*.md)
 # QDA_PROJECT uses tools/project_book.py, which executes every chapter afresh.)
 INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
 
-.PHONY: book test install lint nbval html unit browser bench clean data project-check deidentify-gate fmt
+.PHONY: book test install lint nbval html unit browser bench clean data project-check deidentify-gate fmt interop
 
 install: $(STAMP)
 
@@ -105,6 +105,19 @@ nbval: install
 
 browser: install
 	$(BIN)/python -m pytest tests -m "browser or book" -q
+
+## make interop: exchange with a real client, qc (tests/test_interop_qc.py). Not part of
+## `make test`: qc is installed into its own .venv-qc (it pulls spaCy), made once.
+QC_VENV := .venv-qc
+QC_VERSION := 1.7.8
+interop: install
+	if [ ! -x $(QC_VENV)/bin/qc ]; then
+	  test -x $(QC_VENV)/bin/python || $(PYTHON) -m venv $(QC_VENV)
+	  $(QC_VENV)/bin/pip install --quiet --disable-pip-version-check qualitative-coding==$(QC_VERSION) \
+	    || echo "interop: could not install qualitative-coding==$(QC_VERSION) into $(QC_VENV); the qc tests will skip"
+	fi
+	if [ -x $(QC_VENV)/bin/qc ]; then export QDA_QC="$(CURDIR)/$(QC_VENV)/bin/qc"; fi
+	$(BIN)/python -m pytest tests -m interop -q -rs
 
 bench: install
 	$(BIN)/python benchmarks/run.py
