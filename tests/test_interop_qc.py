@@ -58,12 +58,13 @@ def qc() -> str:
 
 
 def run_qc(qc: str, *args: str, cwd: Path) -> str:
+    """qc's output, its log lines included."""
     env = {**os.environ, "PYTHONBREAKPOINT": "0"}  # qc's leftover breakpoint() in its REFI reader
     done = subprocess.run(
         [qc, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, f"qc {' '.join(args)}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
-    return done.stdout
+    return done.stdout + done.stderr
 
 
 def local(tag: str) -> str:
@@ -105,7 +106,11 @@ def test_qc_imports_our_export_sources_codes_and_users(qc, tmp_path):
 
     project = tmp_path / "qc"
     project.mkdir()
-    run_qc(qc, "init", "--import", str(export), cwd=project)
+    log = run_qc(qc, "init", "--import", str(export), cwd=project)
+    # what qc drops, and says so: memos (our Notes), participants (Cases) and their Variables
+    for part in ("Notes", "Cases", "Variables"):
+        assert f"contains {part}, which are not supported by qc" in log
+    assert list((project / "memos").iterdir()) == []
 
     # sources: every one there, text byte-identical (qc names each file after the source)
     corpus = {p.stem: p.read_bytes() for p in (project / "corpus").iterdir()}
