@@ -13,6 +13,7 @@ import contextlib
 import sys
 from pathlib import Path
 
+from qda.stats.spans import overlap
 from qda.study.deidentify import find_identifiers
 from qda.synthetic.authored import AuthoredError, authored_files, read
 from qda.synthetic.checks import card_conflicts, read_participants, repetition
@@ -32,7 +33,7 @@ def target_words(minutes: int) -> int:
 def analysis_overlaps(interview) -> int:
     gi = [c for c in interview.codings if c.code == "gender_inequities"]
     me = [c for c in interview.codings if c.code in ANALYSIS_MENTORSHIP]
-    return sum(1 for a in gi if any(a.start < b.end and b.start < a.end for b in me))
+    return sum(1 for a in gi if any(overlap(a.start, a.end, b.start, b.end) for b in me))
 
 
 def main(argv: list[str]) -> int:

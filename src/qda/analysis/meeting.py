@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from qda.study.model import Study
+from qda.study.units import rows_overlapping
 
 
 def participants_where_codes_meet(
@@ -30,8 +31,7 @@ def participants_where_codes_meet(
     cols = ["transcript_id", "start", "end"]
     left = codings.loc[codings["code"].astype(str) == code, cols]
     right = codings.loc[codings["code"].astype(str).isin(list(others)), cols]
-    pairs = left.merge(right, on="transcript_id", suffixes=("", "_o"))
-    hit = pairs.loc[(pairs["start"] < pairs["end_o"]) & (pairs["start_o"] < pairs["end"]), "transcript_id"]
+    hit = left.loc[rows_overlapping(left, right), "transcript_id"]
     ids = study.transcripts.loc[study.transcripts["transcript_id"].isin(hit), "participant_id"]
     return study.participants.loc[study.participants["participant_id"].isin(ids)].reset_index(drop=True)
 

@@ -15,9 +15,9 @@ import pandas as pd
 from qda.analysis.analysis_set import analysis_set
 from qda.analysis.themes import CAVEAT, _theme_index, _with_participants, theme_names
 from qda.errors import QDAError
-from qda.stats.spans import overlapping_rows
 from qda.study.model import Study
 from qda.study.schema import ordered_levels
+from qda.study.units import rows_overlapping
 
 # The interpretive step: the analysts' theme assignments (study.themes), their analytic
 # memos (study.memos + study.theme_memos) and their chosen exemplars (study.exemplars),
@@ -68,14 +68,7 @@ def segment_codes(study: Study, round: str | None = "full", theme=None) -> pd.Da
     cod = _full_codings(study, round)
     parts = []
     for code, grp in cod.groupby(cod["code"].astype(str), sort=False):
-        hit = overlapping_rows(
-            th["transcript_id"].astype(str),
-            th["start"],
-            th["end"],
-            grp["transcript_id"].astype(str),
-            grp["start"],
-            grp["end"],
-        )
+        hit = rows_overlapping(th, grp)
         if hit.any():
             parts.append(th.loc[hit].assign(code=code))
     cols = ["theme_coding_id", "transcript_id", "participant_id", "gender", "career_stage", "theme", "subtheme"]
@@ -187,14 +180,7 @@ def theme_variation(study: Study, theme, rows: str = "gender", columns: str = "r
         role = pd.Series("", index=th.index, dtype=object)
         for r in ("giving", "receiving", "both"):
             s = seg.loc[seg["role"] == r]
-            hit = overlapping_rows(
-                th["transcript_id"].astype(str),
-                th["start"],
-                th["end"],
-                s["transcript_id"].astype(str),
-                s["start"],
-                s["end"],
-            )
+            hit = rows_overlapping(th, s)
             role = role.where(~hit, np.where(role.eq("") | role.eq(r), r, "both"))
         th["role"] = role.replace("", "unspecified")
     for col in (rows, columns):
@@ -415,9 +401,7 @@ def theme_exemplars(study: Study, theme=None) -> pd.DataFrame:
     inside = np.zeros(len(ex), dtype=bool)
     for t in ex["theme"].unique():
         a, b = ex["theme"] == t, th.loc[th["theme"] == t]
-        inside[a.to_numpy()] = overlapping_rows(
-            ex.loc[a, "transcript_id"], ex.loc[a, "start"], ex.loc[a, "end"], b["transcript_id"], b["start"], b["end"]
-        )
+        inside[a.to_numpy()] = rows_overlapping(ex.loc[a], b)
     ex["in_theme_segment"] = inside
     ex = study.with_text(ex)
     for col in ("gender", "career_stage", "rank"):

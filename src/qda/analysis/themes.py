@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from qda.errors import QDAError
-from qda.stats.spans import overlapping_rows
 from qda.study.model import Study
 from qda.study.schema import ordered_levels
+from qda.study.units import rows_overlapping
 
 CAVEAT = (
     "Counts are participants whose interview touches the theme, not segments. "
@@ -301,7 +301,5 @@ def answers_with_code(study: Study, code: str, theme=None, round: str | None = "
         th = th.loc[th["theme"].astype(int) == _theme_index(study, theme)]
     th = th.reset_index(drop=True)
     out = th.copy()
-    out["has_code"] = overlapping_rows(
-        th["transcript_id"].astype(str), th["start"], th["end"], c["transcript_id"].astype(str), c["start"], c["end"]
-    )
+    out["has_code"] = rows_overlapping(th, c)
     return out

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from qda.errors import SchemaError
+from qda.stats.spans import overlapping_rows
 
 #: One turn: a line ``LABEL: text`` (label in capitals). Turns hold no newline, so a
 #: turn is one line; ``#`` comment lines and blank lines are not turns.
@@ -197,3 +198,20 @@ def unit_decisions(
     grid["applied"] = grid["applied"].fillna(False).astype(bool)
     grid = grid.sort_values(["_u", "coder", "code"], kind="stable").reset_index(drop=True)
     return grid[DECISION_COLUMNS]
+
+
+def rows_overlapping(frame: pd.DataFrame, others: pd.DataFrame) -> np.ndarray:
+    """For each row of ``frame``, whether it shares a character with a row of ``others``.
+
+    Both tables have ``transcript_id, start, end`` (codings, theme rows, segments, units);
+    rows overlap only within the same transcript. The one overlap rule of the package
+    (:func:`qda.stats.spans.overlapping_rows`), applied to the study's tables.
+    """
+    return overlapping_rows(
+        frame["transcript_id"].astype(str),
+        frame["start"],
+        frame["end"],
+        others["transcript_id"].astype(str),
+        others["start"],
+        others["end"],
+    )

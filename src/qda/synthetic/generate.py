@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -128,11 +129,8 @@ def tile(interviews: list[Interview], ids: list[str], participants: pd.DataFrame
         shift = len(new_header) - len(old_header)
         text = new_header + src.text[len(old_header) :]
         card = {**src.card, "participant_id": pid}
-        turns = [t.__class__(t.index, t.speaker, t.start + shift, t.end + shift, t.text) for t in src.turns]
-        codings = [
-            c.__class__(c.code, c.attribute, c.start + shift, c.end + shift, c.text, c.first_turn, c.last_turn)
-            for c in src.codings
-        ]
+        turns = [replace(t, start=t.start + shift, end=t.end + shift) for t in src.turns]
+        codings = [replace(c, start=c.start + shift, end=c.end + shift) for c in src.codings]
         out.append(Interview(pid, card, text, turns, codings))
     return out
 

@@ -31,7 +31,7 @@ import yaml
 
 from qda.errors import DataError
 from qda.study.codebook import codes_in_version
-from qda.study.units import participant_units, speaker_turns, unit_decisions
+from qda.study.units import participant_units, rows_overlapping, speaker_turns, unit_decisions
 
 from .authored import Interview
 
@@ -81,10 +81,9 @@ def _sponsorship_as_mentoring(ref: pd.DataFrame, turns: pd.DataFrame) -> pd.Data
     spons = ref.loc[(ref["code"] == "networks_sponsorship") & ref["attribute"].isin(["received", "given"])]
     added = spons.assign(code=spons["attribute"].map({"received": "being_mentored", "given": "mentoring"}))
     # an added span is dropped where the reference already codes the same mentorship code there
-    keep = []
-    for row in added.itertuples():
-        same = ref.loc[(ref["transcript_id"] == row.transcript_id) & (ref["code"] == row.code)]
-        keep.append(not ((same["start"] < row.end) & (row.start < same["end"])).any())
+    keep = pd.Series(True, index=added.index)
+    for code, grp in added.groupby("code"):
+        keep[grp.index] = ~rows_overlapping(grp, ref.loc[ref["code"] == code])
     return pd.concat([ref, added.loc[keep]], ignore_index=True)
 
 

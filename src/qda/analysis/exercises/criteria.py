@@ -11,6 +11,7 @@ import pandas as pd
 
 from qda.analysis.exercises.common import _CRITERION, _check_n, _codebook_row, _round
 from qda.errors import QDAError
+from qda.stats.spans import overlap
 from qda.study.model import Study
 from qda.study.units import participant_units, speaker_turns, unit_decisions
 
@@ -64,7 +65,7 @@ def open_coding_exercise(study: Study, seed: int = 0, min_codes: int = 3, max_ch
     for code in sorted(applied.loc[applied["unit_id"] == unit_id, "code"].astype(str)):
         cb = _codebook_row(study, code, "v1")
         c = codings.loc[(codings["transcript_id"] == tid) & (codings["code"].astype(str) == code)]
-        c = c.loc[(c["start"] < e) & (c["end"] > s)]
+        c = c.loc[overlap(c["start"], c["end"], s, e)]
         whole = bool(((c["start"] <= s) & (c["end"] >= e)).any())
         words = (
             "(the whole answer)"

@@ -12,9 +12,8 @@ from qda.analysis.exercises.common import EXCERPT_COLUMNS, _check_n, _round
 from qda.analysis.themes import excerpts
 from qda.errors import QDAError
 from qda.stats.agreement import cohen_kappa_table
-from qda.stats.spans import overlapping_rows
 from qda.study.model import Study
-from qda.study.units import participant_units, unit_decisions
+from qda.study.units import participant_units, rows_overlapping, unit_decisions
 
 #: How every exercise frames the team's coding.
 
@@ -220,14 +219,7 @@ def browse_excerpts(
         if code is not None:
             th = study.themes.reset_index(drop=True)
             cc = full.loc[full["code"].astype(str) == code]
-            hit = overlapping_rows(
-                th["transcript_id"].astype(str),
-                th["start"],
-                th["end"],
-                cc["transcript_id"].astype(str),
-                cc["start"],
-                cc["end"],
-            )
+            hit = rows_overlapping(th, cc)
             segments = th.loc[hit]
         ex = excerpts(study, theme, gender=gender, career_stage=career_stage, n=n, seed=seed, segments=segments)
         ex["code_or_theme"] = ex["theme_name"] + ("" if code is None else f" + {code}")

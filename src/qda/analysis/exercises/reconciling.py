@@ -10,6 +10,7 @@ import pandas as pd
 from qda.analysis.exercises.common import _round
 from qda.analysis.exercises.criteria import _reconciliation_with_text, note_criterion
 from qda.errors import QDAError
+from qda.stats.spans import overlap
 from qda.study.model import Study
 
 #: How every exercise frames the team's coding.
@@ -51,7 +52,7 @@ def reconciliation_case(study: Study, seed: int = 0, round: str = "2", code: str
     s, e, tid = int(unit["start"]), int(unit["end"]), str(row["transcript_id"])
     c = _round(study, str(round))
     c = c.loc[(c["transcript_id"] == tid) & (c["code"].astype(str) == str(row["code"]))]
-    c = c.loc[(c["start"] < e) & (c["end"] > s)]
+    c = c.loc[overlap(c["start"], c["end"], s, e)]
     coders = sorted(set(str(row["coded_by"]).split(";")) | set(str(row["not_coded_by"]).split(";")) - {""})
     applied = set(str(row["coded_by"]).split(";"))
     rows = []
