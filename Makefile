@@ -69,7 +69,8 @@ html: install
 	  rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute
 	  echo "$(INPUTS_HASH)" > _build/.inputs-hash
 	fi
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	# Jupyter Book's build (-W -n --keep-going) with one job per core: chapters execute in parallel
+	$(BIN)/python tools/build_book.py .
 
 ## make test: lint, unit tests, the HTML build (which executes every chapter, once), the browser check.
 # Each chapter is executed once, by the build: a raising cell or a failing hidden assert

@@ -1,7 +1,8 @@
 """A chapter cell that raises, or a hidden assert that fails, makes `make test` fail.
 
-`make test` executes every chapter once, in the HTML build (`make html`: Jupyter Book with
-`nb_execution_raise_on_error`, `-W -n --keep-going`), from a cleared execution cache. This
+`make test` executes every chapter once, in the HTML build (`make html`: tools/build_book.py,
+Jupyter Book's build with `nb_execution_raise_on_error`, `-W -n --keep-going` and two jobs,
+so two chapters execute at once), from a cleared execution cache. This
 test builds a two-chapter book with the repository's own `_config.yml`: one chapter whose
 hidden cell (tagged `remove-cell`, as the chapters' asserts are) fails its assert, one that
 runs. The build must fail and name the failing chapter and its error (the build stops at
@@ -17,7 +18,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 from conftest import ROOT
 
@@ -67,13 +67,6 @@ assert x == 1
 )
 
 
-def _jupyter_book() -> str:
-    exe = Path(sys.executable).with_name("jupyter-book")
-    if not exe.exists():
-        pytest.fail(f"{exe} is missing: jupyter-book is pinned in requirements.lock")
-    return str(exe)
-
-
 def _build(tmp_path: Path, chapters: dict[str, str]) -> subprocess.CompletedProcess:
     """Build a book of ``chapters`` (name -> MyST text; the first is the root) with the
     repository's _config.yml and `make html`'s command."""
@@ -81,6 +74,8 @@ def _build(tmp_path: Path, chapters: dict[str, str]) -> subprocess.CompletedProc
     (book / "chapters").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
     shutil.copy(ROOT / "references.bib", book / "references.bib")
+    (book / "tools").mkdir()
+    shutil.copy(ROOT / "tools" / "sphinx_parallel.py", book / "tools" / "sphinx_parallel.py")
     names = list(chapters)
     toc = {"format": "jb-book", "root": f"chapters/{names[0]}"}
     if names[1:]:
@@ -89,7 +84,7 @@ def _build(tmp_path: Path, chapters: dict[str, str]) -> subprocess.CompletedProc
     for name, text in chapters.items():
         (book / "chapters" / f"{name}.md").write_text(text)
     return subprocess.run(
-        [_jupyter_book(), "build", str(book), "-W", "-n", "--keep-going"],
+        [sys.executable, str(ROOT / "tools" / "build_book.py"), "--jobs", "2", str(book)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -113,7 +108,10 @@ def test_the_book_build_turns_cell_errors_and_warnings_into_failures():
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert cfg["sphinx"]["config"]["nb_execution_raise_on_error"] is True
     assert cfg["execute"]["allow_errors"] is False
-    assert "-W -n --keep-going" in (ROOT / "Makefile").read_text()
+    html = (ROOT / "Makefile").read_text().split("\nhtml: install\n", 1)[1].split("\n\n", 1)[0]
+    assert "tools/build_book.py" in html
+    build = (ROOT / "tools" / "build_book.py").read_text()
+    assert all(f"{option}=True" in build for option in ("warningiserror", "keep_going")) and '"nitpicky": True' in build
 
 
 def test_make_test_executes_every_chapter_once_in_the_build():

@@ -7,14 +7,11 @@ no variables), copied to a temporary folder with a mapping of its own codes.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, run_qda
 
 import qda
 import qda.analysis.mapped as mapped
@@ -50,9 +47,7 @@ def qc_demo(folder, mapping: str | None = QC_MAPPING):
 
 
 def cli(*args, cwd=ROOT):
-    env = {k: v for k, v in os.environ.items() if k not in {"QDA_PROJECT", "QDA_MAPPING", "QDA_DATA"}}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    return subprocess.run([sys.executable, "-m", "qda", *args], capture_output=True, text=True, cwd=cwd, env=env)
+    return run_qda(*args, cwd=cwd)
 
 
 def test_check_project_prints_one_line_per_problem_and_exits_2(tmp_path):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED
+from conftest import SHARED, run_qda
 
 import qda
 from qda.refi import import_project, read_qdpx_members, schema_errors, write_study
@@ -19,9 +17,7 @@ QC = FIXTURES / "qc-1.3.2_qualitative-coding_demo.qdpx"
 
 
 def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    e = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env}
-    e.pop("QDA_PROJECT", None)
-    return subprocess.run([sys.executable, "-m", "qda", *args], capture_output=True, text=True, cwd=cwd, env=e)
+    return run_qda(*args, cwd=cwd, **env)
 
 
 @pytest.fixture()

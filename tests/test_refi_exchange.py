@@ -5,16 +5,14 @@ Every input here is built by the test (big ones generated, never committed).
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import run_qda
 from test_refi import _handmade_qdpx, small_study
 
 import qda
@@ -29,9 +27,7 @@ USER = "1c2d3e4f-3333-4a2b-8c3d-0123456789ab"
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    env.pop("QDA_PROJECT", None)
-    return subprocess.run([sys.executable, "-m", "qda", *args], capture_output=True, text=True, cwd=cwd, env=env)
+    return run_qda(*args, cwd=cwd)
 
 
 def project(body: str, origin: str = "test") -> str:

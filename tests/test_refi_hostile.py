@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import run_qda
 
 from qda.errors import LimitExceededError, RefiError, UnsafeInputError
 from qda.refi import Limits, export_project, import_project, validate_file
@@ -134,6 +136,10 @@ def test_limits_are_settings(large, monkeypatch):
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return run_qda(*args, cwd=cwd)
+
+
+def _python_dash_m(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return subprocess.run([sys.executable, "-m", "qda", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
@@ -146,14 +152,24 @@ def test_cli_import_exits_2_with_one_line_and_writes_nothing(tmp_path, name):
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr
-    import re
-
     assert re.search(pattern, lines[0]), lines[0]
     assert not out.exists()
     assert mbi.SECRET not in r.stdout + r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing beside it either
     v = _cli("validate", str(BAD / name), cwd=tmp_path)
     assert v.returncode == 2 and v.stderr.strip() and "Traceback" not in v.stderr
+
+
+@pytest.mark.parametrize("name", ["xxe.qde", "zip_slip_dotdot.qdpx", "not_utf8_source.qdpx"])
+def test_python_dash_m_refuses_in_one_line_with_exit_2(tmp_path, name):
+    """The same refusals through a real `python -m qda` process: the exit status, and no
+    traceback at exit (the other tests call the commands in this process)."""
+    out = tmp_path / "out"
+    r = _python_dash_m("import", str(BAD / name), "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert re.search(CASES[name][1], r.stderr) and not out.exists()
+    v = _python_dash_m("validate", str(BAD / name), cwd=tmp_path)
+    assert v.returncode == 2 and v.stderr.strip() and "Traceback" not in v.stderr, v.stderr
 
 
 def test_xxe_never_reads_the_local_file(tmp_path, monkeypatch):

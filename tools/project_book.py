@@ -42,6 +42,10 @@ def project_config(project: Path) -> dict:
     cfg["html"]["extra_footer"] = "Built with the qda book on a user's project."
     cfg["execute"]["execute_notebooks"] = "force"
     cfg["execute"].pop("cache", None)
+    # the configuration is written elsewhere; local extensions are found relative to it
+    cfg["sphinx"]["local_extensions"] = {
+        name: str(ROOT / path) for name, path in cfg["sphinx"]["local_extensions"].items()
+    }
     return cfg
 
 
@@ -87,12 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg_path = args.out / "_config.yml"
     cfg_path.write_text(yaml.safe_dump(project_config(project), sort_keys=False, allow_unicode=True))
     cmd = [
-        str(Path(sys.executable).parent / "jupyter-book"),
-        "build",
+        sys.executable,
+        str(ROOT / "tools" / "build_book.py"),  # jupyter-book build -W -n --keep-going, chapters in parallel
         str(ROOT),
-        "-W",
-        "-n",
-        "--keep-going",
         "--toc",
         str(ROOT / "_toc_project.yml"),
         "--config",

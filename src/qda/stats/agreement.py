@@ -80,8 +80,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.inter_rater import cohens_kappa as _sm_cohens_kappa
+from scipy import special
 
 from qda.errors import QDAError
 
@@ -364,17 +363,38 @@ def cohen_kappa_table(
         kap = 1.0 if np.isclose(p_o, 1.0) else float("nan")
         nan = float("nan")
         return KappaResult(kap, nan, nan, nan, nan, nan, nan, p_o, p_e, float(n), label, confidence)
+    # statsmodels is imported here, not at the top: with scipy.stats it costs about a second
+    # of start-up, which every `python -m qda` command paid (they never compute kappa).
+    from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = _sm_cohens_kappa(table, **kw)
+        r = sm_cohens_kappa(table, **kw)
     kap = float(r["kappa"])
-    se = float(r["std_kappa"])
-    se0 = float(r["std_kappa0"])
-    zcrit = stats.norm.isf((1 - confidence) / 2)
+    # statsmodels takes the square root of variances that rounding leaves a hair from zero
+    # (about 1e-17 either side), giving nan, 0 or 1e-8 depending on the raters' order.
+    se = _root_of_variance(r["var_kappa"], n)
+    se0 = _root_of_variance(r["var_kappa0"], n)
+    zcrit = -special.ndtri((1 - confidence) / 2)  # the normal's upper quantile
     z = kap / se0 if se0 > 0 else float("nan")
-    pval = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
+    pval = float(2 * special.ndtr(-abs(z))) if np.isfinite(z) else float("nan")
     return KappaResult(
         kap, se, kap - zcrit * se, kap + zcrit * se, se0, float(z), pval, p_o, p_e, float(n), label, confidence
     )
+
+
+def _root_of_variance(variance: float, n: float) -> float:
+    """sqrt(variance), a variance within rounding of zero counting as zero (nan stays nan).
+
+    The kappa variances are sums of terms of order 1/n; rounding leaves about machine
+    epsilon / n of noise, which statsmodels' square root turns into nan (below zero) or into
+    a spurious 1e-8 (above it). Anything within 64 epsilons / n of zero is zero.
+    """
+    v = float(variance)
+    if not np.isfinite(v):
+        return float("nan")
+    if abs(v) <= 64 * np.finfo(float).eps / n:
+        return 0.0
+    return float(np.sqrt(v)) if v > 0 else float("nan")
 
 
 def cohen_kappa(
