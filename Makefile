@@ -82,6 +82,7 @@ test: install
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute   # execute every chapter afresh
 	$(MAKE) --no-print-directory html
 	$(MAKE) --no-print-directory browser
+	$(MAKE) --no-print-directory interop
 
 PY_SOURCES := src tests tools benchmarks
 
@@ -107,18 +108,39 @@ nbval: install
 browser: install
 	$(BIN)/python -m pytest tests -m "browser or book" -q
 
-## make interop: exchange with a real client, qc (tests/test_interop_qc.py). Not part of
-## `make test`: qc is installed into its own .venv-qc (it pulls spaCy), made once.
-QC_VENV := .venv-qc
-QC_VERSION := 1.7.8
+## make interop (the last step of `make test`): exchange with real clients, qc and Taguette
+## (tests/test_interop_*.py, marker interop). Each runs in its own virtual environment,
+## made once from its lock (the two need different SQLAlchemy majors): .venv-qc from
+## requirements-interop-qc.lock, .venv-taguette from requirements-interop-taguette.lock,
+## with uv where it can be had (as $(STAMP)), pip otherwise. A changed lock makes its
+## environment anew. One that cannot be made prints one line (the installer's output is in
+## _build/interop-NAME.log) and its tests skip, saying why.
+INTEROP_ENVS := qc taguette
 interop: install
-	if [ ! -x $(QC_VENV)/bin/qc ]; then
-	  test -x $(QC_VENV)/bin/python || $(PYTHON) -m venv $(QC_VENV)
-	  $(QC_VENV)/bin/pip install --quiet --disable-pip-version-check qualitative-coding==$(QC_VERSION) \
-	    || echo "interop: could not install qualitative-coding==$(QC_VERSION) into $(QC_VENV); the qc tests will skip"
+	mkdir -p _build
+	UV=""
+	if [ -z "$${QDA_NO_UV:-}" ]; then
+	  if command -v uv >/dev/null 2>&1; then UV="uv"
+	  elif $(BIN)/python -m uv --version >/dev/null 2>&1; then UV="$(BIN)/python -m uv"
+	  fi
 	fi
-	if [ -x $(QC_VENV)/bin/qc ]; then export QDA_QC="$(CURDIR)/$(QC_VENV)/bin/qc"; fi
-	$(BIN)/python -m pytest tests -m interop -q -rs
+	for name in $(INTEROP_ENVS); do
+	  venv=.venv-$$name lock=requirements-interop-$$name.lock log=_build/interop-$$name.log
+	  if [ -f $$venv/.installed ] && [ $$venv/.installed -nt $$lock ]; then continue; fi
+	  rm -rf $$venv
+	  if { $(PYTHON) -m venv $$venv &&
+	       if [ -n "$$UV" ]; then $$UV pip install --quiet --python $$venv/bin/python -r $$lock
+	       else $$venv/bin/python -m pip install --quiet --disable-pip-version-check -r $$lock; fi
+	     } >$$log 2>&1; then
+	    touch $$venv/.installed
+	  else
+	    rm -rf $$venv
+	    echo "interop: could not install $$lock into $$venv (see $$log); its tests will skip"
+	  fi
+	done
+	if [ -f .venv-qc/.installed ]; then export QDA_QC="$(CURDIR)/.venv-qc/bin/qc"; fi
+	if [ -f .venv-taguette/.installed ]; then export QDA_TAGUETTE="$(CURDIR)/.venv-taguette/bin/python"; fi
+	$(BIN)/python -m pytest tests/test_interop_*.py -m interop -q -rs
 
 bench: install
 	$(BIN)/python benchmarks/run.py

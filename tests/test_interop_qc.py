@@ -1,13 +1,16 @@
 """Issue 17 item 6: exchange with a real client, qc (pip install qualitative-coding, 1.7.8).
 
-1. qc reads our export through its own REFI importer (`qc init --import`): every source
-   byte-identical, every code and every user there.
+1. qc reads our export (of the study cut to a few transcripts, every code and coder kept)
+   through its own REFI importer (`qc init --import`): every source byte-identical, every
+   code and every user there.
 2. A project made with qc's own commands and exported by qc imports here, every coding's
    text checked (the project of tests/test_project_book.py, plus a source in emoji, CJK and
    combining marks).
 
-Not part of `make test` (installing qc pulls spaCy): `make interop` makes .venv-qc and runs
-these (marker `interop`). Skipped when no qc command is found (QDA_QC, .venv-qc/bin/qc, PATH).
+`make interop`, the last step of `make test`, makes .venv-qc once from
+requirements-interop-qc.lock and runs these (marker `interop`). Skipped when no qc command is
+found (QDA_QC, .venv-qc/bin/qc, PATH). qc's commands run in one qc process per test
+(test_project_book.run_qc_steps): qc imports spaCy on start, 3 s a command otherwise.
 
 qc 1.7.8's own bugs, which these tests record rather than work around:
 - its importer places every coding on line 0 (`get_line_for_position` returns line 0 for any
@@ -19,19 +22,17 @@ qc 1.7.8's own bugs, which these tests record rather than work around:
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import sqlite3
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 import zipfile
-from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT
-from test_project_book import QC_PLAN, QC_TEXT, make_qc_project, qc_command
+from conftest import DATA
+from test_project_book import QC_PLAN, QC_TEXT, make_qc_project, qc_command, run_qc_steps
 
 import qda
+from qda.refi import export_project
 
 pytestmark = pytest.mark.interop
 
@@ -57,16 +58,6 @@ def qc() -> str:
     return found
 
 
-def run_qc(qc: str, *args: str, cwd: Path) -> str:
-    """qc's output, its log lines included."""
-    env = {**os.environ, "PYTHONBREAKPOINT": "0"}  # qc's leftover breakpoint() in its REFI reader
-    done = subprocess.run(
-        [qc, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, f"qc {' '.join(args)}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
-    return done.stdout + done.stderr
-
-
 def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -80,18 +71,31 @@ def code_paths(codes: ET.Element, parent: str = ""):
             yield from code_paths(code, path + ":")
 
 
+def small_study(study: qda.Study, keep: int = 2) -> qda.Study:
+    """The study cut to its first transcripts and the first each coder codes (qc's import
+    takes about 0.2 s a source: the 104 would take 20 s); every code, coder and project memo kept."""
+    kept = set(study.transcripts["transcript_id"][:keep]) | set(study.codings.drop_duplicates("coder")["transcript_id"])
+    codings = study.codings[study.codings["transcript_id"].isin(kept)]
+    memos = study.memos[(study.memos["attached_to"] != "coding") | study.memos["coding_id"].isin(codings["coding_id"])]
+    in_kept = lambda frame: frame[frame["transcript_id"].isin(kept)]  # noqa: E731
+    transcripts = in_kept(study.transcripts)
+    return dataclasses.replace(
+        study,
+        transcripts=transcripts,
+        participants=study.participants[study.participants["participant_id"].isin(transcripts["participant_id"])],
+        codings=codings,
+        memos=memos,
+        themes=in_kept(study.themes),
+        exemplars=in_kept(study.exemplars),
+        reconciliation=in_kept(study.reconciliation),
+    )
+
+
 def test_qc_imports_our_export_sources_codes_and_users(qc, tmp_path):
     if not (DATA / "participants.csv").exists():
         pytest.skip("data/ has not been generated yet (make data)")
-    export = tmp_path / "study.qdpx"
-    done = subprocess.run(
-        [sys.executable, "-m", "qda", "export", "--out", str(export), "--data", str(DATA)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    study = small_study(qda.load_study(DATA))
+    export = export_project(study, tmp_path / "study.qdpx")
     with zipfile.ZipFile(export) as zf:
         root = ET.fromstring(zf.read("project.qde"))
         sources = {
@@ -102,11 +106,19 @@ def test_qc_imports_our_export_sources_codes_and_users(qc, tmp_path):
     users = {e.get("name") for e in root.iter() if local(e.tag) == "User"}
     codes = set(code_paths(next(e for e in root.iter() if local(e.tag) == "Codes")))
     coded = sum(1 for e in root.iter() if local(e.tag) == "Coding")
-    assert len(sources) == len(list((DATA / "transcripts").glob("*.txt"))) and users and codes and coded
+    assert sorted(sources) == sorted(study.transcripts["transcript_id"]) and users and codes and coded
+    assert users == set(study.coders["coder"]) and len(codes) >= study.codebook["code"].nunique()
 
     project = tmp_path / "qc"
     project.mkdir()
-    log = run_qc(qc, "init", "--import", str(export), cwd=project)
+    log, listed_coders, listed_codes = run_qc_steps(
+        qc,
+        [
+            {"args": ["init", "--import", str(export)], "cwd": project},
+            {"args": ["coders"], "cwd": project},
+            {"args": ["codes", "list", "--expanded"], "cwd": project},
+        ],
+    )
     # what qc drops, and says so: memos (our Notes), participants (Cases) and their Variables
     for part in ("Notes", "Cases", "Variables"):
         assert f"contains {part}, which are not supported by qc" in log
@@ -118,8 +130,8 @@ def test_qc_imports_our_export_sources_codes_and_users(qc, tmp_path):
     assert [name for name in sources if corpus[name] != sources[name]] == []
 
     # users, and codes with their hierarchy (parent:child), as qc's own commands list them
-    assert set(run_qc(qc, "coders", cwd=project).splitlines()) - {""} == users
-    assert set(run_qc(qc, "codes", "list", "--expanded", cwd=project).splitlines()) - {""} == codes
+    assert set(listed_coders.splitlines()) - {""} == users
+    assert set(listed_codes.splitlines()) - {""} == codes
 
     # codings: each coder's arrive in qc's database, but all on line 0 (qc 1.7.8's importer bug)
     with sqlite3.connect(project / "qualitative_coding.sqlite3") as db:

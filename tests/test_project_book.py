@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -97,11 +98,11 @@ def test_two_projects_built_in_a_row_each_show_their_own_data(tmp_path):
 
 def qc_command() -> str | None:
     """The qc command (pip install qualitative-coding): QDA_QC, else .venv-qc/bin/qc (made by
-    `make interop`), else `qc` on PATH or beside python."""
-    made = ROOT / ".venv-qc" / "bin" / "qc"
+    `make interop` from requirements-interop-qc.lock), else `qc` on PATH or beside python."""
+    made = ROOT / ".venv-qc"
     found = (
         os.environ.get("QDA_QC")
-        or (str(made) if made.exists() else None)
+        or (str(made / "bin" / "qc") if (made / ".installed").exists() else None)
         or shutil.which("qc")
         or shutil.which("qc", path=str(Path(sys.executable).parent))
     )
@@ -123,6 +124,103 @@ QC_PLAN = {
 }
 
 
+# Runs in qc's own Python: qc's command lines (its click CLI, as `qc` runs it) one after
+# another in one process, so that qc's start-up (it imports spaCy: 3 s) is paid once, not per
+# command. Each step's output (file descriptors 1 and 2: print, logging, the editor qc starts)
+# goes to a file of its own; a step {"write": path, "text": ...} writes a file between commands.
+QC_DRIVER = r"""
+import json, os, sys, traceback
+from qualitative_coding.cli import cli
+steps, out = json.load(sys.stdin), sys.argv[1]
+codes = []
+for i, step in enumerate(steps):
+    if "write" in step:
+        open(step["write"], "w", encoding="utf-8").write(step["text"])
+        codes.append(0)
+        continue
+    os.chdir(step["cwd"])
+    env = dict(os.environ)
+    os.environ.update(step.get("env", {}))
+    sys.stdout.flush(); sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(os.path.join(out, f"{i}.out"), "wb") as f:
+        os.dup2(f.fileno(), 1); os.dup2(f.fileno(), 2)
+        try:
+            cli.main(step["args"], prog_name="qc", standalone_mode=False)
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else int(e.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        sys.stdout.flush(); sys.stderr.flush()
+        os.dup2(saved[0], 1); os.dup2(saved[1], 2)
+    os.environ.clear(); os.environ.update(env)
+    codes.append(code)
+    if code:
+        break
+json.dump(codes, open(os.path.join(out, "codes.json"), "w"))
+"""
+
+
+def qc_python(qc: str) -> str | None:
+    """The Python that runs the qc command (from its script's first line), or None."""
+    try:
+        first = Path(qc).read_bytes()[:300].split(b"\n", 1)[0].decode()
+    except (OSError, UnicodeDecodeError):
+        return None
+    python = first.removeprefix("#!").strip()
+    return python if first.startswith("#!") and Path(python).name.startswith("python") else None
+
+
+def run_qc_steps(qc: str, steps: list[dict], timeout: int = 600) -> list[str]:
+    """Run qc commands ({"args": [...], "cwd": ..., "env": {...}}) in order; each one's output.
+
+    In one qc process where qc's Python can be found (QC_DRIVER), else one process per command.
+    Fails the test, with the command's output, at the first command that fails.
+    """
+    steps = [{**s, "cwd": str(s["cwd"])} if "cwd" in s else s for s in steps]
+    base = {**os.environ, "PYTHONBREAKPOINT": "0"}  # qc 1.7.8's leftover breakpoint() in its REFI reader
+    python = qc_python(qc)
+    if python is None:
+        outs = []
+        for step in steps:
+            if "write" in step:
+                Path(step["write"]).write_text(step["text"], encoding="utf-8")
+                continue
+            done = subprocess.run(
+                [qc, *step["args"]],
+                cwd=step["cwd"],
+                env={**base, **step.get("env", {})},
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+            outs.append(done.stdout + done.stderr)
+            assert done.returncode == 0, f"qc {' '.join(step['args'])}: {outs[-1][-3000:]}"
+        return outs
+    with tempfile.TemporaryDirectory() as out:
+        done = subprocess.run(
+            [python, "-c", QC_DRIVER, out],
+            input=json.dumps(steps),
+            env=base,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert done.returncode == 0, f"qc: {done.stdout[-3000:]}{done.stderr[-3000:]}"
+        codes = json.loads(Path(out, "codes.json").read_text())
+        outs = [
+            Path(out, f"{i}.out").read_text(encoding="utf-8", errors="replace")
+            for i, step in enumerate(steps[: len(codes)])
+            if "write" not in step
+        ]
+        failed = [step for step, code in zip(steps, codes, strict=False) if code]
+        assert not failed, f"qc {' '.join(failed[0]['args'])}: {outs[-1][-3000:]}"
+        return outs
+
+
 def make_qc_project(qc: str, folder: Path, sources: dict[str, str] | None = None) -> Path:
     """A two-coder project made with qc's own commands (init, corpus import, code, codebook, export).
 
@@ -131,10 +229,7 @@ def make_qc_project(qc: str, folder: Path, sources: dict[str, str] | None = None
     line by line, as a coder would type them beside the text.
     """
     folder.mkdir(parents=True)
-    run = lambda *a, **env: subprocess.run(  # noqa: E731
-        [qc, *a], cwd=folder, env={**os.environ, **env}, check=True, capture_output=True, text=True, timeout=300
-    )
-    run("init")
+    run_qc_steps(qc, [{"args": ["init"], "cwd": folder}])
     settings = yaml.safe_load((folder / "settings.yaml").read_text())
     settings["editor"] = "scripted"
     settings["editors"] = {
@@ -152,16 +247,23 @@ def make_qc_project(qc: str, folder: Path, sources: dict[str, str] | None = None
         "open(sys.argv[2], 'w').write('\\n'.join(plan.get(str(i), '') for i in range(len(lines))) + '\\n')\n"
     )
     sources = sources or {"int1.txt": QC_TEXT, "int2.txt": QC_TEXT}
+    steps = []
     for name, text in sources.items():
         (folder / name).write_text(text, encoding="utf-8")
-        run("corpus", "import", name, "-i", "verbatim")
-    plan = QC_PLAN
-    for coder in plan:
-        for name in sources:
-            run("code", coder, "-p", name, QC_PLAN=json.dumps(plan), QC_CODER=coder)
-    (folder / "codebook.yaml").write_text("- inequity\n- mentoring:\n  - giving\n  - received\n")
-    run("codebook")
-    run("export", "project.qdpx")
+        steps.append({"args": ["corpus", "import", name, "-i", "verbatim"], "cwd": folder})
+    plan = json.dumps(QC_PLAN)
+    steps += [
+        {"args": ["code", coder, "-p", name], "cwd": folder, "env": {"QC_PLAN": plan, "QC_CODER": coder}}
+        for coder in QC_PLAN
+        for name in sources
+    ]
+    codebook = "- inequity\n- mentoring:\n  - giving\n  - received\n"
+    steps += [
+        {"write": str(folder / "codebook.yaml"), "text": codebook},
+        {"args": ["codebook"], "cwd": folder},
+        {"args": ["export", "project.qdpx"], "cwd": folder},
+    ]
+    run_qc_steps(qc, steps)
     out = folder / "export" / "project.qdpx"
     out.parent.mkdir()
     shutil.move(folder / "project.qdpx", out)

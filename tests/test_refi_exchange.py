@@ -270,6 +270,67 @@ def test_bom_base_from_the_origin_and_the_cli_line(tmp_path):
 
 
 # ---------------------------------------------------------------------------
+# 4b. Inline text (PlainTextContent) with CR line ends (item 6)
+# ---------------------------------------------------------------------------
+CR_TEXT = "Q: first\r\nA: the mentor helped me\r\nQ: and then?\r\nA: fine\r\n"
+
+
+def _inline_project(tmp_path: Path, content: str, sels: list[tuple[int, int]]) -> Path:
+    """A project whose one source holds ``content`` (XML, as written) inline; sels on CR_TEXT."""
+    body = "".join(selection(i + 1, s, e) for i, (s, e) in enumerate(sels))
+    xml = project(
+        f'<Sources><TextSource guid="{G}" name="i"><PlainTextContent>{content}</PlainTextContent>{body}</TextSource></Sources>'
+    )
+    path = tmp_path / f"inline{len(list(tmp_path.glob('inline*')))}.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", xml.encode("utf-8"))  # the CRs as written, raw or escaped
+    assert (b"\r" in zipfile.ZipFile(path).read("project.qde")) == ("\r" in content)
+    return path
+
+
+def _span(word: str) -> tuple[int, int]:
+    return CR_TEXT.index(word), CR_TEXT.index(word) + len(word)
+
+
+def test_inline_text_with_escaped_crlf_keeps_every_selection(tmp_path):
+    # &#13; survives XML parsing: the text holds CRLF, and positions count the CRs (spec 10.2)
+    sels = [_span("the mentor"), _span("fine\r\n"), _span("first\r\nA:")]
+    st = import_project(_inline_project(tmp_path, CR_TEXT.replace("\r", "&#13;"), sels))
+    lf = CR_TEXT.replace("\r\n", "\n")
+    assert st.transcripts["text"].tolist() == [lf]
+    assert _selected(st) == [CR_TEXT[s:e].replace("\r\n", "\n") for s, e in sels]
+    assert st.imported.notes == []
+
+
+def test_inline_text_with_raw_crlf_counted_with_the_crs(tmp_path):
+    # raw CRLF: XML reads LF; a selection ending at the CRLF text's end fits only counting the CRs
+    sels = [_span("the mentor"), _span("fine\r\n")]
+    for content in (CR_TEXT, f"<![CDATA[{CR_TEXT}]]>", CR_TEXT[:20] + "<![CDATA[" + CR_TEXT[20:] + "]]>"):
+        st = import_project(_inline_project(tmp_path, content, sels))
+        assert st.transcripts["text"].tolist() == [CR_TEXT.replace("\r\n", "\n")]
+        assert _selected(st) == ["the mentor", "fine\n"], content
+        assert [n for n in st.imported.notes if "raw CR line ends" in n and "count them" in n] != []
+
+
+def test_inline_text_with_raw_crlf_selections_on_the_first_line_need_no_decision(tmp_path):
+    st = import_project(_inline_project(tmp_path, CR_TEXT, [_span("first")]))
+    assert _selected(st) == ["first"] and st.imported.notes == []
+
+
+def test_inline_text_with_raw_crlf_that_cannot_be_read_is_refused_in_one_line(tmp_path):
+    # "the mentor" counted with the CRs, or "he mentor " without them: nothing tells which
+    path = _inline_project(tmp_path, CR_TEXT, [_span("the mentor"), _span("first")])
+    pattern = "raw CR line ends, which XML reads as LF, and 1 selection"
+    refused(path, RefiError, pattern, tmp_path)
+    r = cli("validate", str(path), cwd=tmp_path)
+    assert r.returncode == 2 and len([line for line in r.stderr.splitlines() if pattern in line]) == 1, r.stderr
+    # the same text with its CRs escaped imports
+    assert _selected(
+        import_project(_inline_project(tmp_path, CR_TEXT.replace("\r", "&#13;"), [_span("the mentor")]))
+    ) == ["the mentor"]
+
+
+# ---------------------------------------------------------------------------
 # 5. --out
 # ---------------------------------------------------------------------------
 def test_out_folder_rules(tmp_path):

@@ -147,6 +147,7 @@ class _Prepared:
     text: str  # LF only
     omap: Any
     n_words: int
+    alt: _Prepared | None = None  # the inline text read with its raw CRs (Doc.raw_cr_texts)
 
 
 def _prepare(raw: bytes | list[bytes], file: str, label: str) -> _Prepared:
@@ -159,7 +160,11 @@ def _source_text(st: _State, src: ET.Element, where: str) -> _Prepared | None:
     ptp = src.get("plainTextPath") or ""
     label = f"{where} text {ptp or 'PlainTextContent'}"
     if content is not None:
-        return _prepare(_text(content).encode("utf-8"), st.doc.file, label)
+        prep = _prepare(_text(content).encode("utf-8"), st.doc.file, label)
+        written = st.doc.raw_cr_texts.get(norm_guid(src.get("guid")))
+        if written is not None:
+            prep.alt = _prepare(written.encode("utf-8"), st.doc.file, label)
+        return prep
     if src.tag != "TextSource":
         return None
     info = st.pkg.member_info(ptp)
@@ -177,12 +182,54 @@ class _Codings:
         self.bom_reasons: dict[str, int] = {}
 
 
+def _raw_cr_reading(st: _State, where: str, starts: np.ndarray, ends: np.ndarray, prep: _Prepared) -> _Prepared | None:
+    """The reading of an inline text with raw CRs that its selections count, or None (a problem).
+
+    XML reads a raw CRLF or CR as LF (so REFI-QDA's text, read as the XML says, has none);
+    an exporter that held CRLF text counted the CRs. Decision (issue 17 item 6): the two
+    readings give the same LF text; when every selection selects the same characters in
+    both, there is nothing to decide; when a selection ends past the text read without the
+    CRs but within the text with them, only counting the CRs fits, and it is used (said in
+    one line by `import`); otherwise which one the exporter meant cannot be told, and the
+    source is refused with one line rather than imported with codings that may be shifted.
+    """
+    alt = prep.alt
+    if alt is None or alt.text != prep.text:  # not two readings of one text: read it as XML does
+        return prep
+    if ((ends > prep.stored_len) & (ends <= alt.stored_len)).any():
+        st.notes.append(
+            f"{st.doc.file}: {where}: its inline text has raw CR line ends, which XML reads as LF; "
+            "its selections count them (one ends past the text without them)"
+        )
+        return alt
+
+    def lf(p: _Prepared, x: np.ndarray) -> np.ndarray:
+        return p.omap(x) if p.omap is not None else x
+
+    differ = (lf(prep, starts) != lf(alt, starts)) | (lf(prep, ends) != lf(alt, ends))
+    if not differ.any():
+        return prep
+    st.doc.problem(
+        where,
+        f"has its text inline (PlainTextContent) with raw CR line ends, which XML reads as LF, and "
+        f"{int(differ.sum())} selection(s) select different text counting those CRs or not: "
+        "which the exporter meant cannot be told",
+        "write each CR as &#13; (or store the text as a file, plainTextPath), positions counted on that text",
+    )
+    return None
+
+
 def _selection_codings(st: _State, tid: str, src: ET.Element, rows: Selections, prep: _Prepared, out: _Codings) -> None:
     doc = st.doc
     where = f"<{src.tag} guid={src.get('guid')}>"
     starts = np.frombuffer(rows.start, dtype=np.int64).copy() if len(rows) else np.zeros(0, np.int64)
     ends = np.frombuffer(rows.end, dtype=np.int64).copy() if len(rows) else np.zeros(0, np.int64)
     raw_s, raw_e = starts.copy(), ends.copy()
+    if prep.alt is not None:
+        chosen = _raw_cr_reading(st, where, starts, ends, prep)
+        if chosen is None:
+            return
+        prep = chosen
     if prep.bom:
         try:
             delta, reason = bom_base(prep.stored, starts, ends, doc.root.get("origin", ""))

@@ -44,7 +44,8 @@ REFI offsets count Unicode code points (spec 10.2) of the source text.  Decoding
 base of offsets in a source that starts with a byte-order mark, and line ends are
 decided in :mod:`qda.exchange.text` (its docstring states the rule, with the spec's
 words and what the tools do): a selection always covers exactly the characters the
-exporting tool selected, and the stored text's CRLF/CR become LF.
+exporting tool selected, and the stored text's CRLF/CR become LF (raw CRs in inline
+text, which XML reads as LF, included).
 
 Safety (untrusted files)
 ------------------------

@@ -126,6 +126,8 @@ class Doc:
     sources: dict[str, ET.Element] = field(default_factory=dict)
     notes: dict[str, ET.Element] = field(default_factory=dict)
     selections: dict[ET.Element, Selections] = field(default_factory=dict)  # source element -> its codings
+    # TextSource guid -> its inline text with the raw CRs the parser read as LF (inline_texts_with_raw_cr)
+    raw_cr_texts: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, where: str, what: str, fix: str) -> None:
@@ -289,6 +291,52 @@ def _exactly_one(file: str, where: str, tag: str, found: list) -> Problem:
     return Problem(file, where, f"{what}; the schema requires exactly one", f"give it exactly one <{tag}>")
 
 
+_NAME = rb"(?:[A-Za-z_][\w.-]*:)?"
+_ATTRS = rb"((?:[^>\"']|\"[^\"]*\"|'[^']*')*)"
+_TEXT_SOURCE = re.compile(rb"<" + _NAME + rb"TextSource\b" + _ATTRS + rb">")
+# what may come first in a TextSource: an optional Description, then the PlainTextContent
+_INLINE = re.compile(
+    rb"\s*(?:<" + _NAME + rb"Description\b[^>]*?(?:/>|>.*?</" + _NAME + rb"Description\s*>)\s*)?"
+    rb"<" + _NAME + rb"PlainTextContent\b" + _ATTRS + rb">(.*?)</" + _NAME + rb"PlainTextContent\s*>",
+    re.S,
+)
+_GUID_ATTR = re.compile(rb"""\sguid\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.S)
+_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?<\?xml(?:[^?]|\?(?!>))*\?>")
+
+
+def inline_texts_with_raw_cr(data: bytes, file: str, limits: Limits) -> dict[str, str]:
+    """The inline text (``<TextSource><PlainTextContent>``) of each source whose XML holds a
+    raw CR there, as written: CRs kept. TextSource guid (normalised) -> text.
+
+    An XML parser reads a raw CRLF or CR as LF (XML 1.0, section 2.11); only a CR written as
+    ``&#13;`` reaches the text. Whether the exporting tool counted the raw CRs in its
+    selections' positions cannot be told from the parsed text, so the importer is given both
+    readings (see :func:`qda.exchange.build._raw_cr_reading`). The raw document is searched
+    only when it holds a CR byte; each such text is parsed again, alone, with its raw CRs
+    written as ``&#13;`` (inside a CDATA section: the section closed, ``&#13;``, reopened).
+    """
+    if b"\r" not in data:
+        return {}
+    found: dict[str, str] = {}
+    declaration = (m.group(0) if (m := _DECLARATION.match(data)) else b"").removeprefix(b"\xef\xbb\xbf")
+    for source in _TEXT_SOURCE.finditer(data):
+        if source.group(1).rstrip().endswith(b"/"):
+            continue
+        inline, guid = _INLINE.match(data, source.end()), _GUID_ATTR.search(source.group(1))
+        if inline is None or guid is None or b"\r" not in inline.group(2):
+            continue
+        body = b"".join(
+            part.replace(b"\r", b"]]>&#13;<![CDATA[")
+            if part.startswith(b"<![CDATA[")
+            else part.replace(b"\r", b"&#13;")
+            for part in _CDATA.split(inline.group(2))
+        )
+        text = parse_xml(declaration + b"<t>" + body + b"</t>", file, limits).text or ""
+        found[norm_guid((guid.group(1) or guid.group(2) or b"").decode("utf-8", "replace"))] = text
+    return found
+
+
 def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
     """Parse ``pkg.xml`` once, capture the selections, check structure, index GUIDs and references."""
     problems: list[Problem] = []
@@ -303,6 +351,7 @@ def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
         )
     doc = Doc(label, "codebook" if root.tag == "CodeBook" else "project", root, problems=problems)
     doc.selections = capture.by_source
+    doc.raw_cr_texts = inline_texts_with_raw_cr(pkg.xml, label, limits)
     _check_structure(doc)
     _index(doc)
     return doc

@@ -42,6 +42,17 @@ selection keeps exactly its characters, through :class:`OffsetMap`, which exists
 for a source that holds a CR and stores one integer per CRLF pair (not per character).
 Astral characters (outside the Basic Multilingual Plane) need no mapping: Python strings
 index code points, as the spec counts them.
+
+Text held inline (``<PlainTextContent>``) is the element's text as XML defines it: a CR
+written ``&#13;`` is in the text (and counted, as above), but a raw CRLF or CR in the XML
+is read as LF by every XML parser (XML 1.0, section 2.11). An exporter that held CRLF text
+and wrote it raw counted CRs the parsed text no longer has; one whose XML writer turned
+LF into CRLF did not. Decision (issue 17 item 6): the importer reads such a source both ways
+(:func:`qda.exchange.structure.inline_texts_with_raw_cr`) and uses the one its selections
+fit (:func:`qda.exchange.build._raw_cr_reading`): when they select the same characters
+either way, nothing changes; when a selection ends past the text without the CRs, the CRs
+were counted; otherwise the source is refused in one line (write the CRs as ``&#13;``, or
+the text as a file), never imported with codings that may be shifted.
 """
 
 from __future__ import annotations
