@@ -15,7 +15,7 @@ CHAPTERS := $(wildcard chapters/*.md chapters/project/*.md)
 # QDA_PROJECT uses tools/project_book.py, which executes every chapter afresh.)
 INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
 
-.PHONY: book test install lint nbval html unit browser bench clean data project-check deidentify-gate fmt interop
+.PHONY: book test install lint nbval html unit browser bench clean data project-check deidentify-gate fmt interop interop-envs
 
 install: $(STAMP)
 
@@ -72,17 +72,20 @@ html: install
 	# Jupyter Book's build (-W -n --keep-going) with one job per core: chapters execute in parallel
 	$(BIN)/python tools/build_book.py .
 
-## make test: lint, unit tests, the HTML build (which executes every chapter, once), the browser check.
+## make test: lint, unit tests, the HTML build (which executes every chapter, once), then
+## the browser, project-book and interop checks.
 # Each chapter is executed once, by the build: a raising cell or a failing hidden assert
 # fails it (nb_execution_raise_on_error, -W; tests/test_chapter_failure.py), and the
 # execution cache it fills is the one `make book` reuses after a prose edit.
-test: install
+# Two cores are kept busy: the unit tests run while the chapters execute (make -j2), and
+# the checks that wait on other processes (Chromium, book builds, qc, Taguette) share one
+# pytest run with two workers. Each step's output is printed whole when it ends.
+test: install interop-envs
 	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory unit
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute   # execute every chapter afresh
-	$(MAKE) --no-print-directory html
-	$(MAKE) --no-print-directory browser
-	$(MAKE) --no-print-directory interop
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit html
+	$(INTEROP_EXPORTS)
+	$(BIN)/python -m pytest tests -m "browser or book or interop" -n 2 --dist loadfile -q -rs
 
 PY_SOURCES := src tests tools benchmarks
 
@@ -116,7 +119,17 @@ browser: install
 ## environment anew. One that cannot be made prints one line (the installer's output is in
 ## _build/interop-NAME.log) and its tests skip, saying why.
 INTEROP_ENVS := qc taguette
-interop: install
+# the interop tests find the clients through these variables (skipping, with the reason, without)
+define INTEROP_EXPORTS
+if [ -f .venv-qc/.installed ]; then export QDA_QC="$(CURDIR)/.venv-qc/bin/qc"; fi
+if [ -f .venv-taguette/.installed ]; then export QDA_TAGUETTE="$(CURDIR)/.venv-taguette/bin/python"; fi
+endef
+
+interop: interop-envs
+	$(INTEROP_EXPORTS)
+	$(BIN)/python -m pytest tests/test_interop_*.py -m interop -n 2 -q -rs
+
+interop-envs: install
 	mkdir -p _build
 	UV=""
 	if [ -z "$${QDA_NO_UV:-}" ]; then
@@ -138,9 +151,6 @@ interop: install
 	    echo "interop: could not install $$lock into $$venv (see $$log); its tests will skip"
 	  fi
 	done
-	if [ -f .venv-qc/.installed ]; then export QDA_QC="$(CURDIR)/.venv-qc/bin/qc"; fi
-	if [ -f .venv-taguette/.installed ]; then export QDA_TAGUETTE="$(CURDIR)/.venv-taguette/bin/python"; fi
-	$(BIN)/python -m pytest tests/test_interop_*.py -m interop -q -rs
 
 bench: install
 	$(BIN)/python benchmarks/run.py

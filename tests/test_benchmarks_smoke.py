@@ -115,13 +115,14 @@ def test_results_md_has_every_required_row(records, tmp_path):
         "whole analysis: < 60 s",
         "whole analysis: < 4 GiB peak memory",
         run.MAKE_TEST_TARGET,
+        run.CI_TARGET,
         "make book after one chapter changed (warm cache) < 30 s",
     ):
         assert t in text, t
     verdicts = [ln for ln in text.splitlines() if ln.startswith("| ") and ln.endswith("** |")]
-    assert len(verdicts) == len(run.targets(records, None, TINY)) == 21
+    assert len(verdicts) == len(run.targets(records, None, TINY)) == 22
     assert all(v.endswith(("**PASS** |", "**MISS** |", "**NOT RUN** |")) for v in verdicts)
-    assert text.count("**NOT RUN**") >= 2  # the make rows, not measured here
+    assert text.count("**NOT RUN**") >= 3  # the make and CI rows, not measured here
 
 
 def test_target_verdicts_follow_the_thresholds():
@@ -165,6 +166,16 @@ def test_target_verdicts_follow_the_thresholds():
     make["book"]["rc"] = 2
     v = {t: verdict for t, _, verdict in run.targets(recs, make, s)}
     assert get("make test") == "MISS" and get("make book") == "MISS"
+    # issue 18: a fresh clone's .ci/run, the browser install included, under 8 minutes
+    ci = {"ci_run_seconds": 400.0, "browser_install_seconds": 70.0, "total_seconds": 470.0, "rc": 0}
+    v = {t: verdict for t, _, verdict in run.targets(recs, {"ci": ci}, s)}
+    assert get("fresh-clone") == "PASS" and get("make test") == "NOT RUN"
+    v = {t: verdict for t, _, verdict in run.targets(recs, {"ci": {**ci, "total_seconds": 481.0}}, s)}
+    assert get("fresh-clone") == "MISS"
+    v = {t: verdict for t, _, verdict in run.targets(recs, {"ci": {**ci, "browser_install_seconds": None}}, s)}
+    assert get("fresh-clone") == "MISS"  # without the browser install the target is not shown to be met
+    v = {t: verdict for t, _, verdict in run.targets(recs, {"ci": {**ci, "rc": 2}}, s)}
+    assert get("fresh-clone") == "MISS"
 
 
 def test_subprocess_measurement_and_memory_cap():

@@ -29,7 +29,7 @@ import zipfile
 
 import pytest
 from conftest import DATA
-from test_project_book import QC_PLAN, QC_TEXT, make_qc_project, qc_command, run_qc_steps
+from test_project_book import QC_PLAN, QC_TEXT, make_book, make_qc_project, pages, qc_command, run_qc_steps
 
 import qda
 from qda.refi import export_project
@@ -161,3 +161,15 @@ def test_a_project_made_and_exported_by_qc_imports_here_every_coding_text_exact(
         (c.transcript_id, c.coder, c.code, texts[c.transcript_id][c.start : c.end]) for c in study.codings.itertuples()
     )
     assert got == expected
+
+
+def test_two_coder_project_made_with_qc_gets_the_reliability_page(qc, tmp_path):
+    """The project book (tools/project_book.py, as `make book` with QDA_PROJECT) on a project
+    two coders made in qc: the reliability page is built on it."""
+    project = make_qc_project(qc, tmp_path / "qc")
+    done = make_book(project)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    page = pages(project)["project/reliability"]
+    assert "Not built on your project" not in page
+    assert "ana / ben" in page and "unitizing alpha per code" in page
+    assert "received" in pages(project)["project/analysis-set"]

@@ -274,19 +274,6 @@ def make_qc_project(qc: str, folder: Path, sources: dict[str, str] | None = None
     return out
 
 
-def test_two_coder_project_made_with_qc_gets_the_reliability_page(tmp_path):
-    qc = qc_command()
-    if qc is None:
-        pytest.skip("qc is not installed (pip install qualitative-coding, or set QDA_QC to its qc command)")
-    project = make_qc_project(qc, tmp_path / "qc")
-    done = make_book(project)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    page = pages(project)["project/reliability"]
-    assert "Not built on your project" not in page
-    assert "ana / ben" in page and "unitizing alpha per code" in page
-    assert "received" in pages(project)["project/analysis-set"]
-
-
 def test_a_wrong_mapping_stops_make_book_before_any_chapter(tmp_path):
     project = qc_demo(tmp_path / "wrong", mapping='analysis:\n  code_a: "Gender inequity"\n  code_b: "identity"\n')
     done = make_book(project)
