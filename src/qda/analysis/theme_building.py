@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from qda.analysis.analysis_set import analysis_set
-from qda.analysis.themes import CAVEAT, _theme_index, _with_participants, theme_names
+from qda.analysis.themes import CAVEAT, theme_index, theme_names, with_participants
 from qda.errors import QDAError
 from qda.study.model import Study
 from qda.study.schema import ordered_levels
@@ -35,11 +35,11 @@ def _theme_rows(study: Study, theme=None) -> pd.DataFrame:
     if th is None or th.empty:
         theme_names(study)  # raises the explanatory QDAError
     if theme is not None:
-        th = th.loc[th["theme"].astype(int) == _theme_index(study, theme)]
+        th = th.loc[th["theme"].astype(int) == theme_index(study, theme)]
     th = th.reset_index(drop=True).copy()
     th["theme"] = th["theme"].astype(int)
     th["subtheme"] = th["subtheme"].fillna("").astype(str)
-    return _with_participants(study, th)
+    return with_participants(study, th)
 
 
 def _full_codings(study: Study, round: str | None) -> pd.DataFrame:
@@ -142,7 +142,7 @@ def codes_in_theme(study: Study, theme, by: str = "gender", round: str | None = 
     so a cell reads "k of the n who spoke to it". Who differs from whom *within* a
     theme is a description of this sample, never a rate (Murphy et al. 2022).
     """
-    t = _theme_index(study, theme)
+    t = theme_index(study, theme)
     if by not in study.participants.columns or by == "participant_id":
         raise QDAError(study.root, "by", f"{by!r} is not a participant characteristic", "use gender or career_stage")
     long = _drop_analysis_codes(study, segment_codes(study, round, theme=t), False)
@@ -173,7 +173,7 @@ def theme_variation(study: Study, theme, rows: str = "gender", columns: str = "r
     is also mentored); the margins ``total`` count each participant once.
     Participants, not segments (Murphy et al. 2022, limitations).
     """
-    t = _theme_index(study, theme)
+    t = theme_index(study, theme)
     th = _theme_rows(study, t)
     if "role" in (rows, columns):
         seg = analysis_set(study) if segments is None else segments
@@ -290,7 +290,7 @@ def memo_trail(study: Study, theme=None, decision: str | None = None) -> pd.Data
     )
     out = out.merge(memos.drop(columns=[c for c in ("theme",) if c in memos.columns]), on="memo_id", how="left")
     if theme is not None:
-        out = out.loc[out["theme"] == _theme_index(study, theme)]
+        out = out.loc[out["theme"] == theme_index(study, theme)]
     if decision is not None:
         known = {"open", "keep", "split", "merge", "rename", "negative case", "drop"}
         if decision not in known:
@@ -395,8 +395,8 @@ def theme_exemplars(study: Study, theme=None) -> pd.DataFrame:
         raise QDAError(study.root, "exemplars", "the study has no exemplars", "add exemplars.csv")
     ex = ex.assign(theme=ex["theme"].astype(int))
     if theme is not None:
-        ex = ex.loc[ex["theme"] == _theme_index(study, theme)]
-    ex = _with_participants(study, ex.reset_index(drop=True))
+        ex = ex.loc[ex["theme"] == theme_index(study, theme)]
+    ex = with_participants(study, ex.reset_index(drop=True))
     th = _theme_rows(study)
     inside = np.zeros(len(ex), dtype=bool)
     for t in ex["theme"].unique():

@@ -61,7 +61,8 @@ def theme_names(study: Study) -> pd.Series:
     )
 
 
-def _theme_index(study: Study, theme) -> int:
+def theme_index(study: Study, theme) -> int:
+    """The theme's number, given its number or its name (any case); QDAError if it has neither."""
     names = theme_names(study)
     if isinstance(theme, (int, np.integer)) and int(theme) in names.index:
         return int(theme)
@@ -79,7 +80,7 @@ def _theme_index(study: Study, theme) -> int:
     )
 
 
-def _with_participants(study: Study, frame: pd.DataFrame) -> pd.DataFrame:
+def with_participants(study: Study, frame: pd.DataFrame) -> pd.DataFrame:
     """Add participant_id (via transcripts) and every participant column to ``frame``."""
     out = frame.copy()
     if "participant_id" not in out.columns:
@@ -130,7 +131,7 @@ def theme_by(
         )
     src = src.loc[src["theme"].notna()].copy()
     src["theme"] = src["theme"].astype(int)
-    src = _with_participants(study, src)
+    src = with_participants(study, src)
     part = study.participants
     groups = part[by]
     levels = ordered_levels(groups, by)  # e.g. woman before man, ranks from assistant up
@@ -185,11 +186,11 @@ def excerpts(
     """
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise QDAError(None, "n", f"{n!r} is not a whole number >= 0", "pass n=3 or similar")
-    t = _theme_index(study, theme)
+    t = theme_index(study, theme)
     names = theme_names(study)
     src = study.themes if segments is None else segments
     src = src.loc[src["theme"].notna() & (src["theme"].astype("Int64") == t)].copy()
-    src = _with_participants(study, src)
+    src = with_participants(study, src)
     for col, val in (("gender", gender), ("career_stage", career_stage)):
         if val is None:
             continue
@@ -248,7 +249,7 @@ def who_spoke(
         by = (by,)
     if not by:
         raise QDAError(None, "by", "is empty", "pass at least one participant characteristic, e.g. ('gender',)")
-    t = _theme_index(study, theme)
+    t = theme_index(study, theme)
     name = theme_names(study)[t]
     parts = []
     caveat = ""
@@ -298,7 +299,7 @@ def answers_with_code(study: Study, code: str, theme=None, round: str | None = "
         )
     th = study.themes
     if theme is not None:
-        th = th.loc[th["theme"].astype(int) == _theme_index(study, theme)]
+        th = th.loc[th["theme"].astype(int) == theme_index(study, theme)]
     th = th.reset_index(drop=True)
     out = th.copy()
     out["has_code"] = rows_overlapping(th, c)
