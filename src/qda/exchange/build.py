@@ -23,6 +23,7 @@ from qda.exchange.naming import (
     ROLE_NOTE,
     SYNTHETIC_MARKER,
     THEMES_ROOT,
+    GuidLog,
     UniqueNames,
     _parse_labelled,
     norm_guid,
@@ -45,7 +46,7 @@ class _State:
 
     pkg: _Package
     doc: Doc
-    guids: dict[str, str] = field(default_factory=dict)
+    guids: Any = field(default_factory=GuidLog)  # a _GuidLog; ImportRecord.guids is its dict()
     coder_of: dict[str, str] = field(default_factory=dict)
     slug_of: dict[str, str] = field(default_factory=dict)
     themes_of: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # code guid -> theme
@@ -327,12 +328,7 @@ def _plain_codings(
                 fc[sg] = cid
     # guids["coding:" + cid] = cg, then guids["selection:" + cid] = sg where the selection changes
     if not any(map(operator.eq, sgs[1:], sgs[:-1])):  # no selection holds two codings in a row
-        keys: list = [None] * (2 * m)
-        vals: list = [None] * (2 * m)
-        keys[0::2] = ["coding:" + c for c in cids]
-        keys[1::2] = ["selection:" + c for c in cids]
-        vals[0::2], vals[1::2] = cgs, sgs
-        st.guids.update(zip(keys, vals, strict=True))
+        st.guids.add_codings(cids, cgs, sgs)
     else:
         guids, prev = st.guids, None
         for cg, sg, cid in zip(cgs, sgs, cids, strict=True):
@@ -534,7 +530,7 @@ def build_study(pkg: _Package, doc: Doc) -> Study:
             root=pkg.path,
             synthetic=False,
         )
-        study.imported = ImportRecord(kind="codebook", origin=origin, guids=st.guids)
+        study.imported = ImportRecord(kind="codebook", origin=origin, guids=st.guids.dict())
         return study
     st.wanted = frozenset(owner for rows in doc.selections.values() for owner, _ in rows.note_refs)
     tr_rows, codings, missing = _sources(st)
@@ -554,12 +550,15 @@ def build_study(pkg: _Package, doc: Doc) -> Study:
         kind="project",
         origin=origin,
         project_name=doc.root.get("name", ""),
-        guids=st.guids,
         variables=raw,
         variable_types=var_type,
         missing_sources=missing,
         notes=st.notes,
     )
+    if st.guids.blocks:  # the codings' millions of entries are made when first read (by an export)
+        study.imported.defer_guids(st.guids.dict)
+    else:
+        study.imported.guids = st.guids.dict()
     if not study.synthetic:  # a user's project names its analysis codes in its mapping
         study.analysis = {k: (list(v) if isinstance(v, list) else v) for k, v in EMPTY_ANALYSIS.items()}
     set_participants(study, raw, var_type, None, doc.file)
