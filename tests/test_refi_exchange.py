@@ -456,3 +456,22 @@ def test_formula_names_are_reported_and_written_safely(tmp_path):
     coders_csv = (out / "coders.csv").read_text()
     assert "'=HYPERLINK" in coders_csv and "\n=HYPERLINK" not in coders_csv
     assert "-0.5" not in coders_csv  # numbers are never touched (see formula_safe)
+
+
+def test_deferred_guids_are_the_dict_on_every_access_copy_and_pickle(tmp_path):
+    """The codings' GUID entries are made on first read (issue 17 item 2); every route sees the same dict."""
+    import copy
+    import dataclasses
+    import pickle
+
+    export_project(small_study(), tmp_path / "s.qdpx")
+    first = import_project(tmp_path / "s.qdpx").imported
+    assert "guids" not in vars(first)  # deferred: the study has codings outside themes
+    expected = list(first.guids.items())
+    assert any(k.startswith("coding:") for k, _ in expected) and any(k.startswith("selection:") for k, _ in expected)
+    for route in (copy.copy, copy.deepcopy, lambda r: pickle.loads(pickle.dumps(r))):
+        rec = import_project(tmp_path / "s.qdpx").imported
+        assert list(route(rec).guids.items()) == expected
+    assert dataclasses.asdict(import_project(tmp_path / "s.qdpx").imported)["guids"] == dict(expected)
+    with pytest.raises(AttributeError):
+        _ = first.no_such_attribute

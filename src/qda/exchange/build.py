@@ -7,6 +7,7 @@ the caller reports the first (import) or all of them (validate).
 
 from __future__ import annotations
 
+import operator
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from qda.exchange.naming import (
     ROLE_NOTE,
     SYNTHETIC_MARKER,
     THEMES_ROOT,
+    GuidLog,
     UniqueNames,
     _parse_labelled,
     norm_guid,
@@ -44,12 +46,13 @@ class _State:
 
     pkg: _Package
     doc: Doc
-    guids: dict[str, str] = field(default_factory=dict)
+    guids: Any = field(default_factory=GuidLog)  # a _GuidLog; ImportRecord.guids is its dict()
     coder_of: dict[str, str] = field(default_factory=dict)
     slug_of: dict[str, str] = field(default_factory=dict)
     themes_of: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # code guid -> theme
     tid_of: dict[str, str] = field(default_factory=dict)
     first_coding: dict[str, str] = field(default_factory=dict)  # selection or coding guid -> coding id
+    wanted: frozenset[str] = frozenset()  # the guids first_coding keeps: those a NoteRef is on (_memos reads them)
     notes: list[str] = field(default_factory=list)
 
 
@@ -57,9 +60,38 @@ def frame(columns: dict[str, list], table: str, file: str) -> pd.DataFrame:
     """A typed table of ``SCHEMAS[table]`` from columns (lists of equal length)."""
     if not columns or not len(next(iter(columns.values()))):
         return empty_frame(table)
+    typed = _typed_frame(columns, table)
+    if typed is not None:
+        return typed
     df = pd.DataFrame({c: columns[c] for c in SCHEMAS[table]}).astype(object)
     df = df.where(df.notna(), "")
     return coerce(df, table, Path(file))
+
+
+#: Python type of every value of a column of this kind, for :func:`_typed_frame`.
+_PY_TYPE = {"str": str, "category": str, "int": int}
+
+
+def _typed_frame(columns: dict[str, list], table: str) -> pd.DataFrame | None:
+    """The frame :func:`coerce` gives, built directly when every value already has its column's type.
+
+    Only for tables whose columns are all ``str``, ``category`` or ``int`` (codings, themes,
+    transcripts); None when any value is of another type (then ``coerce`` decides, with its messages).
+    """
+    schema = SCHEMAS[table]
+    if not all(kind in _PY_TYPE for kind in schema.values()):
+        return None
+    out = {}
+    for col, kind in schema.items():
+        values = columns[col]
+        if set(map(type, values)) != {_PY_TYPE[kind]}:
+            return None
+        if kind == "int":
+            out[col] = pd.Series(np.array(values, dtype=np.int64), copy=False)
+        else:
+            s = pd.Series(values, dtype=str)
+            out[col] = s.astype("category") if kind == "category" else s
+    return pd.DataFrame(out)
 
 
 def _rows_to_columns(rows: list[dict], table: str) -> dict[str, list]:
@@ -304,33 +336,63 @@ def _selection_codings(st: _State, tid: str, src: ET.Element, rows: Selections, 
 def _plain_codings(
     st: _State, tid: str, rows: Selections, keep: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: _Codings
 ) -> None:
-    """The loop of :func:`_selection_codings` for a source without theme codings, column by column."""
-    idx = [i for i in keep.tolist() if rows.coding_guid[i]]  # a selection without a coding adds nothing
-    if not idx:
+    """The loop of :func:`_selection_codings` for a source without theme codings, column by column.
+
+    The GUID map and the first coding of each selection and coding are filled with the same
+    keys, values and insertion order as the loop would, by ``dict.update`` on pairs built in bulk.
+    """
+    n = len(rows)
+    if len(keep) == n and "" not in rows.coding_guid:  # the usual case: every row kept, every row a coding
+        cgs, sgs, cids = rows.coding_guid, rows.sel_guid, rows.coding_id
+        users, refs, rounds, versions = rows.user, rows.code_ref, rows.round, rows.version
+        s_out, e_out = starts.tolist(), ends.tolist()
+    else:
+        idx = [i for i in keep.tolist() if rows.coding_guid[i]]  # a selection without a coding adds nothing
+        if not idx:
+            return
+        cgs, sgs, cids, users, refs, rounds, versions = (
+            [col[i] for i in idx]
+            for col in (
+                rows.coding_guid,
+                rows.sel_guid,
+                rows.coding_id,
+                rows.user,
+                rows.code_ref,
+                rows.round,
+                rows.version,
+            )
+        )
+        s_out, e_out = starts[idx].tolist(), ends[idx].tolist()
+    m = len(cgs)
+    if m == 0:
         return
-    cgs = [rows.coding_guid[i] for i in idx]
-    sgs = [rows.sel_guid[i] for i in idx]
-    cids = [rows.coding_id[i] for i in idx]
-    fc, guids, prev = st.first_coding, st.guids, None
-    for cg, sg, cid in zip(cgs, sgs, cids, strict=True):
-        if cg not in fc:
-            fc[cg] = cid
-        if sg not in fc:
-            fc[sg] = cid
-        guids["coding:" + cid] = cg
-        if sg != prev:
-            guids["selection:" + cid] = sg
-        prev = sg
+    if st.wanted:  # first_coding.setdefault(cg, cid), then (sg, cid), row after row
+        fc, wanted = st.first_coding, st.wanted
+        for cg, sg, cid in zip(cgs, sgs, cids, strict=True):
+            if cg in wanted and cg not in fc:
+                fc[cg] = cid
+            if sg in wanted and sg not in fc:
+                fc[sg] = cid
+    # guids["coding:" + cid] = cg, then guids["selection:" + cid] = sg where the selection changes
+    if not any(map(operator.eq, sgs[1:], sgs[:-1])):  # no selection holds two codings in a row
+        st.guids.add_codings(cids, cgs, sgs)
+    else:
+        guids, prev = st.guids, None
+        for cg, sg, cid in zip(cgs, sgs, cids, strict=True):
+            guids["coding:" + cid] = cg
+            if sg != prev:
+                guids["selection:" + cid] = sg
+            prev = sg
     coder_of, slug_of = st.coder_of, st.slug_of
     c = out.cols
     c["coding_id"].extend(cids)
-    c["transcript_id"].extend([tid] * len(idx))
-    c["coder"].extend([coder_of.get(u, u) for u in (rows.user[i] for i in idx)])
-    c["round"].extend([rows.round[i] for i in idx])
-    c["start"].extend(starts[idx].tolist())
-    c["end"].extend(ends[idx].tolist())
-    c["code"].extend([slug_of.get(r, r) for r in (rows.code_ref[i] for i in idx)])
-    c["codebook_version"].extend([rows.version[i] for i in idx])
+    c["transcript_id"].extend([tid] * m)
+    c["coder"].extend(map(coder_of.get, users, users))
+    c["round"].extend(rounds)
+    c["start"].extend(s_out)
+    c["end"].extend(e_out)
+    c["code"].extend(map(slug_of.get, refs, refs))
+    c["codebook_version"].extend(versions)
 
 
 def _whole_source_codings(st: _State, tid: str, src: ET.Element, length: int, out: _Codings) -> None:
@@ -515,8 +577,9 @@ def build_study(pkg: _Package, doc: Doc) -> Study:
             root=pkg.path,
             synthetic=False,
         )
-        study.imported = ImportRecord(kind="codebook", origin=origin, guids=st.guids)
+        study.imported = ImportRecord(kind="codebook", origin=origin, guids=st.guids.dict())
         return study
+    st.wanted = frozenset(owner for rows in doc.selections.values() for owner, _ in rows.note_refs)
     tr_rows, codings, missing = _sources(st)
     raw, var_type = _participants(st, tr_rows)
     study = Study(
@@ -534,12 +597,15 @@ def build_study(pkg: _Package, doc: Doc) -> Study:
         kind="project",
         origin=origin,
         project_name=doc.root.get("name", ""),
-        guids=st.guids,
         variables=raw,
         variable_types=var_type,
         missing_sources=missing,
         notes=st.notes,
     )
+    if st.guids.blocks:  # the codings' millions of entries are made when first read (by an export)
+        study.imported.defer_guids(st.guids.dict)
+    else:
+        study.imported.guids = st.guids.dict()
     if not study.synthetic:  # a user's project names its analysis codes in its mapping
         study.analysis = {k: (list(v) if isinstance(v, list) else v) for k, v in EMPTY_ANALYSIS.items()}
     set_participants(study, raw, var_type, None, doc.file)

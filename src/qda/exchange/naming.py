@@ -167,3 +167,49 @@ _THEME_LABELS = {"Theme": "theme", "Theme name": "theme_name", "Subtheme": "subt
 THEMES_ROOT = "Theme assignments of the analysis (qda): each coding of a code below is a theme assignment."
 #: Name prefix of the Notes that carry coder roles (a REFI-QDA User has no description).
 ROLE_NOTE = "Coder role: "
+
+
+class GuidLog:
+    """``guids`` while the tables are built: the same assignments in the same order, those of the
+    codings of a source as one block; :meth:`dict` replays them (``dict.update`` per part)."""
+
+    def __init__(self) -> None:
+        self.parts: list[Any] = [{}]  # dicts of single assignments, and blocks (cids, cgs, sgs)
+        self.blocks = 0
+
+    def __setitem__(self, key: str, value: str) -> None:
+        last = self.parts[-1]
+        if not isinstance(last, dict):
+            last = {}
+            self.parts.append(last)
+        last[key] = value
+
+    def setdefault(self, key: str, value: str) -> str:
+        if self.blocks:
+            self.parts = [self.dict()]
+            self.blocks = 0
+        for part in self.parts:
+            if key in part:
+                return part[key]
+        self[key] = value
+        return value
+
+    def add_codings(self, cids: list[str], cgs: list[str], sgs: list[str]) -> None:
+        """``["coding:" + cid] = cg`` then ``["selection:" + cid] = sg`` for each row (no selection repeats)."""
+        self.parts.append((cids, cgs, sgs))
+        self.blocks += 1
+
+    def dict(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for part in self.parts:
+            if isinstance(part, dict):
+                out.update(part)
+                continue
+            cids, cgs, sgs = part
+            keys: list = [None] * (2 * len(cids))
+            vals: list = [None] * (2 * len(cids))
+            keys[0::2] = ["coding:" + c for c in cids]
+            keys[1::2] = ["selection:" + c for c in cids]
+            vals[0::2], vals[1::2] = cgs, sgs
+            out.update(zip(keys, vals, strict=True))
+        return out

@@ -544,8 +544,8 @@ def schema_errors(data: bytes, kind: str | None = None) -> list[tuple[int, str]]
     of any length (``huge_tree``: the size is already bounded by ``Limits``).
 
     A document larger than :data:`SCHEMA_TREE_MAX` in the schema's own namespace is
-    validated while it is parsed, without building a tree (a tree of 10^6 codings takes
-    about 2 GB): libxml2's streaming validator stops judging structure at the first
+    validated while it is parsed, finished elements dropped between chunks (a whole tree of
+    10^6 codings takes about 2 GB): libxml2's streaming validator stops judging structure at the first
     error, so only the first errors are listed, with line 0 (it gives no line).
     """
     if len(data) > SCHEMA_TREE_MAX:
@@ -562,9 +562,24 @@ def schema_errors(data: bytes, kind: str | None = None) -> list[tuple[int, str]]
     return tree_schema_errors(root, kind)
 
 
-#: Elements dropped from the tree as they end while streaming a validation (the validator
-#: judges the parse events, not the tree, so nothing it needs is lost).
-_STREAM_DROP = tuple(f"{{*}}{t}" for t in ("PlainTextSelection", "TextSource", "Note", "Case", "Code", "User"))
+class _PrunedSource(_BytesSource):
+    """Bytes for a validating ``iterparse`` that, before each chunk, drops what the parse has finished.
+
+    Between two chunks the open elements are the root and its chain of last children; every
+    other element has ended, and the validator (which judges the parse events, not the tree)
+    needs none of them, so the tree never holds more than about a chunk.
+    """
+
+    root: Any = None
+
+    def read(self, n: int = -1) -> bytes:
+        el = self.root
+        while el is not None and len(el):
+            last = el[-1]
+            if len(el) > 1:
+                del el[:-1]
+            el = last
+        return super().read(n)
 
 
 def _streamed_schema_errors(data: bytes, kind: str | None) -> list[tuple[int, str]] | None:
@@ -581,12 +596,12 @@ def _streamed_schema_errors(data: bytes, kind: str | None) -> list[tuple[int, st
     kind = kind or ("codebook" if qname.localname == "CodeBook" else "project")
     if qname.namespace != (NS_CODEBOOK if kind == "codebook" else NS_PROJECT):
         return None
-    it = etree.iterparse(_BytesSource(data), events=("end",), tag=_STREAM_DROP, schema=_schema(kind), **opts)
+    source = _PrunedSource(data)
+    it = etree.iterparse(source, events=("start",), tag=qname.text, schema=_schema(kind), **opts)
     try:
-        for _, el in it:
-            parent = el.getparent()
-            if parent is not None:
-                parent.remove(el)
+        for _, el in it:  # the root (and any element of the same name inside it)
+            if source.root is None:
+                source.root = el
     except etree.XMLSyntaxError as e:
         errs = [(x.line, x.message) for x in it.error_log if x.level >= etree.ErrorLevels.ERROR]
         return errs or [(e.lineno or 0, f"cannot be read for schema validation ({e.msg})")]

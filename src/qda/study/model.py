@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,24 @@ class ImportRecord:
     missing_participant_columns: list[str] = field(default_factory=list)
     mapping: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def defer_guids(self, make: Callable[[], dict[str, str]]) -> None:
+        """Let ``guids`` be ``make()``, computed on first access (a large import has millions of
+        entries that only an export reads). Every access, comparison, copy or pickle sees the dict."""
+        self.__dict__.pop("guids", None)
+        self.__dict__["_make_guids"] = make
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only for a missing attribute: ``guids`` after defer_guids, before its first access
+        make = self.__dict__.pop("_make_guids", None) if name == "guids" else None
+        if make is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.guids = make()
+        return self.guids
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.guids  # noqa: B018 - computed before a copy or pickle
+        return dict(self.__dict__)
 
 
 @dataclass
