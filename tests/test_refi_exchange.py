@@ -128,6 +128,19 @@ def test_wide_text_without_a_bom_is_refused(tmp_path, encoding):
     assert any("not text" in x.what for x in validate_file(p))
 
 
+@pytest.mark.parametrize(
+    ("attribute", "value"),
+    [("startPosition", "99999999999999999999"), ("endPosition", "-99999999999999999999"), ("endPosition", str(2**63))],
+)
+def test_positions_beyond_64_bits_are_refused_in_one_line(tmp_path, attribute, value):
+    """Found by review: int64 overflow was a traceback (OverflowError) from import and validate."""
+    xml = project(f"<Sources>{source(selection(1, 3, 12))}</Sources>")
+    old = 'startPosition="3"' if attribute == "startPosition" else 'endPosition="12"'
+    assert old in xml
+    path = qdpx(tmp_path / "huge.qdpx", xml.replace(old, f'{attribute}="{value}"'), {f"sources/{G}.txt": TEXT.encode()})
+    refused(path, RefiError, rf"{attribute}='{value}' is beyond any text", tmp_path)
+
+
 def test_trailing_data_and_hidden_zips_are_refused(tmp_path):
     xml = project("").encode()
     (tmp_path / "junk.qde").write_bytes(xml + b"<more/>")

@@ -181,16 +181,17 @@ class _Capture:
         for attr in ("startPosition", "endPosition"):
             v = el.get(attr)
             try:
-                pos.append(int(v))  # type: ignore[arg-type]
+                n = int(v)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                self.problems.append(
-                    Problem(
-                        self.file,
-                        self._where(el, parent),
-                        f"{attr}={v!r} is not a whole number",
-                        "fix the selection's positions",
-                    )
-                )
+                what = "is not a whole number"
+            else:
+                if _POSITION_MIN <= n <= _POSITION_MAX:
+                    pos.append(n)
+                    continue
+                what = "is beyond any text (positions are stored as 64-bit integers)"
+            self.problems.append(
+                Problem(self.file, self._where(el, parent), f"{attr}={v!r} {what}", "fix the selection's positions")
+            )
         return pos
 
     def __call__(self, el: ET.Element, parent: ET.Element) -> bool:
@@ -208,6 +209,8 @@ class _Capture:
         sg = (get("guid") or "").strip().strip("{}").lower()  # norm_guid, inline
         try:
             pos = [int(get("startPosition")), int(get("endPosition"))]  # type: ignore[arg-type]
+            if not (_POSITION_MIN <= pos[0] <= _POSITION_MAX and _POSITION_MIN <= pos[1] <= _POSITION_MAX):
+                pos = self._positions(el, parent)
         except (TypeError, ValueError):
             pos = self._positions(el, parent)
         codings = []
@@ -269,6 +272,9 @@ class _Capture:
             rows.version.append(ver)
         return True
 
+
+#: Positions are kept in int64 arrays; one outside their range is refused, not overflowed.
+_POSITION_MIN, _POSITION_MAX = -(2**63), 2**63 - 1
 
 #: The Description this package writes on a selection; anything else goes through _parse_labelled.
 _SEL_DESCRIPTION = re.compile(r"Coding ID:[ \t]?([^\n]*)\nRound:[ \t]?([^\n]*)\nCodebook version:[ \t]?([^\n]*)")
