@@ -11,14 +11,25 @@ pinned in requirements.lock):
 * ``sphinx_jupyterbook_latex``: adds config values, node types and per-document
   transforms; it keeps nothing in the build environment that workers would have to merge.
 
-This extension says so, leaving the extensions themselves untouched.
+This extension says so, leaving the extensions themselves untouched. It also creates
+MyST-NB's execution cache (jupyter-cache's SQLite database) in the main process before the
+parallel read: otherwise, on a cleared cache, two workers create its tables at once and
+one fails ("table settings already exists").
 """
 
 from __future__ import annotations
 
+from jupyter_cache import get_cache
 from sphinx.application import Sphinx
 
 PARALLEL_SAFE = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
+
+
+def create_execution_cache(app: Sphinx) -> None:
+    """Create the execution cache's database now, once (after MyST-NB set its path)."""
+    config = getattr(app.env, "mystnb_config", None)
+    if config is not None and config.execution_mode == "cache" and config.execution_cache_path:
+        get_cache(config.execution_cache_path).db  # noqa: B018 (the property creates the tables)
 
 
 def setup(app: Sphinx) -> dict:
@@ -26,4 +37,5 @@ def setup(app: Sphinx) -> dict:
         app.setup_extension(name)
         app.extensions[name].parallel_read_safe = True
         app.extensions[name].parallel_write_safe = True
+    app.connect("builder-inited", create_execution_cache, priority=900)  # after MyST-NB's own handler
     return {"parallel_read_safe": True, "parallel_write_safe": True}
