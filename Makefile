@@ -15,7 +15,7 @@ CHAPTERS := $(wildcard chapters/*.md chapters/project/*.md)
 # QDA_PROJECT uses tools/project_book.py, which executes every chapter afresh.)
 INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
 
-.PHONY: book test install lint nbval html unit browser bench clean data project-check deidentify-gate fmt interop interop-envs
+.PHONY: book test install lint nbval html unit browser bench clean data project-check deidentify-gate fmt interop interop-envs tool-checks browser-check
 
 install: $(STAMP)
 
@@ -72,20 +72,18 @@ html: install
 	# Jupyter Book's build (-W -n --keep-going) with one job per core: chapters execute in parallel
 	$(BIN)/python tools/build_book.py .
 
-## make test: lint, unit tests, the HTML build (which executes every chapter, once), then
-## the browser, project-book and interop checks.
+## make test, at once: lint, the unit tests, the checks that build their own books or
+## drive other tools (project books, qc, Taguette), and the HTML build (which executes every
+## chapter, once) followed by the browser check of the built book.
 # Each chapter is executed once, by the build: a raising cell or a failing hidden assert
 # fails it (nb_execution_raise_on_error, -W; tests/test_chapter_failure.py), and the
 # execution cache it fills is the one `make book` reuses after a prose edit.
-# Two cores are kept busy: the unit tests run while the chapters execute (make -j2), and
-# the checks that wait on other processes (Chromium, book builds, qc, Taguette) share one
-# pytest run with two workers. Each step's output is printed whole when it ends.
+# The three share the two cores (make -j3): the build executes two chapters at a time, and
+# much of the other checks' time is spent waiting on other processes. Each step's output is
+# printed whole when it ends.
 test: install interop-envs
-	$(MAKE) --no-print-directory lint
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute   # execute every chapter afresh
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit html
-	$(INTEROP_EXPORTS)
-	$(BIN)/python -m pytest tests -m "browser or book or interop" -n 2 --dist loadfile -q -rs
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint unit tool-checks browser-check
 
 PY_SOURCES := src tests tools benchmarks
 
@@ -110,6 +108,16 @@ nbval: install
 
 browser: install
 	$(BIN)/python -m pytest tests -m "browser or book" -q
+
+# The browser check of the book `make html` builds (its prerequisite).
+browser-check: html
+	$(BIN)/python -m pytest tests -m browser -q -rs
+
+# The project books (marker book) and the exchange with qc and Taguette (marker interop):
+# they build their own books or run other programs, and need no `make html`.
+tool-checks: install interop-envs
+	$(INTEROP_EXPORTS)
+	$(BIN)/python -m pytest tests -m "(book or interop) and not browser and not slow" -n 2 --dist loadfile -q -rs
 
 ## make interop (the last step of `make test`): exchange with real clients, qc and Taguette
 ## (tests/test_interop_*.py, marker interop). Each runs in its own virtual environment,

@@ -119,6 +119,8 @@ def test_make_test_executes_every_chapter_once_in_the_build():
     executor (nbval) on the chapters."""
     mk = (ROOT / "Makefile").read_text()
     body = mk.split("\ntest: install", 1)[1].split("\n\n", 1)[0]
-    assert "rm -rf _build/.jupyter_cache" in body and " html" in body
-    assert body.index("rm -rf _build/.jupyter_cache") < body.index(" html")
+    # the build runs as the prerequisite of the browser check, after the cache is cleared
+    assert "\nbrowser-check: html\n" in mk
+    assert "rm -rf _build/.jupyter_cache" in body and " browser-check" in body
+    assert body.index("rm -rf _build/.jupyter_cache") < body.index(" browser-check")
     assert "nbval" not in body

@@ -42,14 +42,15 @@ def test_regeneration_is_byte_identical(tmp_path):
 
 
 def test_other_seed_differs_and_size_scales(tmp_path):
-    facts = generate(tmp_path / "big", n_participants=1040, seed=7)
+    facts = generate(tmp_path / "big", n_participants=208, seed=7)  # twice the design: one tile
     s = qda.load_study(tmp_path / "big")
-    assert len(s.participants) == 1040 and facts["participants"] == 1040
-    assert (s.participants["gender"] == "woman").sum() == 520
+    assert len(s.participants) == 208 and facts["participants"] == 208
+    assert (s.participants["gender"] == "woman").sum() == 104
     qda.validate(s)  # the design size comes from the SYNTHETIC marker
     # a tiled corpus: the authored interviews under new ids, said so in the marker
     assert "tiled" in (tmp_path / "big" / "SYNTHETIC").read_text()
-    assert s.text("P0105").split("\n\n", 1)[1] == s.text("P0001").split("\n\n", 1)[1]
+    ids = sorted(s.participants["participant_id"])
+    assert s.text(ids[104]).split("\n\n", 1)[1] == s.text(ids[0]).split("\n\n", 1)[1]  # the second tile
 
 
 def test_cli_rejects_odd_size(tmp_path, capsys):

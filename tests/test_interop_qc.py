@@ -163,6 +163,8 @@ def test_a_project_made_and_exported_by_qc_imports_here_every_coding_text_exact(
     assert got == expected
 
 
+# a whole project book (minutes of CPU on a busy machine): `make interop` runs it, `make test` does not
+@pytest.mark.slow
 def test_two_coder_project_made_with_qc_gets_the_reliability_page(qc, tmp_path):
     """The project book (tools/project_book.py, as `make book` with QDA_PROJECT) on a project
     two coders made in qc: the reliability page is built on it."""
