@@ -11,9 +11,10 @@ STAMP := $(VENV)/.installed
 NBVAL_DIR := _build/nbval
 CHAPTERS := $(wildcard chapters/*.md chapters/project/*.md)
 # Jupyter Book's execution cache is keyed on code cells only (jupyter-book #1633):
-# key it also on the package, the data, the lock file and the configuration. (A build on
+# key it also on the package, the data, tools/ (the build and the demo project), the lock file
+# and the configuration. (A build on
 # QDA_PROJECT uses tools/project_book.py, which executes every chapter afresh.)
-INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
+INPUTS_HASH = $(shell { cat requirements.lock _config.yml; find src data tools -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
 
 .PHONY: book test install lint nbval html unit browser bench clean data project-check deidentify-gate fmt interop interop-envs tool-checks browser-check
 
@@ -138,7 +139,7 @@ interop: interop-envs
 	$(BIN)/python -m pytest tests/test_interop_*.py -m interop -n 2 -q -rs
 
 interop-envs: install
-	mkdir -p _build
+	@mkdir -p _build   # @: the recipe is not echoed (its messages are the ones that matter)
 	UV=""
 	if [ -z "$${QDA_NO_UV:-}" ]; then
 	  if command -v uv >/dev/null 2>&1; then UV="uv"
