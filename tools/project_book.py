@@ -104,10 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     done = subprocess.run(cmd, env=env, cwd=ROOT)
     if done.returncode == 0:
         latest = ROOT / "_build" / "project" / "latest"
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
         if args.out.resolve().parent == latest.parent.resolve():
-            latest.symlink_to(args.out.name)
+            # a new link renamed over the old one: two builds finishing together cannot collide
+            fresh = latest.with_name(f".latest-{os.getpid()}")
+            fresh.unlink(missing_ok=True)
+            fresh.symlink_to(args.out.name)
+            os.replace(fresh, latest)
         print(f"Book built on {project.name}: open file://{args.out.resolve()}/_build/html/index.html")
     return done.returncode
 
