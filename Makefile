@@ -5,6 +5,11 @@ SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
+# Bytecode caches (git-ignored __pycache__) are written even where the environment says not
+# to (PYTHONDONTWRITEBYTECODE): otherwise each of the hundreds of Python processes a
+# `make test` starts (kernels, commands, pytest workers) compiles the package and re-rewrites
+# the test modules' asserts from source.
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -34,7 +39,9 @@ $(STAMP): requirements.lock pyproject.toml
 	fi
 	if [ -n "$$UV" ]; then
 	  echo "installing requirements.lock with uv"
-	  $$UV pip install --quiet --python $(BIN)/python -r requirements.lock
+	  # --compile-bytecode: the .pyc files pip writes by default (uv does not), so that no process
+	  # compiles the libraries from source again
+	  $$UV pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	  $$UV pip install --quiet --python $(BIN)/python --no-deps -e .
 	else
 	  echo "installing requirements.lock with pip"
@@ -151,7 +158,7 @@ interop-envs: install
 	  if [ -f $$venv/.installed ] && [ $$venv/.installed -nt $$lock ]; then continue; fi
 	  rm -rf $$venv
 	  if { $(PYTHON) -m venv $$venv &&
-	       if [ -n "$$UV" ]; then $$UV pip install --quiet --python $$venv/bin/python -r $$lock
+	       if [ -n "$$UV" ]; then $$UV pip install --quiet --compile-bytecode --python $$venv/bin/python -r $$lock
 	       else $$venv/bin/python -m pip install --quiet --disable-pip-version-check -r $$lock; fi
 	     } >$$log 2>&1; then
 	    touch $$venv/.installed
