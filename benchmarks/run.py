@@ -360,6 +360,15 @@ def measure_make(work: Path, repeats: int = 3) -> dict:
     return res
 
 
+def git_commit() -> str:
+    """The short hash of HEAD, or "?" where git cannot tell."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=str(ROOT), capture_output=True, text=True)
+    except OSError:
+        return "?"
+    return head.stdout.strip() or "?"
+
+
 def measure_ci(work: Path) -> dict:
     """A fresh clone of HEAD and its ``.ci/run`` end to end, as CI runs it (``CI=true``).
 
@@ -369,8 +378,7 @@ def measure_ci(work: Path) -> dict:
     download and unpack, root only) and added: ``total = browser install + .ci/run``.
     """
     res: dict[str, Any] = {"date": _dt.datetime.now().isoformat(timespec="seconds")}
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    res["commit"] = head.stdout.strip()
+    res["commit"] = git_commit()
     base = Path(tempfile.mkdtemp(prefix="qda-ci-"))
     try:
         repo = base / "main"
@@ -437,12 +445,7 @@ def machine() -> dict:
             vers[pkg] = version(pkg)
         except PackageNotFoundError:
             vers[pkg] = "not installed"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=str(ROOT), capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        commit = "?"
+    commit = git_commit()
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

@@ -34,37 +34,28 @@ kernelspec:
 ---
 """
 
-BROKEN = (
-    HEADER
-    + """
-# A chapter that breaks
 
-```{code-cell} ipython3
+def chapter(title: str, hidden_assert: str) -> str:
+    """A MyST chapter: one cell, then a hidden cell (tagged remove-cell) with ``hidden_assert``."""
+    return (
+        HEADER
+        + f"""
+# {title}
+
+```{{code-cell}} ipython3
 x = 1
 ```
 
-```{code-cell} ipython3
+```{{code-cell}} ipython3
 :tags: [remove-cell]
-assert x == 2, "a wrong number"
+{hidden_assert}
 ```
 """
-)
+    )
 
-GOOD = (
-    HEADER
-    + """
-# A chapter that runs
 
-```{code-cell} ipython3
-x = 1
-```
-
-```{code-cell} ipython3
-:tags: [remove-cell]
-assert x == 1
-```
-"""
-)
+BROKEN = chapter("A chapter that breaks", 'assert x == 2, "a wrong number"')
+GOOD = chapter("A chapter that runs", "assert x == 1")
 
 
 def _build(tmp_path: Path, chapters: dict[str, str]) -> subprocess.CompletedProcess:

@@ -11,7 +11,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SHARED, run_qda
+from conftest import SHARED, run_qda
 
 import qda
 import qda.analysis.mapped as mapped
@@ -46,19 +46,15 @@ def qc_demo(folder, mapping: str | None = QC_MAPPING):
     return target
 
 
-def cli(*args, cwd=ROOT):
-    return run_qda(*args, cwd=cwd)
-
-
 def test_check_project_prints_one_line_per_problem_and_exits_2(tmp_path):
     project = qc_demo(tmp_path, mapping=None)
-    done = cli("check-project", str(project))
+    done = run_qda("check-project", str(project))
     assert done.returncode == 2 and "qda map" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     (tmp_path / "qda-project.yml").write_text(
         'analysis:\n  code_a: "Gender inequity"\n  code_b: "Mentorship"\n  code_b_parts: ["practices"]\n'
         'compare_by: "Gender"\nthemes: ["nope"]\ncoders: {"Jane": a}\ncolour: red\n'
     )
-    done = cli("check-project", str(project))
+    done = run_qda("check-project", str(project))
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stdout + done.stderr
     assert (
@@ -112,28 +108,28 @@ def test_overlapping_codes_and_stray_parts_are_problems(tmp_path):
 
 def test_map_writes_a_starter_listing_codes_coders_and_refuses_to_overwrite(tmp_path):
     project = qc_demo(tmp_path, mapping=None)
-    done = cli("map", str(project))
+    done = run_qda("map", str(project))
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "qda-project.yml").read_text()
     assert 'code_a: ""' in text and '"cp": "cp"' in text
     assert "#   rq1_definition (0 / " in text and "#       programming (3 / 3)" in text
     assert "[name shared: write" in text
-    again = cli("check-project", str(project))
+    again = run_qda("check-project", str(project))
     assert again.returncode == 2 and "analysis.code_a: is not filled in" in again.stderr
-    assert cli("map", str(project)).returncode == 2
+    assert run_qda("map", str(project)).returncode == 2
 
 
 def test_write_review_lists_every_finding_unreviewed_and_the_gate_reads_it(tmp_path):
     project = qc_demo(tmp_path)
-    assert cli("deidentify-check", "--gate", str(project)).returncode == 2
-    done = cli("deidentify-check", "--write-review", str(project))
+    assert run_qda("deidentify-check", "--gate", str(project)).returncode == 2
+    done = run_qda("deidentify-check", "--write-review", str(project))
     assert done.returncode == 0, done.stderr
     review = tmp_path / "deidentify-reviewed.yml"
     text = review.read_text()
     assert text.count("status: unreviewed") >= 10 and "status: reviewed" not in text
-    assert cli("deidentify-check", "--gate", str(project)).returncode == 2  # nothing confirmed yet
+    assert run_qda("deidentify-check", "--gate", str(project)).returncode == 2  # nothing confirmed yet
     review.write_text(text.replace("status: unreviewed", "status: reviewed"))
-    done = cli("deidentify-check", "--gate", str(project))
+    done = run_qda("deidentify-check", "--gate", str(project))
     assert done.returncode == 0, done.stdout + done.stderr
 
 

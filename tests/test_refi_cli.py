@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -14,10 +13,6 @@ from qda.refi import import_project, read_qdpx_members, schema_errors, write_stu
 
 FIXTURES = SHARED / "fixtures" / "refi"
 QC = FIXTURES / "qc-1.3.2_qualitative-coding_demo.qdpx"
-
-
-def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    return run_qda(*args, cwd=cwd, **env)
 
 
 @pytest.fixture()
@@ -37,27 +32,27 @@ def test_written_data_folder_loads_back(data_dir):
 
 
 def test_export_project_and_codebook(data_dir, tmp_path):
-    r = cli("export", "--out", str(tmp_path / "s.qdpx"), "--data", str(data_dir), cwd=tmp_path)
+    r = run_qda("export", "--out", str(tmp_path / "s.qdpx"), "--data", str(data_dir), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "3 sources" in r.stdout and "6 codings" in r.stdout
     assert schema_errors(read_qdpx_members(tmp_path / "s.qdpx")["project.qde"], "project") == []
-    r = cli("export", "--out", str(tmp_path / "s.qdc"), "--data", str(data_dir), cwd=tmp_path)
+    r = run_qda("export", "--out", str(tmp_path / "s.qdc"), "--data", str(data_dir), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert schema_errors((tmp_path / "s.qdc").read_bytes(), "codebook") == []
-    r = cli("export", "--out", str(tmp_path / "s.zip"), "--data", str(data_dir), cwd=tmp_path)
+    r = run_qda("export", "--out", str(tmp_path / "s.zip"), "--data", str(data_dir), cwd=tmp_path)
     assert r.returncode == 2 and "has the suffix '.zip'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "s.zip").exists()
 
 
 def test_usage_errors_are_one_line(tmp_path):
-    r = cli("import", str(QC), cwd=tmp_path)
+    r = run_qda("import", str(QC), cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "qda import: arguments: the following arguments are required: --out" in r.stderr
 
 
 def test_import_qc_demo_writes_a_loadable_data_folder(shared, tmp_path):
     out = tmp_path / "qc"
-    r = cli("import", str(QC), "--out", str(out), cwd=tmp_path)
+    r = run_qda("import", str(QC), "--out", str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "205 codings" in r.stdout
     st = qda.load_study(out)
@@ -70,8 +65,8 @@ def test_import_qc_demo_writes_a_loadable_data_folder(shared, tmp_path):
 
 
 def test_import_export_import_via_cli_keeps_codings(shared, tmp_path):
-    cli("import", str(QC), "--out", str(tmp_path / "a"), cwd=tmp_path)
-    r = cli("export", "--out", str(tmp_path / "a.qdpx"), "--data", str(tmp_path / "a"), cwd=tmp_path)
+    run_qda("import", str(QC), "--out", str(tmp_path / "a"), cwd=tmp_path)
+    r = run_qda("export", "--out", str(tmp_path / "a.qdpx"), "--data", str(tmp_path / "a"), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     again = import_project(tmp_path / "a.qdpx")
     first = import_project(QC)
@@ -92,7 +87,7 @@ def test_import_export_import_via_cli_keeps_codings(shared, tmp_path):
     ],
 )
 def test_validate_accepts_real_exports(shared, tmp_path, name):
-    r = cli("validate", str(FIXTURES / name), cwd=tmp_path)
+    r = run_qda("validate", str(FIXTURES / name), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "valid REFI-QDA file" in r.stdout
 
@@ -116,7 +111,7 @@ def test_validate_lists_every_problem_one_per_line(tmp_path):
     with zipfile.ZipFile(p, "w") as zf:
         zf.writestr("project.qde", xml)
         zf.writestr(f"sources/{g}.txt", src)
-    r = cli("validate", str(p), cwd=tmp_path)
+    r = run_qda("validate", str(p), cwd=tmp_path)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     whats = " | ".join(lines)
@@ -127,7 +122,7 @@ def test_validate_lists_every_problem_one_per_line(tmp_path):
 
 
 def test_validate_data_folder(data_dir, tmp_path):
-    r = cli("validate", str(data_dir), cwd=tmp_path)
+    r = run_qda("validate", str(data_dir), cwd=tmp_path)
     assert r.returncode in (0, 2) and "Traceback" not in r.stderr
     if r.returncode == 0:
         assert "valid data folder" in r.stdout

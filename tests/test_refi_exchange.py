@@ -5,7 +5,6 @@ Every input here is built by the test (big ones generated, never committed).
 
 from __future__ import annotations
 
-import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -24,10 +23,6 @@ from qda.refi import Limits, export_project, import_project, read_qdpx_members, 
 G = "9f2c1e7a-1111-4a2b-8c3d-0123456789ab"
 CODE = "0b1c2d3e-2222-4a2b-8c3d-0123456789ab"
 USER = "1c2d3e4f-3333-4a2b-8c3d-0123456789ab"
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_qda(*args, cwd=cwd)
 
 
 def project(body: str, origin: str = "test") -> str:
@@ -65,10 +60,10 @@ def refused(path: Path, exc: type, pattern: str, tmp_path: Path) -> None:
         import_project(path)
     assert "\n" not in str(info.value)
     out = tmp_path / "out"
-    r = cli("import", str(path), "--out", str(out), cwd=tmp_path)
+    r = run_qda("import", str(path), "--out", str(out), cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
     assert not out.exists()
-    v = cli("validate", str(path), cwd=tmp_path)
+    v = run_qda("validate", str(path), cwd=tmp_path)
     assert v.returncode == 2 and "Traceback" not in v.stderr
 
 
@@ -209,7 +204,7 @@ def test_huge_inline_text_validates(tmp_path):
     p = tmp_path / "big.qde"
     p.write_text(project(body), encoding="utf-8")
     assert validate_file(p) == []
-    r = cli("validate", str(p), cwd=tmp_path)
+    r = run_qda("validate", str(p), cwd=tmp_path)
     assert r.returncode == 0 and "Traceback" not in r.stderr
 
 
@@ -224,14 +219,14 @@ def test_ten_thousand_nested_codes_import_and_export_without_recursion(tmp_path)
     assert len(st.codebook) == n + 1
     out = export_project(st, tmp_path / "deep.qdpx")  # no false "parent cycle"
     assert len(import_project(out, limits=Limits(max_depth=n + 10)).codebook) == n + 1
-    r = cli("validate", str(p), cwd=tmp_path)
+    r = run_qda("validate", str(p), cwd=tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
 def test_import_into_an_existing_file_is_one_line(tmp_path):
     p = export_project(small_study(), tmp_path / "s.qdpx")
     (tmp_path / "file.txt").write_text("keep me")
-    r = cli("import", str(p), "--out", str(tmp_path / "file.txt"), cwd=tmp_path)
+    r = run_qda("import", str(p), "--out", str(tmp_path / "file.txt"), cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.strip().endswith("give a folder path (it is created)")
     assert len(r.stderr.strip().splitlines()) == 1 and (tmp_path / "file.txt").read_text() == "keep me"
 
@@ -270,7 +265,7 @@ def test_bom_base_from_the_origin_and_the_cli_line(tmp_path):
     s = BOM_TEXT.index("the mentor")
     p = _bom_project(tmp_path, [(s + 1, s + 11)], origin="qc 1.7.8")
     assert _selected(import_project(p)) == ["the mentor"]
-    r = cli("import", str(p), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    r = run_qda("import", str(p), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (
         "1 source(s) start with a byte-order mark; offsets read the BOM as code point 0 (the project's origin 'qc 1.7.8'"
@@ -335,7 +330,7 @@ def test_inline_text_with_raw_crlf_that_cannot_be_read_is_refused_in_one_line(tm
     path = _inline_project(tmp_path, CR_TEXT, [_span("the mentor"), _span("first")])
     pattern = "raw CR line ends, which XML reads as LF, and 1 selection"
     refused(path, RefiError, pattern, tmp_path)
-    r = cli("validate", str(path), cwd=tmp_path)
+    r = run_qda("validate", str(path), cwd=tmp_path)
     assert r.returncode == 2 and len([line for line in r.stderr.splitlines() if pattern in line]) == 1, r.stderr
     # the same text with its CRs escaped imports
     assert _selected(
@@ -349,26 +344,26 @@ def test_inline_text_with_raw_crlf_that_cannot_be_read_is_refused_in_one_line(tm
 def test_out_folder_rules(tmp_path):
     a = export_project(small_study(), tmp_path / "a.qdpx")
     out = tmp_path / "out"
-    assert cli("import", str(a), "--out", str(out), cwd=tmp_path).returncode == 0
+    assert run_qda("import", str(a), "--out", str(out), cwd=tmp_path).returncode == 0
     assert (out / "SYNTHETIC").exists()
     # the same file again: replaced whole (a file added by hand disappears)
     (out / "transcripts" / "old.txt").write_text("stale")
-    assert cli("import", str(a), "--out", str(out), cwd=tmp_path).returncode == 0
+    assert run_qda("import", str(a), "--out", str(out), cwd=tmp_path).returncode == 0
     assert not (out / "transcripts" / "old.txt").exists()
     # another file into it: refused in one line, nothing changed
     other = _handmade_qdpx(tmp_path / "other.qdpx", TEXT.encode(), [(3, 12)])
     before = sorted(p.name for p in out.rglob("*"))
-    r = cli("import", str(other), "--out", str(out), cwd=tmp_path)
+    r = run_qda("import", str(other), "--out", str(out), cwd=tmp_path)
     assert r.returncode == 2 and "already holds an import of another file" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and sorted(p.name for p in out.rglob("*")) == before
     # --force replaces it: no transcript and no SYNTHETIC marker of the earlier import survive
-    assert cli("import", str(other), "--out", str(out), "--force", cwd=tmp_path).returncode == 0
+    assert run_qda("import", str(other), "--out", str(out), "--force", cwd=tmp_path).returncode == 0
     st = qda.load_study(out)
     assert st.synthetic is False and list(st.transcripts["transcript_id"]) == ["Interview_1"]
     # a folder with other content is refused too
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.md").write_text("mine")
-    r = cli("import", str(a), "--out", str(tmp_path / "mine"), cwd=tmp_path)
+    r = run_qda("import", str(a), "--out", str(tmp_path / "mine"), cwd=tmp_path)
     assert r.returncode == 2 and "1 item(s) that are not an earlier import" in r.stderr
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
 
@@ -424,7 +419,7 @@ def test_export_carries_roles_themes_memos_and_says_what_it_cannot(tmp_path):
     folder = tmp_path / "data"
     s.reconciliation = s.reconciliation.iloc[:0]  # its unit ids are not turns of these texts
     write_study(s, folder)
-    r = cli("export", "--out", str(tmp_path / "x.qdpx"), "--data", str(folder), cwd=tmp_path)
+    r = run_qda("export", "--out", str(tmp_path / "x.qdpx"), "--data", str(folder), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "3 theme assignments" in r.stdout
     assert "not carried (REFI-QDA has no place for it): 1 earlier codebook version(s) (v1)" in r.stderr
@@ -436,9 +431,9 @@ def test_data_folder_round_trip_is_byte_identical(tmp_path, study):
     for name, s in (("small", qda.load_study(tmp_path / "small-data")), ("data", study)):
         first = export_project(s, tmp_path / f"{name}-1.qdpx")
         out = tmp_path / f"{name}-folder"
-        r = cli("import", str(first), "--out", str(out), cwd=tmp_path)
+        r = run_qda("import", str(first), "--out", str(out), cwd=tmp_path)
         assert r.returncode == 0, r.stderr
-        r = cli("export", "--out", str(tmp_path / f"{name}-2.qdpx"), "--data", str(out), cwd=tmp_path)
+        r = run_qda("export", "--out", str(tmp_path / f"{name}-2.qdpx"), "--data", str(out), cwd=tmp_path)
         assert r.returncode == 0, r.stderr
         second = tmp_path / f"{name}-2.qdpx"
         m1, m2 = read_qdpx_members(first), read_qdpx_members(second)
@@ -464,7 +459,7 @@ def test_formula_names_are_reported_and_written_safely(tmp_path):
     assert any("coder '=HYPERLINK" in w and "spreadsheet" in w for w in whats)
     assert any("code '+Mentoring'" in w for w in whats)
     out = tmp_path / "out"
-    r = cli("import", str(p), "--out", str(out), cwd=tmp_path)
+    r = run_qda("import", str(p), "--out", str(out), cwd=tmp_path)
     assert r.returncode == 0 and "written with a leading apostrophe" in r.stderr
     coders_csv = (out / "coders.csv").read_text()
     assert "'=HYPERLINK" in coders_csv and "\n=HYPERLINK" not in coders_csv

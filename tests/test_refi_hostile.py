@@ -135,10 +135,6 @@ def test_limits_are_settings(large, monkeypatch):
     assert Limits.from_env(max_depth=7) == Limits(max_depth=7)
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_qda(*args, cwd=cwd)
-
-
 def _python_dash_m(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return subprocess.run([sys.executable, "-m", "qda", *args], capture_output=True, text=True, cwd=cwd, env=env)
@@ -148,7 +144,7 @@ def _python_dash_m(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_cli_import_exits_2_with_one_line_and_writes_nothing(tmp_path, name):
     exc, pattern = CASES[name]
     out = tmp_path / "out"
-    r = _cli("import", str(BAD / name), "--out", str(out), cwd=tmp_path)
+    r = run_qda("import", str(BAD / name), "--out", str(out), cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr
@@ -156,7 +152,7 @@ def test_cli_import_exits_2_with_one_line_and_writes_nothing(tmp_path, name):
     assert not out.exists()
     assert mbi.SECRET not in r.stdout + r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing beside it either
-    v = _cli("validate", str(BAD / name), cwd=tmp_path)
+    v = run_qda("validate", str(BAD / name), cwd=tmp_path)
     assert v.returncode == 2 and v.stderr.strip() and "Traceback" not in v.stderr
 
 

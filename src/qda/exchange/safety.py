@@ -275,6 +275,10 @@ class _Package:
 # ---------------------------------------------------------------------------
 #: ``on_end(element, parent) -> True`` tells :func:`parse_xml` to drop a finished element.
 EndHook = Callable[[ET.Element, ET.Element], bool]
+#: lxml's options for every untrusted parse here: no entity expansion, no network, no DTD
+#: (each call adds ``huge_tree`` as its size rule allows).
+LXML_SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False}
+
 #: libxml2 (without ``huge_tree``) refuses documents nested deeper than this; expat then decides.
 LIBXML_MAX_DEPTH = 256
 
@@ -406,9 +410,7 @@ def _parse_lxml(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> A
         events=("end",),
         tag=f"{{*}}{end_tag}",
         huge_tree=False,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
+        **LXML_SAFE,
         remove_comments=True,
         remove_pis=True,
     )
@@ -524,7 +526,7 @@ class _BytesSource:
 # ---------------------------------------------------------------------------
 @lru_cache(maxsize=2)
 def _schema(kind: str) -> etree.XMLSchema:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    parser = etree.XMLParser(**LXML_SAFE)
     doc = etree.parse(str(SCHEMA_DIR / ("Project.xsd" if kind == "project" else "Codebook.xsd")), parser)
     return etree.XMLSchema(doc)
 
@@ -552,7 +554,7 @@ def schema_errors(data: bytes, kind: str | None = None) -> list[tuple[int, str]]
         streamed = _streamed_schema_errors(data, kind)
         if streamed is not None:
             return streamed
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    parser = etree.XMLParser(huge_tree=True, **LXML_SAFE)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
@@ -584,7 +586,7 @@ class _PrunedSource(_BytesSource):
 
 def _streamed_schema_errors(data: bytes, kind: str | None) -> list[tuple[int, str]] | None:
     """Schema errors found while streaming, or None when the root is not in the schema's namespace."""
-    opts = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
+    opts = {**LXML_SAFE, "huge_tree": True}
     try:
         for _, el in etree.iterparse(_BytesSource(data), events=("start",), **opts):
             qname = etree.QName(el)
