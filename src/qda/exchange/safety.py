@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import defusedxml.ElementTree as DET
 from defusedxml.common import (
@@ -327,7 +327,11 @@ def parse_xml(
             break
         root = None
         if on_end is not None and end_tag is not None:
-            root = _parse_lxml(data, limits.max_depth, on_end, end_tag)
+            try:
+                root = _parse_lxml_batched(data, limits.max_depth, on_end, end_tag)
+            except _Unusual:  # the element-by-element lxml parse decides
+                getattr(on_end, "reset", lambda: None)()
+                root = _parse_lxml(data, limits.max_depth, on_end, end_tag)
             if root is None:
                 getattr(on_end, "reset", lambda: None)()
         if root is None:
@@ -377,6 +381,114 @@ def _parse_expat(data: bytes, file: str | Path, max_depth: int, on_end: EndHook 
 
 class _TooDeep(Exception):
     pass
+
+
+class _Unusual(Exception):
+    """The batched parse met what only the element-by-element parse handles (see _parse_lxml_batched)."""
+
+
+class BatchHook(Protocol):
+    """An :data:`EndHook` that can also take many finished elements at once (:func:`_parse_lxml_batched`).
+
+    ``parent_tags``: the tags of the parents whose ``end_tag`` children the hook takes (for any other
+    parent it returns False). ``take(parent, start, stop)`` consumes ``parent``'s children
+    ``start <= i < stop`` when all are ``end_tag`` elements it can take in one step, with the same
+    result as calling the hook on each in order, and returns True (they are then deleted); it
+    returns False, changing nothing, when any needs the element-by-element hook. The children
+    before ``start`` are the ones kept so far; after ``stop`` come kept children that are not
+    ``end_tag`` elements, then, while the parent is open, its last child, perhaps unfinished.
+    """
+
+    parent_tags: frozenset[str]
+
+    def __call__(self, el: Any, parent: Any) -> bool: ...
+
+    def take(self, parent: Any, start: int, stop: int) -> bool: ...
+
+
+#: Bytes fed to lxml at a time by the batched parse: the tree holds about this much of the
+#: batched elements at once, and the hook's ``take`` runs once per chunk and parent.
+BATCH_CHUNK = 256 * 1024
+#: An open parent's finished children are taken once it holds more than this many children
+#: (memory stays bounded); most runs are then whole parents, taken when they end.
+BATCH_OPEN_MIN = 4096
+
+
+def _parse_lxml_batched(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> Any:
+    """The fastest path of :func:`parse_xml`: finished ``end_tag`` elements go to the hook in batches.
+
+    For the usual document (one default namespace, blanked as in :func:`_parse_lxml`; the
+    depth limit at or above libxml2's own) and a hook with ``take`` (:class:`BatchHook`): lxml
+    is fed :data:`BATCH_CHUNK` bytes at a time, reports only the start and end of the parents
+    the hook names, and after each chunk every finished child of an open or just-ended parent
+    is offered to ``take`` at once (the elements are never handed to Python one by one).
+    Children ``take`` declines go to the hook one by one, in document order, as in
+    :func:`_parse_lxml`; those it keeps stay in the tree. A finished child is never the last
+    child of an open parent, so only children before it are touched while the parser runs.
+
+    Returns None when lxml reports anything (expat decides, as for :func:`_parse_lxml`);
+    raises :class:`_Unusual` for a document this path does not handle (a namespace other than
+    the one default, a lower depth limit, a parent nested in another parent, a hook without
+    ``take``): :func:`_parse_lxml` then parses it element by element.
+    """
+    take = getattr(on_end, "take", None)
+    parent_tags = getattr(on_end, "parent_tags", None)
+    head = _blank_default_namespace(data)
+    if take is None or not parent_tags or head is None or max_depth < LIBXML_MAX_DEPTH:
+        raise _Unusual
+    kept: dict[Any, int] = {}  # parent -> its leading children that stay in the tree
+
+    def flush(parent: Any, still_open: bool) -> None:
+        start = kept.get(parent, 0)
+        stop = len(parent) - still_open  # an open parent's last child may be unfinished
+        if stop <= start:
+            return
+        while start < stop and parent[start].tag != end_tag:  # the hook never sees these: kept
+            start += 1
+        end = stop
+        while end > start and parent[end - 1].tag != end_tag:  # kept too, after the run
+            end -= 1
+        if end > start and take(parent, start, end):
+            del parent[start:end]
+            kept[parent] = start + stop - end
+            return
+        for el in parent[start:stop]:
+            if el.tag == end_tag and on_end(el, parent):
+                parent.remove(el)
+            else:
+                start += 1
+        kept[parent] = start
+
+    parser = etree.XMLPullParser(
+        events=("start", "end"),
+        tag=[f"{{*}}{t}" for t in sorted(parent_tags)],
+        huge_tree=False,
+        **LXML_SAFE,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    open_parent: Any = None
+    view = memoryview(data)
+    try:
+        parser.feed(head)
+        for at in range(len(head), len(data), BATCH_CHUNK):
+            parser.feed(view[at : at + BATCH_CHUNK].tobytes())
+            for event, el in parser.read_events():
+                if event == "start":
+                    if open_parent is not None:
+                        raise _Unusual  # a parent inside a parent
+                    open_parent = el
+                else:
+                    flush(el, False)
+                    open_parent = None
+            if open_parent is not None and len(open_parent) > BATCH_OPEN_MIN:
+                flush(open_parent, True)
+        root = parser.close()
+    except (etree.LxmlError, LookupError, ValueError):  # expat decides (and words any refusal)
+        return None
+    if len(parser.error_log) or root is None or root.getroottree().docinfo.doctype:
+        return None
+    return root
 
 
 def _parse_lxml(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> Any:

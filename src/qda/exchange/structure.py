@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 from array import array
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from qda.errors import Problem, RefiError
 from qda.exchange.naming import _SEL_LABELS, _parse_labelled, norm_guid
 from qda.exchange.safety import Limits, _Package, parse_xml
@@ -143,7 +145,17 @@ class Doc:
 
 
 class _Capture:
-    """The ``on_end`` hook of :func:`parse_xml`: takes finished selections out of the tree."""
+    """The ``on_end`` hook of :func:`parse_xml`: takes finished selections out of the tree.
+
+    One selection at a time (``__call__``), or a run of finished selections of one source at once
+    (``take``, the :class:`~qda.exchange.safety.BatchHook` protocol): XPath gives each attribute
+    of the whole run as one list, so no selection passes through Python alone. ``take`` accepts
+    a run only when every selection in it has this package's usual form, and then gives exactly
+    the rows ``__call__`` would; anything else (a NoteRef, a second Coding, a Description in
+    another form, a missing or malformed attribute) is declined and goes to ``__call__``.
+    """
+
+    parent_tags = SOURCE_TAGS
 
     def __init__(self, doc_problems: list[Problem], file: str):
         self.problems = doc_problems
@@ -272,6 +284,108 @@ class _Capture:
             rows.version.append(ver)
         return True
 
+    def take(self, parent: ET.Element, start: int, stop: int) -> bool:
+        """Capture ``parent``'s children ``start <= i < stop`` at once when all are usual selections.
+
+        Before ``start`` and from ``stop`` on, the parent holds children kept in the tree, never
+        selections (``__call__`` takes every selection of a source), except an unfinished last
+        child: when that is a selection, the XPaths of ``_RUN[True]`` leave it out.
+        """
+        n = stop - start
+        open_selection = len(parent) > stop and parent[-1].tag == "PlainTextSelection"
+        if _N_SELECTIONS(parent) != n + open_selection:
+            return False
+        run = _RUN[open_selection]
+        if run.shape(parent) != _usual_shape(n):
+            return False
+        sel_guid = run.guid(parent)
+        starts = run.start(parent)
+        ends = run.end(parent)
+        descs = run.description(parent)
+        coding_guid = run.coding_guid(parent)
+        users = run.coding_user(parent)
+        code_refs = run.code_ref(parent)
+        if not all(len(col) == n for col in (sel_guid, starts, ends, coding_guid, users, code_refs)) or "" in users:
+            return False  # an attribute missing (or a coding's user empty: then the selection's counts)
+        try:
+            start_col = array("q", map(int, starts))
+            end_col = array("q", map(int, ends))
+        except (ValueError, OverflowError):  # __call__ words each bad position
+            return False
+        joined = "\x00".join(descs) + "\x00"
+        if _SEL_DESCRIPTIONS_ALL.fullmatch(joined) is None:
+            return False
+        info = _SEL_DESCRIPTIONS.findall(joined)
+        sel_guid = _norm_guids(sel_guid)
+        coding_guid = _norm_guids(coding_guid)
+        for g in {*users, *code_refs}:
+            self._n(g)
+        norm = self._norm.__getitem__
+        rounds = {r: self._i(r) for r in {i[1] for i in info}}
+        versions = {v: self._i(v) for v in {i[2] for i in info}}
+        if parent is self._parent:
+            rows = self._rows
+        else:
+            rows = self.by_source.get(parent)
+            if rows is None:
+                rows = self.by_source[parent] = Selections()
+            self._parent, self._rows = parent, rows
+        rows.n_selections += n
+        rows.sel_guid.extend(sel_guid)
+        rows.start.extend(start_col)
+        rows.end.extend(end_col)
+        rows.coding_guid.extend(coding_guid)
+        rows.user.extend(map(norm, users))
+        rows.code_ref.extend(map(norm, code_refs))
+        rows.coding_id.extend([i[0] or g for i, g in zip(info, coding_guid, strict=True)])
+        rows.theme_id.extend([""] * n)
+        rows.round.extend([rounds[i[1]] for i in info])
+        rows.version.extend([versions[i[2]] for i in info])
+        return True
+
+
+class _RunPaths:
+    """The XPaths ``take`` evaluates on a source, over its selections ``S`` (all, or all but the last)."""
+
+    def __init__(self, selections: str):
+        def xpath(path: str) -> etree.XPath:
+            return etree.XPath(path.replace("S", selections), smart_strings=False)
+
+        # Each count is n for n selections of the usual form (2n for the first): first child a
+        # Description, second a Coding, no third; the Description's one child a text node; the
+        # Coding's one child a CodeRef. A selection adds at most one to each count but the first,
+        # so equal counts mean every selection has that form (one XPath call, one string).
+        self.shape = xpath(
+            "concat(count(S/*), ',', count(S/*[1][self::Description]), ',', count(S/*[2][self::Coding]), ',',"
+            " count(S/Description/node()), ',', count(S/Description/node()[1][self::text()]), ',',"
+            " count(S/Coding/*), ',', count(S/Coding/*[1][self::CodeRef]))"
+        )
+        # one item per selection, in document order, when each has the attribute
+        self.guid = xpath("S/@guid")
+        self.start = xpath("S/@startPosition")
+        self.end = xpath("S/@endPosition")
+        self.description = xpath("S/Description/text()")
+        self.coding_guid = xpath("S/Coding/@guid")
+        self.coding_user = xpath("S/Coding/@creatingUser")
+        self.code_ref = xpath("S/Coding/CodeRef/@targetGUID")
+
+
+def _usual_shape(n: int) -> str:
+    return f"{2 * n},{n},{n},{n},{n},{n},{n}"
+
+
+_N_SELECTIONS = etree.XPath("count(PlainTextSelection)")
+#: [parent finished, parent open (its last child unfinished)]
+_RUN = (_RunPaths("PlainTextSelection"), _RunPaths("PlainTextSelection[position() < last()]"))
+_GUIDS_LINES = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*")
+
+
+def _norm_guids(guids: list[str]) -> list[str]:
+    """``norm_guid`` of each; at once when all are already lower-case 8-4-4-4-12 (nothing to change)."""
+    if _GUIDS_LINES.fullmatch("\n".join(guids) + "\n") is not None:
+        return guids
+    return [norm_guid(g) for g in guids]
+
 
 #: Positions are kept in int64 arrays; one outside their range is refused, not overflowed.
 _POSITION_MIN, _POSITION_MAX = -(2**63), 2**63 - 1
@@ -281,6 +395,13 @@ _SEL_DESCRIPTION = re.compile(r"Coding ID:[ \t]?([^\n]*)\nRound:[ \t]?([^\n]*)\n
 
 
 _SEL_KEYS = ("coding_id", "round", "codebook_version")
+#: _SEL_DESCRIPTION for many descriptions joined, each ended by NUL (which XML text never holds):
+#: all are of the usual form when the joined text is a run of _ONE_OF_JOINED (no backtracking
+#: between items: each is atomic), and findall then gives each one's three fields.
+_FIELD = r"[ \t]?([^\n\x00]*)"
+_ONE_OF_JOINED = rf"(?>Coding ID:{_FIELD}\nRound:{_FIELD}\nCodebook version:{_FIELD})\x00"
+_SEL_DESCRIPTIONS = re.compile(_ONE_OF_JOINED)
+_SEL_DESCRIPTIONS_ALL = re.compile(rf"(?:{_ONE_OF_JOINED})*+")
 
 
 def _twice(file: str, where: str, tag: str, n: int) -> Problem:

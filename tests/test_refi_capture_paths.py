@@ -1,0 +1,243 @@
+"""The three ways the importer reads selections give the same result (issue 17, speed).
+
+:func:`qda.exchange.safety.parse_xml` takes coded selections out of the tree in one of three
+ways: in batches (XPath over a run of finished selections, :meth:`_Capture.take`), one by one
+from lxml (:func:`_parse_lxml`), or one by one from expat (:func:`_parse_expat`). The batched
+way accepts only selections of the usual form and hands everything else to the one-by-one
+hook. These tests build documents that mix the usual form with every unusual one the hook
+words differently, cut into chunks of many sizes, and compare what each way captured (every
+column, the problems, what is left in the tree).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qda.exchange import safety
+from qda.exchange.safety import Limits, parse_xml
+from qda.exchange.structure import _Capture
+
+NS = "urn:QDA-XML:project:1.0"
+U1 = "00000000-0001-4000-8000-000000000001"
+U2 = "00000000-0001-4000-8000-000000000002"
+CODE = "00000000-0002-4000-8000-000000000001"
+NOTE = "00000000-0007-4000-8000-000000000001"
+
+
+def _g(kind: int, k: int) -> str:
+    return f"{k:08x}-{kind:04x}-4000-8000-000000000000"
+
+
+def _coding(k: int, *, user: str | None = U1, refs: str | None = None) -> str:
+    refs = f'<CodeRef targetGUID="{CODE}"/>' if refs is None else refs
+    attr = "" if user is None else f' creatingUser="{user}"'
+    return f'<Coding guid="{_g(5, k)}"{attr}>{refs}</Coding>'
+
+
+def _usual_description(k: int) -> str:
+    return f"<Description>Coding ID: C{k}\nRound: r{k % 3}\nCodebook version: v{k % 2}</Description>"
+
+
+def _selection(k: int, inner: str, attrs: str | None = None) -> str:
+    attrs = attrs or f'guid="{_g(4, k)}" startPosition="{k}" endPosition="{k + 5}" creatingUser="{U2}"'
+    return f"<PlainTextSelection {attrs}>{inner}</PlainTextSelection>"
+
+
+#: One selection per form: the usual one, and each way a selection can differ from it.
+FORMS = {
+    "usual": lambda k: _selection(k, _usual_description(k) + _coding(k)),
+    "usual, indented": lambda k: _selection(k, "\n  " + _usual_description(k) + "\n  " + _coding(k) + "\n"),
+    "no Description": lambda k: _selection(k, _coding(k)),
+    "another Description": lambda k: _selection(k, "<Description>said twice</Description>" + _coding(k)),
+    "theme Description": lambda k: _selection(
+        k, f"<Description>Theme coding ID: T{k}\nRound: full</Description>" + _coding(k)
+    ),
+    "empty Description": lambda k: _selection(k, "<Description/>" + _coding(k)),
+    "two Descriptions": lambda k: _selection(k, _usual_description(k) * 2 + _coding(k)),
+    "Coding first": lambda k: _selection(k, _coding(k) + _usual_description(k)),
+    "element in Description": lambda k: _selection(
+        k, f"<Description>Coding ID: C{k}<b/>\nRound: r\nCodebook version: v</Description>" + _coding(k)
+    ),
+    "entity and CDATA": lambda k: _selection(
+        k,
+        f"<Description>Coding ID: A&amp;{k}<![CDATA[<x>]]>\nRound: r\nCodebook version: v</Description>" + _coding(k),
+    ),
+    "comment in Description": lambda k: _selection(
+        k, f"<Description>Coding ID: C<!-- c -->{k}\nRound: r\nCodebook version: v</Description>" + _coding(k)
+    ),
+    "two Codings": lambda k: _selection(k, _usual_description(k) + _coding(k) + _coding(k + 10_000)),
+    "no Coding": lambda k: _selection(k, _usual_description(k)),
+    "no CodeRef": lambda k: _selection(k, _usual_description(k) + _coding(k, refs="")),
+    "two CodeRefs": lambda k: _selection(
+        k, _usual_description(k) + _coding(k, refs=f'<CodeRef targetGUID="{CODE}"/>' * 2)
+    ),
+    "NoteRef on selection": lambda k: _selection(
+        k, _usual_description(k) + _coding(k) + f'<NoteRef targetGUID="{NOTE}"/>'
+    ),
+    "NoteRef on coding": lambda k: _selection(
+        k, _usual_description(k) + _coding(k, refs=f'<CodeRef targetGUID="{CODE}"/><NoteRef targetGUID="{NOTE}"/>')
+    ),
+    "user on selection only": lambda k: _selection(k, _usual_description(k) + _coding(k, user=None)),
+    "empty coding user": lambda k: _selection(k, _usual_description(k) + _coding(k, user="")),
+    "no user at all": lambda k: _selection(
+        k, _usual_description(k) + _coding(k, user=None), f'guid="{_g(4, k)}" startPosition="1" endPosition="2"'
+    ),
+    "position not a number": lambda k: _selection(
+        k, _usual_description(k) + _coding(k), f'guid="{_g(4, k)}" startPosition="x" endPosition="2"'
+    ),
+    "position beyond 64 bits": lambda k: _selection(
+        k, _usual_description(k) + _coding(k), f'guid="{_g(4, k)}" startPosition="1" endPosition="{2**64}"'
+    ),
+    "position with spaces": lambda k: _selection(
+        k, _usual_description(k) + _coding(k), f'guid="{_g(4, k)}" startPosition=" 7 " endPosition="+9"'
+    ),
+    "no guid": lambda k: _selection(k, _usual_description(k) + _coding(k), 'startPosition="1" endPosition="2"'),
+    "GUID in braces, upper case": lambda k: _selection(
+        k,
+        _usual_description(k) + _coding(k),
+        f'guid="{{{_g(4, k).upper()}}}" startPosition="1" endPosition="2" creatingUser="{U2}"',
+    ),
+    "selection in selection": lambda k: _selection(
+        k, _usual_description(k) + _coding(k) + _selection(k + 20_000, _usual_description(k) + _coding(k + 20_000))
+    ),
+    "no children": lambda k: f'<PlainTextSelection guid="{_g(4, k)}" startPosition="1" endPosition="2"/>',
+}
+#: What a source may hold besides its selections, before and after them.
+SOURCE_HEADS = ["", "<Description>a source</Description>", "<PlainTextContent>text</PlainTextContent>"]
+SOURCE_TAILS = ["", f'<VariableValue><VariableRef targetGUID="{U1}"/><TextValue>x</TextValue></VariableValue>']
+
+
+def _document(sources: list[tuple[int, list[str], int]], stray: bool, namespace: bool) -> bytes:
+    parts, k = [], 0
+    for s, (head, forms, tail) in enumerate(sources):
+        sels = []
+        for form in forms:
+            sels.append(FORMS[form](k))
+            k += 1
+        parts.append(
+            f'<TextSource guid="{_g(3, s)}" name="S{s}" plainTextPath="internal://{_g(3, s)}.txt">'
+            f"{SOURCE_HEADS[head]}{''.join(sels)}{SOURCE_TAILS[tail]}</TextSource>\n"
+        )
+    stray_sel = FORMS["usual"](99_999) if stray else ""  # a selection outside any source stays in the tree
+    xmlns = f' xmlns="{NS}"' if namespace else ""
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<Project{xmlns} name="p">\n<Sources>\n{"".join(parts)}'
+        f"{stray_sel}</Sources>\n</Project>\n"
+    ).encode()
+
+
+def _captured(data: bytes, way: str, monkeypatch: pytest.MonkeyPatch) -> tuple:
+    """What parse_xml captured one way: ``batched``, ``lxml`` (one by one) or ``expat``."""
+    with monkeypatch.context() as m:
+        if way != "batched":
+            m.setattr(safety, "_parse_lxml_batched", _refuse_batched)
+        if way == "expat":
+            m.setattr(safety, "_parse_lxml", lambda *a: None)
+        problems: list = []
+        capture = _Capture(problems, "f.qde")
+        root = parse_xml(data, "f.qde", Limits(), on_end=capture, end_tag="PlainTextSelection")
+    columns = {
+        src.get("guid"): {
+            name: list(getattr(rows, name))
+            for name in (
+                "sel_guid",
+                "start",
+                "end",
+                "coding_guid",
+                "user",
+                "code_ref",
+                "coding_id",
+                "round",
+                "version",
+                "theme_id",
+                "note_refs",
+            )
+        }
+        | {"n_selections": rows.n_selections}
+        for src, rows in capture.by_source.items()
+    }
+    left = [(el.tag, sorted(el.attrib.items()), (el.text or "").strip()) for el in root.iter()]
+    return list(columns), columns, [str(p) for p in problems], left
+
+
+def _refuse_batched(*args: object) -> None:
+    raise safety._Unusual
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sources=st.lists(
+        st.tuples(
+            st.integers(0, len(SOURCE_HEADS) - 1),
+            st.lists(st.sampled_from(sorted(FORMS)) | st.just("usual"), max_size=12),
+            st.integers(0, len(SOURCE_TAILS) - 1),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    chunk=st.sampled_from([1, 64, 333, 4096, 1 << 18]),
+    open_min=st.sampled_from([0, 1, 3, 4096]),
+    stray=st.booleans(),
+)
+def test_batched_capture_equals_one_by_one(sources, chunk, open_min, stray) -> None:
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(safety, "BATCH_CHUNK", chunk)
+    monkeypatch.setattr(safety, "BATCH_OPEN_MIN", open_min)
+    try:
+        data = _document(sources, stray, namespace=True)
+        batched = _captured(data, "batched", monkeypatch)
+        assert batched == _captured(data, "lxml", monkeypatch)
+        assert batched == _captured(data, "expat", monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+def test_usual_selections_are_taken_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison above is not empty: the usual form goes through ``take``, in runs."""
+    taken: list[int] = []
+    take = _Capture.take
+
+    def spy(self: _Capture, parent: object, start: int, stop: int) -> bool:
+        ok = take(self, parent, start, stop)
+        taken.append(stop - start if ok else 0)
+        return ok
+
+    monkeypatch.setattr(_Capture, "take", spy)
+    monkeypatch.setattr(safety, "BATCH_CHUNK", 512)
+    monkeypatch.setattr(safety, "BATCH_OPEN_MIN", 2)
+    data = _document([(1, ["usual"] * 40, 1), (0, ["usual"] * 5, 0)], stray=False, namespace=True)
+    _, columns, problems, _ = _captured(data, "batched", monkeypatch)
+    assert sum(taken) == 45 and len([t for t in taken if t]) > 2  # open runs and whole sources
+    assert [len(c["coding_guid"]) for c in columns.values()] == [40, 5] and not problems
+    assert columns[_g(3, 0)]["round"][:3] == ["r0", "r1", "r2"]
+
+
+@pytest.mark.parametrize(
+    ("why", "data"),
+    [
+        ("no default namespace", _document([(0, ["usual"] * 3, 0)], stray=False, namespace=False)),
+        (
+            "a source inside a source",
+            _document([(0, ["usual"] * 3, 0)], stray=False, namespace=True).replace(
+                b"</TextSource>", b'<TextSource guid="00000009-0003-4000-8000-000000000000"/></TextSource>'
+            ),
+        ),
+    ],
+)
+def test_unusual_documents_go_one_by_one(why: str, data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_Capture, "take", lambda *a: pytest.fail(f"take called ({why})"))
+    _, columns, _, _ = _captured(data, "batched", monkeypatch)
+    assert sum(len(c["coding_guid"]) for c in columns.values()) == 3
+
+
+def test_kept_children_stay_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source's own Description and VariableValue stay, in place; the selections between go."""
+    monkeypatch.setattr(safety, "BATCH_CHUNK", 100)
+    monkeypatch.setattr(safety, "BATCH_OPEN_MIN", 1)
+    data = _document([(1, ["usual", "NoteRef on selection", "usual"] * 3, 1)], stray=True, namespace=True)
+    *_, left = _captured(data, "batched", monkeypatch)
+    tags = [t for t, _, _ in left]
+    assert tags[:5] == ["Project", "Sources", "TextSource", "Description", "VariableValue"]
+    assert tags.count("PlainTextSelection") == 1  # the stray one, outside any source
