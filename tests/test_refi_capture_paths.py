@@ -1,23 +1,28 @@
-"""The three ways the importer reads selections give the same result (issue 17, speed).
+"""Every way the importer reads selections gives the same result (issue 17, speed).
 
-:func:`qda.exchange.safety.parse_xml` takes coded selections out of the tree in one of three
-ways: in batches (XPath over a run of finished selections, :meth:`_Capture.take`), one by one
-from lxml (:func:`_parse_lxml`), or one by one from expat (:func:`_parse_expat`). The batched
-way accepts only selections of the usual form and hands everything else to the one-by-one
-hook. These tests build documents that mix the usual form with every unusual one the hook
-words differently, cut into chunks of many sizes, and compare what each way captured (every
-column, the problems, what is left in the tree).
+:func:`qda.exchange.structure.read_document` reads coded selections in one of four ways:
+cut from the bytes by one regular expression when written exactly as this package writes them
+(:func:`_cut_usual_selections`), in batches from lxml (XPath over a run of finished selections,
+:meth:`_Capture.take`), one by one from lxml (:func:`_parse_lxml`), or one by one from expat
+(:func:`_parse_expat`). The fast ways accept only selections of the usual form and leave the
+rest to the one-by-one hook. These tests build documents that mix the usual form with every
+unusual one the hook words differently, cut them into chunks and segments of many sizes, damage
+them byte by byte, and compare what each way captured (every column, the problems, what is left
+in the tree, or the one-line refusal) and what ``validate`` reports.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qda.exchange import safety
-from qda.exchange.safety import Limits, parse_xml
-from qda.exchange.structure import _Capture
+from qda.errors import QDAError
+from qda.exchange import safety, structure
+from qda.exchange.safety import Limits
+from qda.exchange.structure import _Capture, read_document
 
 NS = "urn:QDA-XML:project:1.0"
 U1 = "00000000-0001-4000-8000-000000000001"
@@ -49,6 +54,17 @@ def _selection(k: int, inner: str, attrs: str | None = None) -> str:
 FORMS = {
     "usual": lambda k: _selection(k, _usual_description(k) + _coding(k)),
     "usual, indented": lambda k: _selection(k, "\n  " + _usual_description(k) + "\n  " + _coding(k) + "\n"),
+    "usual, named": lambda k: _selection(
+        k,
+        _usual_description(k) + _coding(k),
+        f'guid="{_g(4, k)}" name="C {k} qda-cut-run" startPosition="{k}" endPosition="{k + 9}" creatingUser="{U2}"',
+    ),
+    "usual, not ASCII": lambda k: _selection(
+        k, f"<Description>Coding ID: Ç{k}\nRound:\tr\u00f8und 2\nCodebook version: v🙂</Description>" + _coding(k)
+    ),
+    "usual, but a ] in it": lambda k: _selection(
+        k, f"<Description>Coding ID: [C{k}]\nRound: r\nCodebook version: v</Description>" + _coding(k)
+    ),
     "no Description": lambda k: _selection(k, _coding(k)),
     "another Description": lambda k: _selection(k, "<Description>said twice</Description>" + _coding(k)),
     "theme Description": lambda k: _selection(
@@ -128,16 +144,20 @@ def _document(sources: list[tuple[int, list[str], int]], stray: bool, namespace:
     ).encode()
 
 
+WAYS = ("cut", "batched", "lxml", "expat")
+
+
 def _captured(data: bytes, way: str, monkeypatch: pytest.MonkeyPatch) -> tuple:
-    """What parse_xml captured one way: ``batched``, ``lxml`` (one by one) or ``expat``."""
+    """What read_document captured one way: ``cut`` (the default, from the bytes), ``batched``,
+    ``lxml`` (one by one) or ``expat``; the columns by source, the problems, what is left."""
     with monkeypatch.context() as m:
-        if way != "batched":
+        if way != "cut":
+            m.setattr(structure, "_cut_usual_selections", lambda *a: None)
+        if way in ("lxml", "expat"):
             m.setattr(safety, "_parse_lxml_batched", _refuse_batched)
         if way == "expat":
             m.setattr(safety, "_parse_lxml", lambda *a: None)
-        problems: list = []
-        capture = _Capture(problems, "f.qde")
-        root = parse_xml(data, "f.qde", Limits(), on_end=capture, end_tag="PlainTextSelection")
+        doc = read_document(SimpleNamespace(xml=data), "f.qde", Limits())
     columns = {
         src.get("guid"): {
             name: list(getattr(rows, name))
@@ -156,10 +176,10 @@ def _captured(data: bytes, way: str, monkeypatch: pytest.MonkeyPatch) -> tuple:
             )
         }
         | {"n_selections": rows.n_selections}
-        for src, rows in capture.by_source.items()
+        for src, rows in doc.selections.items()
     }
-    left = [(el.tag, sorted(el.attrib.items()), (el.text or "").strip()) for el in root.iter()]
-    return list(columns), columns, [str(p) for p in problems], left
+    left = [(el.tag, sorted(el.attrib.items()), (el.text or "").strip()) for el in doc.root.iter()]
+    return list(columns), columns, [str(p) for p in doc.problems], left
 
 
 def _refuse_batched(*args: object) -> None:
@@ -179,17 +199,19 @@ def _refuse_batched(*args: object) -> None:
     ),
     chunk=st.sampled_from([1, 64, 333, 4096, 1 << 18]),
     open_min=st.sampled_from([0, 1, 3, 4096]),
+    segment=st.sampled_from([1, 200, 1 << 24]),
     stray=st.booleans(),
 )
-def test_batched_capture_equals_one_by_one(sources, chunk, open_min, stray) -> None:
+def test_every_way_captures_the_same(sources, chunk, open_min, segment, stray) -> None:
     monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(structure, "CUT_SEGMENT", segment)
     monkeypatch.setattr(safety, "BATCH_CHUNK", chunk)
     monkeypatch.setattr(safety, "BATCH_OPEN_MIN", open_min)
     try:
         data = _document(sources, stray, namespace=True)
-        batched = _captured(data, "batched", monkeypatch)
-        assert batched == _captured(data, "lxml", monkeypatch)
-        assert batched == _captured(data, "expat", monkeypatch)
+        cut, *others = (_captured(data, way, monkeypatch) for way in WAYS)
+        for way, other in zip(WAYS[1:], others, strict=True):
+            assert cut == other, way
     finally:
         monkeypatch.undo()
 
@@ -210,7 +232,7 @@ def test_usual_selections_are_taken_in_batches(monkeypatch: pytest.MonkeyPatch) 
     data = _document([(1, ["usual"] * 40, 1), (0, ["usual"] * 5, 0)], stray=False, namespace=True)
     _, columns, problems, _ = _captured(data, "batched", monkeypatch)
     assert sum(taken) == 45 and len([t for t in taken if t]) > 2  # open runs and whole sources
-    assert [len(c["coding_guid"]) for c in columns.values()] == [40, 5] and not problems
+    assert [len(c["coding_guid"]) for c in columns.values()] == [40, 5]
     assert columns[_g(3, 0)]["round"][:3] == ["r0", "r1", "r2"]
 
 
@@ -241,3 +263,102 @@ def test_kept_children_stay_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     tags = [t for t, _, _ in left]
     assert tags[:5] == ["Project", "Sources", "TextSource", "Description", "VariableValue"]
     assert tags.count("PlainTextSelection") == 1  # the stray one, outside any source
+
+
+def _cut_runs_taken(data: bytes, monkeypatch: pytest.MonkeyPatch) -> int:
+    taken = []
+    take = _Capture._take_cut_run
+
+    def spy(self: _Capture, run: int, parent: object) -> bool:
+        ok = take(self, run, parent)
+        taken.append(ok)
+        return ok
+
+    monkeypatch.setattr(_Capture, "_take_cut_run", spy)
+    monkeypatch.setattr(structure, "CUT_SEGMENT", 700)  # runs that span segments
+    doc = read_document(SimpleNamespace(xml=data), "f.qde", Limits())
+    assert sum(len(r) for r in doc.selections.values()) == 9
+    return (
+        sum(taken)
+        if all(taken) and doc.selections and all(structure._CUT_RUN not in el.attrib for el in doc.root.iter())
+        else -1
+    )
+
+
+USUAL_NINE = [(0, ["usual", "usual, indented", "usual, named"] * 2, 0), (1, ["usual"] * 3, 1)]
+
+
+def test_this_packages_own_selections_are_cut_from_the_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _document(USUAL_NINE, stray=False, namespace=True)
+    assert _cut_runs_taken(data, monkeypatch) == 2  # one run per source
+
+
+@pytest.mark.parametrize(
+    ("why", "change"),
+    [
+        ("a comment", lambda d: d.replace(b"<Sources>", b"<Sources><!-- a note -->")),
+        ("a processing instruction", lambda d: d.replace(b"<Sources>", b"<Sources><?pi x?>")),
+        ("the placeholder's name in a text", lambda d: d.replace(b"a source", b"qda-cut-run")),
+        ("another encoding", lambda d: d.replace(b'encoding="utf-8"', b'encoding="iso-8859-1"')),
+        (
+            "a source outside <Sources>",
+            lambda d: d.replace(b"<Sources>", b"<Sources><Cases>", 1).replace(
+                b"</TextSource>\n", b"</TextSource></Cases>\n", 1
+            ),
+        ),
+    ],
+)
+def test_documents_that_are_not_cut(why: str, change, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of these is read from the tree (the cut would be unsafe or the placeholder misplaced)."""
+    data = change(_document(USUAL_NINE, stray=False, namespace=True))
+    assert _cut_runs_taken(data, monkeypatch) in (0, -1), why
+
+
+@pytest.mark.parametrize(
+    ("case", "change"),
+    [
+        ("valid", lambda d: d),
+        ("a run where the schema allows no selection", lambda d: d.replace(b"TextSource", b"PictureSource")),
+        ("an error elsewhere", lambda d: d.replace(b'name="S1"', b'name="S1" colour="red"')),
+        ("both", lambda d: d.replace(b"TextSource", b"PictureSource").replace(b'name="p"', b'name="p" x="1"')),
+    ],
+)
+def test_validate_on_the_stand_in_equals_validate_on_the_file(case, change, tmp_path, monkeypatch) -> None:
+    """The schema judges a cut file by its stand-in (one selection per run) only when that is
+    valid; otherwise the file itself, so that every error is listed with its own line."""
+    from qda.exchange.read import validate_file
+
+    path = tmp_path / "f.qde"
+    path.write_bytes(change(_document(USUAL_NINE, stray=False, namespace=True)))
+    doc = read_document(SimpleNamespace(xml=path.read_bytes()), "f.qde", Limits())
+    assert doc.schema_stand_in is not None and len(doc.schema_stand_in) < len(path.read_bytes()) / 2
+    found = validate_file(path)
+    monkeypatch.setattr(structure, "_cut_usual_selections", lambda *a: None)
+    assert found == validate_file(path)
+    assert any("schema:" in p.what for p in found) == (case != "valid")
+
+
+def _outcome(data: bytes, way: str, monkeypatch: pytest.MonkeyPatch) -> tuple | str:
+    try:
+        return _captured(data, way, monkeypatch)
+    except QDAError as e:
+        return f"{type(e).__name__}: {e}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    at=st.floats(0, 1),
+    cut_length=st.integers(0, 40),
+    insert=st.sampled_from([b"", b"<", b">", b"&", b"\xff", b"\x01", b'"', b"<!-- x -->", b"</TextSource>", b"]]>"]),
+)
+def test_damaged_files_give_the_same_outcome_every_way(at, cut_length, insert) -> None:
+    """Bytes deleted or inserted anywhere in a file of usual selections: the same rows, problems
+    or one-line refusal whether the selections are cut from the bytes or read from the tree."""
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        data = _document(USUAL_NINE, stray=False, namespace=True)
+        i = int(at * len(data))
+        damaged = data[:i] + insert + data[i + cut_length :]
+        assert _outcome(damaged, "cut", monkeypatch) == _outcome(damaged, "batched", monkeypatch)
+    finally:
+        monkeypatch.undo()

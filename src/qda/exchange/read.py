@@ -75,8 +75,11 @@ from qda.study.model import Study
 def _open(path: str | Path, limits: Limits | None) -> tuple[_Package, Doc]:
     limits = limits or Limits.from_env()
     pkg = _Package(Path(path), limits)
-    label = str(pkg.path) if pkg.kind != "qdpx" else f"{pkg.path}!{pkg.qde_name}"
-    return pkg, read_document(pkg, label, limits)
+    return pkg, read_document(pkg, _label(pkg), limits)
+
+
+def _label(pkg: _Package) -> str:
+    return str(pkg.path) if pkg.kind != "qdpx" else f"{pkg.path}!{pkg.qde_name}"
 
 
 def import_project(
@@ -129,10 +132,21 @@ def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Pro
     on a source whose text is missing, source text that is not text, and names that a
     spreadsheet would run as a formula.  Safety problems stop the check (one line).
     """
+    limits = limits or Limits.from_env()
     try:
-        pkg, doc = _open(path, limits)
+        pkg = _Package(Path(path), limits)
     except QDAError as e:
         return [Problem(e.file, e.where, e.what, e.fix)]
+    try:
+        doc = read_document(pkg, _label(pkg), limits)
+    except QDAError as e:
+        return [Problem(e.file, e.where, e.what, e.fix)]
+    try:
+        study = build_study(pkg, doc)
+    except QDAError as e:
+        doc.problems.append(Problem(e.file, e.where, e.what, e.fix))
+    else:
+        doc.problems.extend(spreadsheet_risks(study, doc.file))
     problems = [
         Problem(
             doc.file,
@@ -140,15 +154,21 @@ def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Pro
             f"schema: {msg}",
             "make the file follow the REFI-QDA schema",
         )
-        for line, msg in schema_errors(pkg.xml)
+        for line, msg in _schema_errors(pkg, doc)
     ]
-    try:
-        study = build_study(pkg, doc)
-    except QDAError as e:
-        doc.problems.append(Problem(e.file, e.where, e.what, e.fix))
-    else:
-        doc.problems.extend(spreadsheet_risks(study, doc.file))
     return problems + doc.problems
+
+
+def _schema_errors(pkg: _Package, doc: Doc) -> list[tuple[int, str]]:
+    """The schema errors of the file, judged on its stand-in when read_document made one.
+
+    The stand-in (:attr:`~qda.exchange.structure.Doc.schema_stand_in`) is valid exactly when the
+    file is; when it is not, the file itself is validated, so that every error is listed with
+    the file's own line numbers.
+    """
+    if doc.schema_stand_in is not None and not schema_errors(doc.schema_stand_in):
+        return []
+    return schema_errors(pkg.xml)
 
 
 #: First characters that make a spreadsheet treat a cell as a formula (CSV injection).

@@ -3,7 +3,12 @@
 :func:`read_document` parses the project XML once (:func:`qda.exchange.safety.parse_xml`).
 Coded selections, the bulk of a large project, are taken out of the tree as they finish
 and kept as compact columns (:class:`Selections`), so memory grows with the codings'
-data, not with an element tree of them.  Every check here walks with a loop, never by
+data, not with an element tree of them. Two faster ways give the same columns: selections
+written exactly as this package writes them are cut from the bytes before parsing
+(:func:`_cut_usual_selections`; their elements are never built), and runs of selections of
+the usual form are taken from lxml's tree in batches (:meth:`_Capture.take`). Anything else
+goes through the hook one selection at a time; ``tests/test_refi_capture_paths.py`` checks
+that every way captures the same.  Every check here walks with a loop, never by
 recursion, so a deep code tree cannot exhaust the stack.
 
 Schema-level structure that, broken, would lose data on import is an error here
@@ -22,9 +27,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from qda.errors import Problem, RefiError
+from qda.errors import Problem, QDAError, RefiError
 from qda.exchange.naming import _SEL_LABELS, _parse_labelled, norm_guid
-from qda.exchange.safety import Limits, _Package, parse_xml
+from qda.exchange.safety import LIBXML_MAX_DEPTH, Limits, _blank_default_namespace, _Package, parse_xml
 
 SOURCE_TAGS = frozenset({"TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"})
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
@@ -131,6 +136,9 @@ class Doc:
     # TextSource guid -> its inline text with the raw CRs the parser read as LF (inline_texts_with_raw_cr)
     raw_cr_texts: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: A much smaller document that the schema accepts exactly when it accepts the file (see
+    #: _schema_stand_in), or None.
+    schema_stand_in: bytes | None = None
 
     def problem(self, where: str, what: str, fix: str) -> None:
         self.problems.append(Problem(self.file, where, what, fix))
@@ -166,12 +174,47 @@ class _Capture:
         self._n_problems = len(doc_problems)
         self._parent: ET.Element | None = None  # the last selection's source, and its rows
         self._rows = Selections()
+        self.cut: _CutSelections | None = None  # selections cut from the bytes, if any
+        self.cut_runs_taken = 0
 
     def reset(self) -> None:
         """Forget what a first, abandoned parse captured (:func:`qda.exchange.safety.parse_xml`)."""
         self.by_source = {}
         self._parent = None
+        self.cut_runs_taken = 0
         del self.problems[self._n_problems :]
+
+    def _rows_of(self, parent: ET.Element) -> Selections:
+        if parent is self._parent:  # selections of one source arrive together
+            return self._rows
+        rows = self.by_source.get(parent)
+        if rows is None:
+            rows = self.by_source[parent] = Selections()
+        self._parent, self._rows = parent, rows
+        return rows
+
+    def _take_cut_run(self, run: int, parent: ET.Element) -> bool:
+        """The rows of a run cut from the bytes (:func:`_cut_usual_selections`), at its placeholder.
+
+        Only on a source at the schema's place (``Project/Sources/*``, lxml's tree): the
+        selections cut there were nested no deeper than the depth limit checks. Anywhere else
+        the placeholder stays, and :func:`read_document` parses the original bytes instead.
+        """
+        cut = self.cut
+        assert cut is not None
+        sources = parent.getparent() if hasattr(parent, "getparent") else None
+        if sources is None or sources.tag != "Sources" or sources.getparent() is None:
+            return False
+        if sources.getparent().getparent() is not None:
+            return False
+        a, b = cut.bounds[run], cut.bounds[run + 1]
+        rows = self._rows_of(parent)
+        rows.n_selections += b - a
+        for name in _CUT_COLUMNS:
+            getattr(rows, name).extend(getattr(cut, name)[a:b])
+        rows.theme_id.extend([""] * (b - a))
+        self.cut_runs_taken += 1
+        return True
 
     def _i(self, s: str) -> str:
         return self._intern.setdefault(s, s)  # one string object per distinct value
@@ -209,13 +252,9 @@ class _Capture:
     def __call__(self, el: ET.Element, parent: ET.Element) -> bool:
         if el.tag != "PlainTextSelection" or parent.tag not in SOURCE_TAGS:
             return False
-        if parent is self._parent:  # selections of one source arrive together
-            rows = self._rows
-        else:
-            rows = self.by_source.get(parent)
-            if rows is None:
-                rows = self.by_source[parent] = Selections()
-            self._parent, self._rows = parent, rows
+        if self.cut is not None and (run := el.get(_CUT_RUN)) is not None:
+            return self._take_cut_run(int(run), parent)
+        rows = self._rows_of(parent)
         rows.n_selections += 1
         get = el.get
         sg = (get("guid") or "").strip().strip("{}").lower()  # norm_guid, inline
@@ -323,13 +362,7 @@ class _Capture:
         norm = self._norm.__getitem__
         rounds = {r: self._i(r) for r in {i[1] for i in info}}
         versions = {v: self._i(v) for v in {i[2] for i in info}}
-        if parent is self._parent:
-            rows = self._rows
-        else:
-            rows = self.by_source.get(parent)
-            if rows is None:
-                rows = self.by_source[parent] = Selections()
-            self._parent, self._rows = parent, rows
+        rows = self._rows_of(parent)
         rows.n_selections += n
         rows.sel_guid.extend(sel_guid)
         rows.start.extend(start_col)
@@ -464,11 +497,204 @@ def inline_texts_with_raw_cr(data: bytes, file: str, limits: Limits) -> dict[str
     return found
 
 
+# ---------------------------------------------------------------------------
+# Usual selections cut from the bytes (the fast path of read_document)
+# ---------------------------------------------------------------------------
+_GUID_BYTES = rb"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+_SPACE = rb"[ \t\r\n]*+"
+#: A Description field: no line end, no markup or reference, no character XML forbids, no "]"
+#: (so never "]]>"); bytes from 0x80 are checked as UTF-8 when decoded.
+_FIELD_BYTES = rb"[ \t]?([^\x00-\x08\x0a-\x1f<&\]]*+)"
+#: A selection exactly as this package writes it (``_selection`` in :mod:`qda.exchange.write`):
+#: fixed attributes in a fixed order, canonical GUIDs, whole-number positions, the labelled
+#: Description, one Coding with one CodeRef. Its bytes are one complete element whose every
+#: character is allowed where it stands, so cutting it out leaves a document well formed
+#: exactly when the original is.
+_USUAL_SELECTION = re.compile(
+    rb'<PlainTextSelection guid="' + _GUID_BYTES
+    + rb'"(?: name="[\x20\x21\x23-\x25\x27-\x3b\x3d-\x7e]*+")? startPosition="([0-9]{1,18})"'
+    + rb' endPosition="([0-9]{1,18})" creatingUser="' + _GUID_BYTES + rb'">' + _SPACE
+    + rb"<Description>Coding ID:" + _FIELD_BYTES + rb"\nRound:" + _FIELD_BYTES
+    + rb"\nCodebook version:" + _FIELD_BYTES + rb"</Description>" + _SPACE
+    + rb'<Coding guid="' + _GUID_BYTES + rb'" creatingUser="' + _GUID_BYTES + rb'">' + _SPACE
+    + rb'<CodeRef targetGUID="' + _GUID_BYTES + rb'"/>' + _SPACE + rb"</Coding>" + _SPACE
+    + rb"</PlainTextSelection>"
+)  # fmt: skip
+_USUAL_GROUPS = 10  # sel guid, start, end, sel user, coding id, round, version, coding guid, user, code
+#: The placeholder's attribute; a document that holds these bytes anywhere is not cut.
+_CUT_RUN = "qda-cut-run"
+_CUT_COLUMNS = ("sel_guid", "start", "end", "coding_guid", "user", "code_ref", "coding_id", "round", "version")
+_XML_ENCODING = re.compile(rb"""\A<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+#: The bytes cut at a time (the tree of a cut part is never built; its columns are).
+CUT_SEGMENT = 16 * 1024 * 1024
+
+
+@dataclass
+class _CutSelections:
+    """The columns of the selections cut from the bytes, in document order; run r is rows
+    ``bounds[r]:bounds[r+1]`` (consecutive selections with only white space between them)."""
+
+    sel_guid: list[str] = field(default_factory=list)
+    start: array = field(default_factory=lambda: array("q"))
+    end: array = field(default_factory=lambda: array("q"))
+    coding_guid: list[str] = field(default_factory=list)
+    user: list[str] = field(default_factory=list)
+    code_ref: list[str] = field(default_factory=list)
+    coding_id: list[str] = field(default_factory=list)
+    round: list[str] = field(default_factory=list)
+    version: list[str] = field(default_factory=list)
+    bounds: list[int] = field(default_factory=list)
+
+    @property
+    def n_runs(self) -> int:
+        return max(0, len(self.bounds) - 1)
+
+
+class _NotCut(Exception):
+    pass
+
+
+def _cut_usual_selections(data: bytes, limits: Limits) -> tuple[bytes, _CutSelections] | None:
+    """The document with each run of usual selections replaced by a placeholder, and their columns.
+
+    The fastest way to read this package's own exports: a selection written exactly as
+    :data:`_USUAL_SELECTION` is read from the bytes by one regular expression, and its element
+    is never built. Only for a document where every ``<PlainTextSelection`` in the bytes is a
+    start tag (no comment, CDATA section, processing instruction or DOCTYPE after the root's
+    start tag), in UTF-8, with the one default namespace of :func:`_blank_default_namespace`,
+    the placeholder's name nowhere, and the depth limit at or above libxml2's; else None. The
+    placeholder ``<PlainTextSelection qda-cut-run="r"/>`` is taken by the hook
+    (:meth:`_Capture._take_cut_run`) in document order with the other selections; if any is
+    not, :func:`read_document` reads the original bytes.
+    """
+    head = _blank_default_namespace(data)
+    if head is None or limits.max_depth < LIBXML_MAX_DEPTH:
+        return None
+    body = len(head)
+    declared = _XML_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
+    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return None
+    if data.find(b"<PlainTextSelection", body) < 0:
+        return None
+    cut = _CutSelections()
+    interned: dict[str, str] = {}
+    out = [data[:body]]
+    pending: list[bytes] = []  # the bytes after the last cut selection, not yet written
+    at = body
+    try:
+        while at < len(data):
+            stop = data.find(b"<PlainTextSelection", at + CUT_SEGMENT)  # a cut never spans two segments
+            stop = len(data) if stop < 0 else stop
+            parts = _USUAL_SELECTION.split(data[at:stop])
+            at = stop
+            gaps = parts[0 :: _USUAL_GROUPS + 1]
+            if len(gaps) == 1:
+                pending.append(gaps[0])
+                continue
+            first_row = len(cut.sel_guid)
+            _cut_columns(cut, parts, interned)
+            # A new run starts at a selection with more than white space before it (white space
+            # after a cut selection is its tail, cut with it). Gaps repeat: each is judged once.
+            pending.append(gaps[0])
+            gaps[0] = b"".join(pending)
+            breaks = {g for g in set(gaps) if g.strip(_WHITE)}
+            starts = [i for i in range(1, len(gaps) - 1) if gaps[i] in breaks]
+            if not cut.bounds or gaps[0] in breaks:
+                starts.insert(0, 0)
+            for i in starts:
+                out.append(gaps[i])
+                out.append(f'<PlainTextSelection {_CUT_RUN}="{len(cut.bounds)}"/>'.encode())
+                cut.bounds.append(first_row + i)
+            pending = [gaps[-1]]
+    except _NotCut:
+        return None
+    if not cut.bounds:
+        return None
+    out.extend(pending)
+    cut.bounds.append(len(cut.sel_guid))
+    reduced = b"".join(out)
+    # Every "<" in a cut selection is its own markup, so a comment, CDATA section, processing
+    # instruction or DOCTYPE (which could hide selection-like bytes) would show in what is left.
+    if reduced.find(b"<!", body) >= 0 or reduced.find(b"<?", body) >= 0:
+        return None
+    if reduced.count(_CUT_RUN.encode()) != cut.n_runs:  # the placeholder's name was in the file
+        return None
+    return reduced, cut
+
+
+_WHITE = b" \t\r\n"
+_PLACEHOLDER = re.compile(rb"<PlainTextSelection " + _CUT_RUN.encode() + rb'="[0-9]+"/>')
+#: One selection of the usual form (any matches _USUAL_SELECTION and is valid where this is).
+_STAND_IN_SELECTION = (
+    b'<PlainTextSelection guid="00000000-0000-0000-0000-000000000000" name="" startPosition="0" endPosition="0"'
+    b' creatingUser="00000000-0000-0000-0000-000000000000"><Description>Coding ID: \nRound: \nCodebook version: '
+    b'</Description><Coding guid="00000000-0000-0000-0000-000000000000" creatingUser="00000000-0000-0000-0000-'
+    b'000000000000"><CodeRef targetGUID="00000000-0000-0000-0000-000000000000"/></Coding></PlainTextSelection>'
+)
+
+
+def _schema_stand_in(reduced: bytes) -> bytes:
+    """The cut document with one usual selection for each run: valid under the schema exactly
+    when the original is.
+
+    Every cut selection matches :data:`_USUAL_SELECTION`, whose attributes and children are
+    all of the schema's types for a PlainTextSelection (GUIDType, xsd:integer, xsd:string;
+    Description, then one Coding holding one CodeRef), so each is valid wherever one of them is.
+    A run is a sequence of sibling selections and the schema allows any number of them where it
+    allows one (``maxOccurs="unbounded"``); the schemas declare no identity constraint (key,
+    unique), so GUIDs repeated or removed change nothing.
+    """
+    return _PLACEHOLDER.sub(_STAND_IN_SELECTION, reduced)
+
+
+def _cut_columns(cut: _CutSelections, parts: list[bytes], interned: dict[str, str]) -> None:
+    """Append the columns of one segment's cut selections (the groups of ``re.split``)."""
+    step = _USUAL_GROUPS + 1
+
+    def text(k: int, sep: bytes = b"\n") -> list[str]:
+        joined = sep.join(parts[k::step]).decode("utf-8")  # ValueError on bytes that are not UTF-8
+        if "\ufffe" in joined or "\uffff" in joined:  # not XML characters
+            raise _NotCut
+        return joined.split(sep.decode())
+
+    def shared(values: list[str]) -> list[str]:
+        one = {v: interned.setdefault(v, v) for v in set(values)}  # one object per distinct value
+        return list(map(one.__getitem__, values))
+
+    try:
+        coding_guid = text(8)
+        coding_id = text(5, b"\x00")
+        cut.sel_guid.extend(text(1))
+        cut.start.extend(map(int, parts[2::step]))
+        cut.end.extend(map(int, parts[3::step]))
+        cut.coding_guid.extend(coding_guid)
+        cut.user.extend(shared(text(9)))
+        cut.code_ref.extend(shared(text(10)))
+        cut.coding_id.extend([c or g for c, g in zip(coding_id, coding_guid, strict=True)])
+        cut.round.extend(shared(text(6, b"\x00")))
+        cut.version.extend(shared(text(7, b"\x00")))
+    except ValueError:
+        raise _NotCut from None
+
+
 def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
     """Parse ``pkg.xml`` once, capture the selections, check structure, index GUIDs and references."""
     problems: list[Problem] = []
     capture = _Capture(problems, label)
-    root = parse_xml(pkg.xml, label, limits, on_end=capture, end_tag="PlainTextSelection")
+    root = None
+    cut = _cut_usual_selections(pkg.xml, limits)
+    if cut is not None:  # parse the document without its usual selections, placeholders in their stead
+        reduced, capture.cut = cut
+        try:
+            root = parse_xml(reduced, label, limits, on_end=capture, end_tag="PlainTextSelection")
+        except QDAError:  # the original bytes give the refusal, with its line and column
+            root = None
+        if root is None or isinstance(root, ET.Element) or capture.cut_runs_taken != capture.cut.n_runs:
+            capture.reset()
+            capture.cut = root = None
+    if root is None:
+        cut = None
+        root = parse_xml(pkg.xml, label, limits, on_end=capture, end_tag="PlainTextSelection")
     if root.tag not in ("Project", "CodeBook"):
         raise RefiError(
             label,
@@ -478,6 +704,8 @@ def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
         )
     doc = Doc(label, "codebook" if root.tag == "CodeBook" else "project", root, problems=problems)
     doc.selections = capture.by_source
+    if cut is not None:
+        doc.schema_stand_in = _schema_stand_in(cut[0])
     doc.raw_cr_texts = inline_texts_with_raw_cr(pkg.xml, label, limits)
     _check_structure(doc)
     _index(doc)
@@ -513,21 +741,25 @@ def _check_structure(doc: Doc) -> None:
 _GUIDS_JOINED = re.compile(rf"(?:{_GUID.pattern}\n)*{_GUID.pattern}")
 
 
-def _all_new_guids(guids: list[str], seen: dict[str, str]) -> bool:
-    """True when every GUID is well formed, distinct, and not in ``seen`` (without a loop in Python).
+def _all_new_guids(rows: Selections, seen: dict[str, str], seen_rows: set[str]) -> set[str] | None:
+    """The GUIDs of a source's selections and codings when every one is well formed, distinct,
+    and in neither ``seen`` nor ``seen_rows``; else None (without a loop in Python).
 
-    Each well-formed GUID has 36 characters, so the joined text has the length of ``len(guids)``
-    of them exactly when no item holds a line feed of its own.
+    A selection with several codings is listed once per coding: its GUID counts once. Each
+    well-formed GUID has 36 characters, so the joined text has the length of ``len(new)`` of
+    them exactly when no item holds a line feed of its own.
     """
-    if not guids:
-        return True
-    joined = "\n".join(guids)
-    return (
-        len(joined) == 37 * len(guids) - 1
-        and _GUIDS_JOINED.fullmatch(joined) is not None
-        and len(set(guids)) == len(guids)
-        and seen.keys().isdisjoint(guids)
-    )
+    selections = dict.fromkeys(rows.sel_guid)
+    new = set(selections)
+    new.update(rows.coding_guid)
+    new.discard("")  # no guid attribute (not checked here)
+    listed = len(selections) + len(rows.coding_guid) - ("" in selections) - rows.coding_guid.count("")
+    if len(new) != listed:
+        return None
+    joined = "\n".join(new)
+    if new and (len(joined) != 37 * len(new) - 1 or _GUIDS_JOINED.fullmatch(joined) is None):
+        return None
+    return new if new.isdisjoint(seen) and new.isdisjoint(seen_rows) else None
 
 
 def _index(doc: Doc) -> None:
@@ -545,22 +777,23 @@ def _index(doc: Doc) -> None:
             doc.problem(_where(el), f"duplicate GUID {g} (also on {seen[k]})", "give every element its own GUID")
         else:
             seen[k] = _where(el)
+    seen_rows: set[str] = set()  # the GUIDs of selections and codings
     for rows in doc.selections.values():
-        guids = [g for g in (*dict.fromkeys(rows.sel_guid), *rows.coding_guid) if g]
-        if _all_new_guids(guids, seen):  # the usual case, checked at once
-            seen.update(dict.fromkeys(guids, "a selection or coding"))
+        new = _all_new_guids(rows, seen, seen_rows)
+        if new is not None:  # the usual case, checked at once
+            seen_rows |= new
             continue
-        for g in guids:
+        for g in (g for g in (*dict.fromkeys(rows.sel_guid), *rows.coding_guid) if g):
             if not _GUID.fullmatch(g):
                 doc.problem(f"<PlainTextSelection or Coding guid={g}>", "is not a GUID", "use 8-4-4-4-12 hex digits")
-            elif g in seen:
+            elif g in seen or g in seen_rows:
                 doc.problem(
                     f"<PlainTextSelection or Coding guid={g}>",
-                    f"duplicate GUID (also on {seen[g]})",
+                    f"duplicate GUID (also on {seen.get(g, 'a selection or coding')})",
                     "give every element its own GUID",
                 )
             else:
-                seen[g] = "a selection or coding"
+                seen_rows.add(g)
     codebook = root if kind == "codebook" else _child(root, "CodeBook")
     stack = [(c, "") for c in reversed(_children(_child(codebook, "Codes"), "Code"))]
     while stack:  # depth-first, document order, no recursion
@@ -616,6 +849,10 @@ def _check_references(doc: Doc) -> None:
             if parent.get(attr) and doc.users and norm_guid(parent.get(attr)) not in doc.users:
                 doc.problem(_where(parent), f"{attr}={parent.get(attr)} is not a <User>", "add the user under <Users>")
     for src, rows in doc.selections.items():
+        refs_found = doc.codes.keys() >= set(rows.code_ref)
+        users_found = not doc.users or doc.users.keys() >= set(rows.user) - {""}
+        if refs_found and users_found and not rows.note_refs:  # the usual case, checked at once
+            continue
         for i, (ref, user) in enumerate(zip(rows.code_ref, rows.user, strict=False)):
             if not rows.coding_guid[i]:
                 continue
