@@ -199,6 +199,9 @@ class Case:
     run: Callable[[Any], Any]
     doc: str
     imports: tuple[str, ...] = ()  # imported before setup, so that no import is timed
+    #: setup only writes input files: it is run once in a process of its own first, so that the
+    #: measured process's peak RSS is the call's, not the generator's (the files are then reused)
+    files_only: bool = False
 
 
 def _alpha_setup(n_units: int, level: str, n_values: int = 5, n_coders: int = 5) -> dict:
@@ -401,17 +404,19 @@ _WORDS = [
 ]
 
 
-def refi_codings_file(n_codings: int, n_sources: int = 1000, folder: Path | None = None) -> Path:
+def refi_codings_file(n_codings: int, n_sources: int = 1000, folder: Path | None = None, qc_form: bool = False) -> Path:
     """A ``.qdpx`` in this package's export form with ``n_codings`` codings over ``n_sources`` sources.
 
     Written directly as text (fast), GUIDs from a counter; each source holds
-    ``I: ... / R: ...`` turns of generated words, each coding a span of one source.
+    ``I: ... / R: ...`` turns of generated words, each coding a span of one source. With
+    ``qc_form``, each selection is written as qc writes it: no Description, no creatingUser on
+    the selection, ``name="line:N"`` (``shared/fixtures/refi/qc-*.qdpx``).
     """
     import zipfile
 
     folder = folder or REFI_WORK
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"codings-{n_codings}.qdpx"
+    path = folder / f"codings-{n_codings}{'-qc' if qc_form else ''}.qdpx"
     if path.is_file():
         return path
     rng = np.random.default_rng(17)
@@ -436,6 +441,14 @@ def refi_codings_file(n_codings: int, n_sources: int = 1000, folder: Path | None
         parts.append(f'<TextSource guid="{g(3, s)}" name="S{s:05d}" plainTextPath="internal://{g(3, s)}.txt">')
         for _ in range(min(per, n_codings - k)):
             a, e = int(starts[k]), int(starts[k] + lens[k])
+            if qc_form:
+                parts.append(
+                    f'<PlainTextSelection guid="{g(4, k)}" name="line:{k}" startPosition="{a}" endPosition="{e}">'
+                    f'<Coding guid="{g(5, k)}" creatingUser="{g(1, k % 2)}"><CodeRef targetGUID="{g(2, k % 20)}" />'
+                    "</Coding></PlainTextSelection>"
+                )
+                k += 1
+                continue
             parts.append(
                 f'<PlainTextSelection guid="{g(4, k)}" name="C{k:07d}" startPosition="{a}" endPosition="{e}" '
                 f'creatingUser="{g(1, k % 2)}"><Description>Coding ID: C{k:07d}\nRound: full\nCodebook version: final'
@@ -514,8 +527,9 @@ def refi_notes_file(n_notes: int, folder: Path | None = None) -> Path:
 
 def _refi_setup(kind: str, n: int, folder: str | None = None) -> str:
     where = Path(folder) if folder else None
-    if kind == "codings":
-        return str(refi_codings_file(n, n_sources=max(1, min(1000, n // 100)), folder=where))
+    if kind in ("codings", "codings_qc"):
+        n_sources = max(1, min(1000, n // 100))
+        return str(refi_codings_file(n, n_sources=n_sources, folder=where, qc_form=kind == "codings_qc"))
     if kind == "source":
         return str(refi_big_source_file(n, folder=where))
     return str(refi_notes_file(n, folder=where))
@@ -536,7 +550,9 @@ def _refi_validate(path: str) -> int:
 
 CASES.update(
     {
-        "refi_import": Case(_refi_setup, _refi_import, "qda.refi.import_project", ("qda.refi",)),
-        "refi_validate": Case(_refi_setup, _refi_validate, "qda.refi.validate_file (problems found)", ("qda.refi",)),
+        "refi_import": Case(_refi_setup, _refi_import, "qda.refi.import_project", ("qda.refi",), files_only=True),
+        "refi_validate": Case(
+            _refi_setup, _refi_validate, "qda.refi.validate_file (problems found)", ("qda.refi",), files_only=True
+        ),
     }
 )

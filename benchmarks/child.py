@@ -8,7 +8,8 @@ Python-level peak of that call, numpy buffers included), and finally the peak
 resident set size of the whole process (``ru_maxrss``: interpreter, imports, inputs
 and calls). A ``MemoryError`` (the parent caps the address space) is reported, not
 raised. With ``profile`` set, the first call runs under cProfile and the report
-carries its top functions by own time.
+carries its top functions by own time. With ``setup_only`` set, only ``setup`` runs (the
+parent does this first for cases whose setup writes input files, ``Case.files_only``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def measure(spec: dict) -> dict:
         t0 = time.perf_counter()
         state = case.setup(**spec.get("params", {}))
         out["setup_s"] = time.perf_counter() - t0
+        if spec.get("setup_only"):
+            return out
         out["rss_after_setup"] = maxrss_bytes()
         if spec.get("profile"):
             import cProfile

@@ -205,6 +205,7 @@ def plan(sizes: Sizes, groups: set[str], corpus_paths: dict[str, Path]) -> list[
         for case, kind, size, label in (
             ("refi_import", "codings", n, f"{n:,} codings"),
             ("refi_validate", "codings", n, f"{n:,} codings"),
+            ("refi_import", "codings_qc", n, f"{n:,} codings as qc writes them (no Description)"),
             ("refi_import", "source", mib, f"one {mib} MiB source (CRLF, one emoji)"),
             ("refi_import", "notes", notes, f"{notes:,} Notes with one name"),
         ):
@@ -234,8 +235,19 @@ def run_job(job: Job, mem_cap: int = 8 * GIB, timeout: float = 1800, profile: bo
     spec = {"case": job.case, "params": job.params, "repeats": job.repeats, "trace": job.trace, "profile": profile}
     if profile:
         spec.update(repeats=1, trace=False)
+    from cases import CASES
+
     rec = Record(job)
     try:
+        if CASES[job.case].files_only:  # write the input files first, in a process of their own
+            subprocess.run(
+                [sys.executable, str(HERE / "child.py"), json.dumps({**spec, "setup_only": True})],
+                capture_output=True,
+                timeout=timeout,
+                preexec_fn=_cap(mem_cap),
+                cwd=str(ROOT),
+                check=False,
+            )
         proc = subprocess.run(
             [sys.executable, str(HERE / "child.py"), json.dumps(spec)],
             capture_output=True,

@@ -335,12 +335,12 @@ class _Capture:
         if _N_SELECTIONS(parent) != n + open_selection:
             return False
         run = _RUN[open_selection]
-        if run.shape(parent) != _usual_shape(n):
+        described = run.shape(parent) == _usual_shape(n)
+        if not described and run.bare_shape(parent) != _bare_shape(n):
             return False
         sel_guid = run.guid(parent)
         starts = run.start(parent)
         ends = run.end(parent)
-        descs = run.description(parent)
         coding_guid = run.coding_guid(parent)
         users = run.coding_user(parent)
         code_refs = run.code_ref(parent)
@@ -351,10 +351,13 @@ class _Capture:
             end_col = array("q", map(int, ends))
         except (ValueError, OverflowError):  # __call__ words each bad position
             return False
-        joined = "\x00".join(descs) + "\x00"
-        if _SEL_DESCRIPTIONS_ALL.fullmatch(joined) is None:
-            return False
-        info = _SEL_DESCRIPTIONS.findall(joined)
+        if described:
+            joined = "\x00".join(run.description(parent)) + "\x00"
+            if _SEL_DESCRIPTIONS_ALL.fullmatch(joined) is None:
+                return False
+            info = _SEL_DESCRIPTIONS.findall(joined)
+        else:  # no Description: the coding's GUID as its id, the defaults of __call__
+            info = [("", "full", "final")] * n
         sel_guid = _norm_guids(sel_guid)
         coding_guid = _norm_guids(coding_guid)
         for g in {*users, *code_refs}:
@@ -393,6 +396,12 @@ class _RunPaths:
             " count(S/Description/node()), ',', count(S/Description/node()[1][self::text()]), ',',"
             " count(S/Coding/*), ',', count(S/Coding/*[1][self::CodeRef]))"
         )
+        # The same for a selection without a Description (as qc writes them): one Coding holding
+        # one CodeRef, nothing else.
+        self.bare_shape = xpath(
+            "concat(count(S/*), ',', count(S/*[1][self::Coding]), ',', count(S/Coding/*), ',',"
+            " count(S/Coding/*[1][self::CodeRef]))"
+        )
         # one item per selection, in document order, when each has the attribute
         self.guid = xpath("S/@guid")
         self.start = xpath("S/@startPosition")
@@ -405,6 +414,10 @@ class _RunPaths:
 
 def _usual_shape(n: int) -> str:
     return f"{2 * n},{n},{n},{n},{n},{n},{n}"
+
+
+def _bare_shape(n: int) -> str:
+    return f"{n},{n},{n},{n}"
 
 
 _N_SELECTIONS = etree.XPath("count(PlainTextSelection)")
