@@ -53,7 +53,7 @@ def records(corpus):
 
 
 def test_every_case_runs_without_error(records):
-    assert len(records) == 37  # 3 study, 16 alpha, 4 kappa, 3 unitizing, 6 co-occurrence, 1 whole, 4 REFI-QDA
+    assert len(records) == 38  # 3 study, 16 alpha, 4 kappa, 3 unitizing, 6 co-occurrence, 1 whole, 5 REFI-QDA
     failed = {k: r.error for k, r in records.items() if r.error}
     assert not failed
     for k, r in records.items():
