@@ -13,6 +13,7 @@ in the tree, or the one-line refusal) and what ``validate`` reports.
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -362,3 +363,36 @@ def test_damaged_files_give_the_same_outcome_every_way(at, cut_length, insert) -
         assert _outcome(damaged, "cut", monkeypatch) == _outcome(damaged, "batched", monkeypatch)
     finally:
         monkeypatch.undo()
+
+
+def test_the_schemas_allow_the_stand_in_argument() -> None:
+    """``_schema_stand_in`` is valid exactly when the file is only while the schemas declare no
+    identity constraint and allow any number of selections wherever they allow one: a new
+    version of the XSDs that breaks either fails here, before validate could be wrong."""
+    from lxml import etree
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    for name in ("Project.xsd", "Codebook.xsd"):
+        schema = etree.parse(str(safety.SCHEMA_DIR / name))
+        assert not [el.tag for el in schema.iter(f"{xs}unique", f"{xs}key", f"{xs}keyref")], name
+    selections = etree.parse(str(safety.SCHEMA_DIR / "Project.xsd")).iter(f"{xs}element")
+    places = [el for el in selections if el.get("name") == "PlainTextSelection"]
+    assert places and all(el.get("maxOccurs") == "unbounded" for el in places)
+    assert structure._USUAL_SELECTION.fullmatch(structure._STAND_IN_SELECTION)
+
+
+def test_every_coding_this_package_exports_is_cut(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exporter and the cut agree on the usual form: if ``write._selection`` changes how it
+    writes a coding, this fails (the import would still be right, but slow)."""
+    from test_refi import qde_of, small_study
+
+    from qda.refi import export_project
+
+    data = qde_of(export_project(small_study(), tmp_path / "s.qdpx"))
+    cut = structure._cut_usual_selections(data, Limits())
+    assert cut is not None
+    selections = re.findall(rb"<PlainTextSelection .*?</PlainTextSelection>", data, re.S)
+    # theme codings are written with another Description; a coding memo adds a NoteRef
+    usual = [s for s in selections if b"<Description>Coding ID: " in s and b"<NoteRef" not in s]
+    assert 0 < len(usual) < len(selections) and len(cut[1].sel_guid) == len(usual)
+    assert _captured(data, "cut", monkeypatch) == _captured(data, "expat", monkeypatch)
