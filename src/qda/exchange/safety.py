@@ -415,7 +415,7 @@ BATCH_OPEN_MIN = 4096
 
 
 def _parse_lxml_batched(data: bytes, max_depth: int, on_end: EndHook, end_tag: str) -> Any:
-    """The fastest path of :func:`parse_xml`: finished ``end_tag`` elements go to the hook in batches.
+    """The batched path of :func:`parse_xml`: finished ``end_tag`` elements go to the hook in runs.
 
     For the usual document (one default namespace, blanked as in :func:`_parse_lxml`; the
     depth limit at or above libxml2's own) and a hook with ``take`` (:class:`BatchHook`): lxml
@@ -423,8 +423,8 @@ def _parse_lxml_batched(data: bytes, max_depth: int, on_end: EndHook, end_tag: s
     the hook names, and after each chunk every finished child of an open or just-ended parent
     is offered to ``take`` at once (the elements are never handed to Python one by one).
     Children ``take`` declines go to the hook one by one, in document order, as in
-    :func:`_parse_lxml`; those it keeps stay in the tree. A finished child is never the last
-    child of an open parent, so only children before it are touched while the parser runs.
+    :func:`_parse_lxml`; those it keeps stay in the tree. The last child of an open parent is
+    always left alone (it may be unfinished), so the parser never loses an element it is in.
 
     Returns None when lxml reports anything (expat decides, as for :func:`_parse_lxml`);
     raises :class:`_Unusual` for a document this path does not handle (a namespace other than
