@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from qda.errors import QDAError
 from qda.exchange import safety, structure
 from qda.exchange.safety import Limits
-from qda.exchange.structure import _Capture, read_document
+from qda.exchange.structure import Selections, _Capture, read_document
 
 NS = "urn:QDA-XML:project:1.0"
 U1 = "00000000-0001-4000-8000-000000000001"
@@ -160,22 +160,7 @@ def _captured(data: bytes, way: str, monkeypatch: pytest.MonkeyPatch) -> tuple:
             m.setattr(safety, "_parse_lxml", lambda *a: None)
         doc = read_document(SimpleNamespace(xml=data), "f.qde", Limits())
     columns = {
-        src.get("guid"): {
-            name: list(getattr(rows, name))
-            for name in (
-                "sel_guid",
-                "start",
-                "end",
-                "coding_guid",
-                "user",
-                "code_ref",
-                "coding_id",
-                "round",
-                "version",
-                "theme_id",
-                "note_refs",
-            )
-        }
+        src.get("guid"): {name: list(getattr(rows, name)) for name in (*Selections.COLUMNS, "note_refs")}
         | {"n_selections": rows.n_selections}
         for src, rows in doc.selections.items()
     }

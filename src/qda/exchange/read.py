@@ -75,11 +75,8 @@ from qda.study.model import Study
 def _open(path: str | Path, limits: Limits | None) -> tuple[_Package, Doc]:
     limits = limits or Limits.from_env()
     pkg = _Package(Path(path), limits)
-    return pkg, read_document(pkg, _label(pkg), limits)
-
-
-def _label(pkg: _Package) -> str:
-    return str(pkg.path) if pkg.kind != "qdpx" else f"{pkg.path}!{pkg.qde_name}"
+    label = str(pkg.path) if pkg.kind != "qdpx" else f"{pkg.path}!{pkg.qde_name}"
+    return pkg, read_document(pkg, label, limits)
 
 
 def import_project(
@@ -132,21 +129,10 @@ def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Pro
     on a source whose text is missing, source text that is not text, and names that a
     spreadsheet would run as a formula.  Safety problems stop the check (one line).
     """
-    limits = limits or Limits.from_env()
     try:
-        pkg = _Package(Path(path), limits)
+        pkg, doc = _open(path, limits)
     except QDAError as e:
         return [Problem(e.file, e.where, e.what, e.fix)]
-    try:
-        doc = read_document(pkg, _label(pkg), limits)
-    except QDAError as e:
-        return [Problem(e.file, e.where, e.what, e.fix)]
-    try:
-        study = build_study(pkg, doc)
-    except QDAError as e:
-        doc.problems.append(Problem(e.file, e.where, e.what, e.fix))
-    else:
-        doc.problems.extend(spreadsheet_risks(study, doc.file))
     problems = [
         Problem(
             doc.file,
@@ -156,6 +142,12 @@ def validate_file(path: str | Path, *, limits: Limits | None = None) -> list[Pro
         )
         for line, msg in _schema_errors(pkg, doc)
     ]
+    try:
+        study = build_study(pkg, doc)
+    except QDAError as e:
+        doc.problems.append(Problem(e.file, e.where, e.what, e.fix))
+    else:
+        doc.problems.extend(spreadsheet_risks(study, doc.file))
     return problems + doc.problems
 
 

@@ -58,6 +58,8 @@ AT_MOST_ONCE: dict[str, tuple[str, ...]] = {
 #: parent -> child it must have exactly once.
 EXACTLY_ONE = {"Coding": "CodeRef", "VariableValue": "VariableRef"}
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: GUIDs joined by line feeds, every one well formed (one regular-expression match for a list)
+_GUIDS_JOINED = re.compile(rf"(?:{_GUID.pattern}\n)*{_GUID.pattern}")
 
 
 def _children(el: ET.Element | None, name: str) -> list[ET.Element]:
@@ -86,6 +88,20 @@ def _where(el: ET.Element) -> str:
 class Selections:
     """The codings of one source's PlainTextSelections, one entry per ``<Coding>``, as columns."""
 
+    #: the columns, one item per coding
+    COLUMNS = (
+        "sel_guid",
+        "start",
+        "end",
+        "coding_guid",
+        "user",
+        "code_ref",
+        "coding_id",
+        "round",
+        "version",
+        "theme_id",
+    )
+
     def __init__(self) -> None:
         self.sel_guid: list[str] = []
         self.start = array("q")
@@ -108,16 +124,13 @@ class Selections:
         self.sel_guid.append(sel_guid)
         self.start.append(start)
         self.end.append(end)
-        for col in (
-            self.coding_guid,
-            self.user,
-            self.code_ref,
-            self.coding_id,
-            self.round,
-            self.version,
-            self.theme_id,
-        ):
-            col.append("")
+        for name in self.COLUMNS[3:]:
+            getattr(self, name).append("")
+
+    def extend_from(self, other: Selections, a: int, b: int) -> None:
+        """Append rows ``a:b`` of ``other`` (every column; not its NoteRefs or count)."""
+        for name in self.COLUMNS:
+            getattr(self, name).extend(getattr(other, name)[a:b])
 
 
 @dataclass
@@ -210,9 +223,7 @@ class _Capture:
         a, b = cut.bounds[run], cut.bounds[run + 1]
         rows = self._rows_of(parent)
         rows.n_selections += b - a
-        for name in _CUT_COLUMNS:
-            getattr(rows, name).extend(getattr(cut, name)[a:b])
-        rows.theme_id.extend([""] * (b - a))
+        rows.extend_from(cut, a, b)
         self.cut_runs_taken += 1
         return True
 
@@ -381,35 +392,35 @@ class _Capture:
 
 
 class _RunPaths:
-    """The XPaths ``take`` evaluates on a source, over its selections ``S`` (all, or all but the last)."""
+    """The XPaths ``take`` evaluates on a source, over its selections ``{S}`` (all, or all but the last)."""
 
     def __init__(self, selections: str):
         def xpath(path: str) -> etree.XPath:
-            return etree.XPath(path.replace("S", selections), smart_strings=False)
+            return etree.XPath(path.replace("{S}", selections), smart_strings=False)
 
         # Each count is n for n selections of the usual form (2n for the first): first child a
         # Description, second a Coding, no third; the Description's one child a text node; the
         # Coding's one child a CodeRef. A selection adds at most one to each count but the first,
         # so equal counts mean every selection has that form (one XPath call, one string).
         self.shape = xpath(
-            "concat(count(S/*), ',', count(S/*[1][self::Description]), ',', count(S/*[2][self::Coding]), ',',"
-            " count(S/Description/node()), ',', count(S/Description/node()[1][self::text()]), ',',"
-            " count(S/Coding/*), ',', count(S/Coding/*[1][self::CodeRef]))"
+            "concat(count({S}/*), ',', count({S}/*[1][self::Description]), ',', count({S}/*[2][self::Coding]), ',',"
+            " count({S}/Description/node()), ',', count({S}/Description/node()[1][self::text()]), ',',"
+            " count({S}/Coding/*), ',', count({S}/Coding/*[1][self::CodeRef]))"
         )
         # The same for a selection without a Description (as qc writes them): one Coding holding
         # one CodeRef, nothing else.
         self.bare_shape = xpath(
-            "concat(count(S/*), ',', count(S/*[1][self::Coding]), ',', count(S/Coding/*), ',',"
-            " count(S/Coding/*[1][self::CodeRef]))"
+            "concat(count({S}/*), ',', count({S}/*[1][self::Coding]), ',', count({S}/Coding/*), ',',"
+            " count({S}/Coding/*[1][self::CodeRef]))"
         )
         # one item per selection, in document order, when each has the attribute
-        self.guid = xpath("S/@guid")
-        self.start = xpath("S/@startPosition")
-        self.end = xpath("S/@endPosition")
-        self.description = xpath("S/Description/text()")
-        self.coding_guid = xpath("S/Coding/@guid")
-        self.coding_user = xpath("S/Coding/@creatingUser")
-        self.code_ref = xpath("S/Coding/CodeRef/@targetGUID")
+        self.guid = xpath("{S}/@guid")
+        self.start = xpath("{S}/@startPosition")
+        self.end = xpath("{S}/@endPosition")
+        self.description = xpath("{S}/Description/text()")
+        self.coding_guid = xpath("{S}/Coding/@guid")
+        self.coding_user = xpath("{S}/Coding/@creatingUser")
+        self.code_ref = xpath("{S}/Coding/CodeRef/@targetGUID")
 
 
 def _usual_shape(n: int) -> str:
@@ -423,12 +434,11 @@ def _bare_shape(n: int) -> str:
 _N_SELECTIONS = etree.XPath("count(PlainTextSelection)")
 #: [parent finished, parent open (its last child unfinished)]
 _RUN = (_RunPaths("PlainTextSelection"), _RunPaths("PlainTextSelection[position() < last()]"))
-_GUIDS_LINES = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*")
 
 
 def _norm_guids(guids: list[str]) -> list[str]:
     """``norm_guid`` of each; at once when all are already lower-case 8-4-4-4-12 (nothing to change)."""
-    if _GUIDS_LINES.fullmatch("\n".join(guids) + "\n") is not None:
+    if _GUIDS_JOINED.fullmatch("\n".join(guids)) is not None:
         return guids
     return [norm_guid(g) for g in guids]
 
@@ -513,7 +523,7 @@ def inline_texts_with_raw_cr(data: bytes, file: str, limits: Limits) -> dict[str
 # ---------------------------------------------------------------------------
 # Usual selections cut from the bytes (the fast path of read_document)
 # ---------------------------------------------------------------------------
-_GUID_BYTES = rb"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+_GUID_BYTES = rb"(" + _GUID.pattern.encode() + rb")"  # a canonical GUID: norm_guid leaves it as it is
 _SPACE = rb"[ \t\r\n]*+"
 #: A Description field: no line end, no markup or reference, no character XML forbids, no "]"
 #: (so never "]]>"); bytes from 0x80 are checked as UTF-8 when decoded.
@@ -536,27 +546,18 @@ _USUAL_SELECTION = re.compile(
 _USUAL_GROUPS = 10  # sel guid, start, end, sel user, coding id, round, version, coding guid, user, code
 #: The placeholder's attribute; a document that holds these bytes anywhere is not cut.
 _CUT_RUN = "qda-cut-run"
-_CUT_COLUMNS = ("sel_guid", "start", "end", "coding_guid", "user", "code_ref", "coding_id", "round", "version")
 _XML_ENCODING = re.compile(rb"""\A<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 #: The bytes cut at a time (the tree of a cut part is never built; its columns are).
 CUT_SEGMENT = 16 * 1024 * 1024
 
 
-@dataclass
-class _CutSelections:
-    """The columns of the selections cut from the bytes, in document order; run r is rows
+class _CutSelections(Selections):
+    """The selections cut from the bytes, in document order; run r is rows
     ``bounds[r]:bounds[r+1]`` (consecutive selections with only white space between them)."""
 
-    sel_guid: list[str] = field(default_factory=list)
-    start: array = field(default_factory=lambda: array("q"))
-    end: array = field(default_factory=lambda: array("q"))
-    coding_guid: list[str] = field(default_factory=list)
-    user: list[str] = field(default_factory=list)
-    code_ref: list[str] = field(default_factory=list)
-    coding_id: list[str] = field(default_factory=list)
-    round: list[str] = field(default_factory=list)
-    version: list[str] = field(default_factory=list)
-    bounds: list[int] = field(default_factory=list)
+    def __init__(self) -> None:
+        super().__init__()
+        self.bounds: list[int] = []
 
     @property
     def n_runs(self) -> int:
@@ -686,6 +687,7 @@ def _cut_columns(cut: _CutSelections, parts: list[bytes], interned: dict[str, st
         cut.coding_id.extend([c or g for c, g in zip(coding_id, coding_guid, strict=True)])
         cut.round.extend(shared(text(6, b"\x00")))
         cut.version.extend(shared(text(7, b"\x00")))
+        cut.theme_id.extend([""] * len(coding_guid))
     except ValueError:
         raise _NotCut from None
 
@@ -694,7 +696,7 @@ def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
     """Parse ``pkg.xml`` once, capture the selections, check structure, index GUIDs and references."""
     problems: list[Problem] = []
     capture = _Capture(problems, label)
-    root = None
+    root = reduced = None
     cut = _cut_usual_selections(pkg.xml, limits)
     if cut is not None:  # parse the document without its usual selections, placeholders in their stead
         reduced, capture.cut = cut
@@ -704,9 +706,8 @@ def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
             root = None
         if root is None or isinstance(root, ET.Element) or capture.cut_runs_taken != capture.cut.n_runs:
             capture.reset()
-            capture.cut = root = None
+            capture.cut = root = reduced = None
     if root is None:
-        cut = None
         root = parse_xml(pkg.xml, label, limits, on_end=capture, end_tag="PlainTextSelection")
     if root.tag not in ("Project", "CodeBook"):
         raise RefiError(
@@ -717,8 +718,8 @@ def read_document(pkg: _Package, label: str, limits: Limits) -> Doc:
         )
     doc = Doc(label, "codebook" if root.tag == "CodeBook" else "project", root, problems=problems)
     doc.selections = capture.by_source
-    if cut is not None:
-        doc.schema_stand_in = _schema_stand_in(cut[0])
+    if reduced is not None:
+        doc.schema_stand_in = _schema_stand_in(reduced)
     doc.raw_cr_texts = inline_texts_with_raw_cr(pkg.xml, label, limits)
     _check_structure(doc)
     _index(doc)
@@ -749,9 +750,6 @@ def _check_structure(doc: Doc) -> None:
                     "keep one value per VariableValue",
                 )
             )
-
-
-_GUIDS_JOINED = re.compile(rf"(?:{_GUID.pattern}\n)*{_GUID.pattern}")
 
 
 def _all_new_guids(rows: Selections, seen: dict[str, str], seen_rows: set[str]) -> set[str] | None:
